@@ -1,0 +1,3 @@
+from vrplayer.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,103 @@
+"""Audio output backends behind one small interface. `open_output()` gives the sounddevice backend, or raises
+AudioUnavailable with a line saying why, after which the player runs silently on the wall clock.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, Protocol
+
+import numpy as np
+
+from vrplayer import log
+from vrplayer.errors import AudioUnavailable
+
+_log = log.get("audio.output")
+
+FillFunction = Callable[[np.ndarray, float, float], None]  # (block, output latency s, monotonic now)
+
+
+class AudioOutput(Protocol):
+    rate: int
+    channels: int
+    blocksize: int
+
+    def start(self, fill: FillFunction) -> None: ...
+    def close(self) -> None: ...
+    @property
+    def latency(self) -> float: ...
+    @property
+    def xruns(self) -> int: ...
+
+
+class SoundDeviceOutput:
+    """A PortAudio stream through sounddevice. The callback only calls `fill`, which never blocks."""
+
+    def __init__(self, device=None, channels: int = 2, blocksize: int = 512, rate: int | None = None):
+        sd = _import_sounddevice()
+        try:
+            info = sd.query_devices(device, kind="output")
+        except (sd.PortAudioError, ValueError) as exc:
+            raise AudioUnavailable(f"no audio output device ({_first_line(exc)})") from None
+        self.rate = int(rate or info["default_samplerate"])
+        self.channels = min(channels, int(info["max_output_channels"])) or channels
+        self.blocksize = blocksize
+        self.device_name = info["name"]
+        self._fill: FillFunction | None = None
+        self._xruns = 0
+        try:
+            self._stream = sd.OutputStream(
+                device=device,
+                samplerate=self.rate,
+                channels=self.channels,
+                dtype="float32",
+                blocksize=blocksize,
+                latency="low",
+                callback=self._callback,
+            )
+        except (sd.PortAudioError, ValueError) as exc:
+            raise AudioUnavailable(f"cannot open audio device '{self.device_name}' ({_first_line(exc)})") from None
+
+    def _callback(self, outdata, frames, time_info, status) -> None:
+        if status.output_underflow:
+            self._xruns += 1
+        # How long until this block is heard: PortAudio's DAC time when it gives one, else the stream's latency.
+        ahead = time_info.outputBufferDacTime - time_info.currentTime
+        if not 0.0 < ahead < 1.0:
+            ahead = self._stream.latency
+        self._fill(outdata, ahead, time.monotonic())
+
+    def start(self, fill: FillFunction) -> None:
+        self._fill = fill
+        self._stream.start()
+        _log.info("audio out: %s, %d Hz, %d ch, block %d, latency %.0f ms", self.device_name, self.rate, self.channels, self.blocksize, self.latency * 1000)
+
+    @property
+    def latency(self) -> float:
+        return float(self._stream.latency)
+
+    @property
+    def xruns(self) -> int:
+        return self._xruns
+
+    def close(self) -> None:
+        try:
+            self._stream.stop()
+        finally:
+            self._stream.close()
+
+
+def open_output(device=None) -> SoundDeviceOutput:
+    return SoundDeviceOutput(device=device)
+
+
+def _import_sounddevice():
+    try:
+        import sounddevice
+    except OSError:
+        raise AudioUnavailable("the PortAudio library is missing (install libportaudio2)") from None
+    return sounddevice
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -1,0 +1,157 @@
+"""Audio decoding on a worker thread: decode, resample (av.AudioResampler) to the output's rate and channel count as
+packed float32, and write into a SampleRing that the audio callback drains.
+
+Seeks are exact to the sample: samples before the target are cut, and a stream that starts after the target is
+preceded by silence, so sample 0 of the ring is always at the target's media time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import av
+import numpy as np
+
+from vrplayer import log
+from vrplayer.audio.ring import SampleRing
+from vrplayer.media.container import audio_stream, open_container, origin_seconds
+
+_log = log.get("media.audio")
+
+_LAYOUTS = {1: "mono", 2: "stereo"}
+
+
+class AudioDecoder:
+    def __init__(self, path: str, rate: int, channels: int, ring_seconds: float = 1.0):
+        self.path = path
+        self._container = open_container(path)
+        self._stream = audio_stream(self._container)
+        if self._stream is None:
+            self._container.close()
+            raise LookupError("no audio stream")
+        self._stream.thread_type = "AUTO"
+        self._origin = origin_seconds(self._container)
+        self.rate = rate
+        self.channels = channels
+        self.ring = SampleRing(int(rate * ring_seconds), channels)
+        self._lock = threading.Lock()
+        self._seek_target: float | None = None
+        self.generation = 0
+        self._stop = threading.Event()
+        self.corrupt_packets = 0
+        self._thread = threading.Thread(target=self._run, name="audio-decode", daemon=True)
+        self._started = False
+
+    @property
+    def stream(self):
+        return self._stream
+
+    def start(self, at: float = 0.0) -> None:
+        with self._lock:
+            self._seek_target = max(0.0, at)
+        if not self._started:
+            self._started = True
+            self._thread.start()
+
+    def seek(self, target: float) -> int:
+        with self._lock:
+            self.generation += 1
+            self._seek_target = max(0.0, target)
+            return self.generation
+
+    def ready(self, generation: int) -> bool:
+        """The ring holds samples of this generation (or its end)."""
+        return self.ring.generation == generation and (self.ring.available() > 0 or self.ring.finished)
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._started:
+            self._thread.join(timeout=5)
+        self._container.close()
+
+    # -- worker thread ----------------------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            with self._lock:
+                target, self._seek_target = self._seek_target, None
+                generation = self.generation
+            if target is None:
+                self._stop.wait(0.005)
+                continue
+            try:
+                self._decode_from(target, generation)
+            except Exception as exc:  # the film goes on without sound rather than stopping
+                _log.error("audio decoder stopped: %s", exc)
+                self.ring.finished = True
+
+    def _current(self, generation: int) -> bool:
+        return generation == self.generation and not self._stop.is_set()
+
+    def _decode_from(self, target: float, generation: int) -> None:
+        stream = self._stream
+        if target > 0 or generation > 0:
+            try:
+                self._container.seek(int((target + self._origin) / stream.time_base), stream=stream, backward=True)
+            except av.error.FFmpegError as exc:
+                _log.warning("audio seek to %.3f s failed (%s)", target, exc)
+            stream.codec_context.flush_buffers()
+        self.ring.reset(target, self.rate, generation)
+        resampler = av.AudioResampler(format="flt", layout=_LAYOUTS.get(self.channels, "stereo"), rate=self.rate)
+        next_index = 0  # ring frame index the next sample goes to (ring frame 0 = target)
+        for frame in self._frames(generation):
+            for out in resampler.resample(frame):
+                next_index = self._write(out, next_index, target, generation)
+                if next_index < 0:
+                    return
+        for out in resampler.resample(None):
+            next_index = self._write(out, next_index, target, generation)
+            if next_index < 0:
+                return
+        if self._current(generation):
+            self.ring.finished = True
+
+    def _write(self, out: av.AudioFrame, next_index: int, target: float, generation: int) -> int:
+        samples = out.to_ndarray().reshape(-1, self.channels)
+        if out.pts is not None:
+            # Place the block where its timestamp says (resampler pts are in 1/rate units).
+            first_index = round((float(out.pts * out.time_base) - self._origin - target) * self.rate)
+        else:
+            first_index = next_index
+        if first_index > next_index:
+            gap = first_index - next_index
+            if gap > self.rate * 0.02 or next_index == 0:  # a real gap (or late start): keep sync with silence
+                if not self.ring.write(np.zeros((gap, self.channels), np.float32), self._stop, lambda: self._current(generation)):
+                    return -1
+                next_index = first_index
+            else:
+                first_index = next_index  # rounding jitter: stay contiguous
+        elif first_index < next_index:
+            cut = next_index - first_index
+            if cut >= len(samples):
+                return next_index
+            samples = samples[cut:]
+            first_index = next_index
+        if not self.ring.write(samples, self._stop, lambda: self._current(generation)):
+            return -1
+        return first_index + len(samples)
+
+    def _frames(self, generation: int):
+        stream = self._stream
+        try:
+            for packet in self._container.demux(stream):
+                if not self._current(generation):
+                    return
+                try:
+                    yield from stream.codec_context.decode(packet)
+                except av.error.InvalidDataError:
+                    self.corrupt_packets += 1
+                    if self.corrupt_packets <= 3:
+                        _log.warning("corrupt audio packet skipped")
+        except av.error.FFmpegError as exc:
+            _log.warning("audio stream ends early: %s", exc)
+        try:
+            yield from stream.codec_context.decode(None)
+        except av.error.FFmpegError:
+            pass

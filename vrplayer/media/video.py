@@ -1,0 +1,241 @@
+"""Video decoding on a worker thread into a bounded queue of frames in their native YUV planes.
+
+The queue holds at most `queue_frames` decoded pictures (default 8: 8 × 11 MB for a 3840×1920 yuv420p film), so
+memory stays flat for a film of any length. Seeking is exact: jump to the key frame at or before the target, then
+decode forward and hand over the frame that is on screen at the target time.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+
+import av
+
+from vrplayer import log
+from vrplayer.media.container import open_container, origin_seconds, video_stream
+from vrplayer.media.pixfmt import NATIVE, PixelLayout, conversion_target
+
+_log = log.get("media.video")
+
+DEFAULT_QUEUE_FRAMES = 8
+# A frame counts as "at" the target when its start lies within this of it (pts are rounded to the time base).
+_SEEK_EPSILON = 1e-4
+
+
+@dataclass
+class VideoFrame:
+    """One decoded picture: `frame` keeps the PyAV frame (and so its plane buffers) alive until it is uploaded."""
+
+    pts: float  # media time, seconds from the film's start
+    duration: float
+    frame: av.VideoFrame
+    layout: PixelLayout
+    generation: int  # bumps with each seek; frames of an older generation are stale
+
+    @property
+    def width(self) -> int:
+        return self.frame.width
+
+    @property
+    def height(self) -> int:
+        return self.frame.height
+
+
+class EndOfStream:
+    """Queued after the last frame of a generation."""
+
+    def __init__(self, generation: int):
+        self.generation = generation
+
+
+class VideoDecoder:
+    def __init__(self, path: str, queue_frames: int = DEFAULT_QUEUE_FRAMES, threads: str = "AUTO"):
+        self.path = path
+        self._container = open_container(path)
+        try:
+            self._stream = video_stream(self._container, path)
+        except Exception:
+            self._container.close()
+            raise
+        self._stream.thread_type = threads
+        self._origin = origin_seconds(self._container)
+        rate = self._stream.average_rate or self._stream.guessed_rate or Fraction(30)
+        self.frame_rate = float(rate)
+        self.frame_duration = 1.0 / self.frame_rate
+        self._queue: queue.Queue = queue.Queue(maxsize=queue_frames)
+        self._lock = threading.Lock()
+        self._seek_target: float | None = 0.0
+        self.generation = 0
+        self._stop = threading.Event()
+        self.corrupt_packets = 0
+        self.converted_from: str | None = None
+        self._thread = threading.Thread(target=self._run, name="video-decode", daemon=True)
+        self._started = False
+
+    # -- consumer side (the player's thread) -------------------------------------------------------------------
+
+    def start(self, at: float = 0.0) -> None:
+        with self._lock:
+            self._seek_target = max(0.0, at)
+        if not self._started:
+            self._started = True
+            self._thread.start()
+
+    def seek(self, target: float) -> int:
+        """Ask for an exact seek; returns the generation whose frames answer it."""
+        with self._lock:
+            self.generation += 1
+            self._seek_target = max(0.0, target)
+            generation = self.generation
+        self._drain()
+        return generation
+
+    def get(self, timeout: float | None = None):
+        """Next VideoFrame or EndOfStream of the current generation; None when nothing arrived in time."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                item = self._queue.get(timeout=remaining) if remaining != 0.0 else self._queue.get_nowait()
+            except queue.Empty:
+                return None
+            if item.generation == self.generation:
+                return item
+
+    def close(self) -> None:
+        self._stop.set()
+        self._drain()
+        if self._started:
+            self._thread.join(timeout=5)
+        self._container.close()
+
+    @property
+    def stream(self):
+        return self._stream
+
+    def _drain(self) -> None:
+        try:
+            while True:
+                self._queue.get_nowait()
+        except queue.Empty:
+            pass
+
+    # -- worker thread ----------------------------------------------------------------------------------------
+
+    def _put(self, item) -> bool:
+        """Blocks while the queue is full; gives up (False) when a seek or close arrives meanwhile."""
+        while not self._stop.is_set():
+            if item.generation != self.generation:
+                return False
+            try:
+                self._queue.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                with self._lock:
+                    target, self._seek_target = self._seek_target, None
+                    generation = self.generation
+                if target is None:
+                    time.sleep(0.005)
+                    continue
+                self._decode_from(target, generation)
+                # Idle at the end (or after a superseded seek) until the next request.
+                while not self._stop.is_set() and self._seek_target is None:
+                    time.sleep(0.01)
+        except Exception as exc:  # never let the thread die silently: the player sees end of stream
+            _log.error("decoder stopped: %s", exc)
+            self._put(EndOfStream(self.generation))
+
+    def _decode_from(self, target: float, generation: int) -> None:
+        stream = self._stream
+        tb = stream.time_base
+        if target > 0 or generation > 0:
+            ts = int((target + self._origin) / tb)
+            try:
+                self._container.seek(ts, stream=stream, backward=True, any_frame=False)
+            except av.error.FFmpegError as exc:
+                _log.warning("seek to %.3f s failed (%s); decoding from the start", target, exc)
+                self._container.seek(0, stream=stream, backward=True)
+            stream.codec_context.flush_buffers()
+        pending: VideoFrame | None = None  # the last frame at or before the target: it is what shows there
+        reached = False
+        last_pts = None
+        for frame in self._frames(generation):
+            pts = self._pts_of(frame, last_pts)
+            last_pts = pts
+            item = self._wrap(frame, pts, generation)
+            if not reached:
+                if pts <= target + _SEEK_EPSILON:
+                    pending = item
+                    continue
+                reached = True
+                if pending is not None and not self._put(pending):
+                    return
+            if not self._put(item):
+                return
+        if generation != self.generation:
+            return
+        if not reached and pending is not None:
+            self._put(pending)
+        self._put(EndOfStream(generation))
+
+    def _frames(self, generation: int):
+        """Decoded frames; corrupt packets are counted, logged and skipped."""
+        stream = self._stream
+        try:
+            for packet in self._container.demux(stream):
+                if self._stop.is_set() or generation != self.generation:
+                    return
+                try:
+                    yield from stream.codec_context.decode(packet)
+                except av.error.InvalidDataError as exc:
+                    self.corrupt_packets += 1
+                    if self.corrupt_packets <= 3 or self.corrupt_packets % 100 == 0:
+                        _log.warning("corrupt packet skipped at %s (%s); %d so far", _packet_time(packet), exc.strerror if hasattr(exc, "strerror") else exc, self.corrupt_packets)
+        except av.error.FFmpegError as exc:
+            # A truncated or broken container ends the stream here; what was decoded still plays.
+            _log.warning("stream ends early: %s", exc)
+        # Flush the frames the decoder still holds (frame threading keeps a few in flight).
+        try:
+            yield from stream.codec_context.decode(None)
+        except av.error.FFmpegError:
+            pass
+
+    def _pts_of(self, frame: av.VideoFrame, last_pts: float | None) -> float:
+        if frame.pts is not None and frame.time_base is not None:
+            return float(frame.pts * frame.time_base) - self._origin
+        if last_pts is not None:
+            return last_pts + self.frame_duration
+        return 0.0
+
+    def _wrap(self, frame: av.VideoFrame, pts: float, generation: int) -> VideoFrame:
+        fmt = frame.format
+        target = conversion_target(fmt.name, fmt.is_rgb, _bit_depth(fmt))
+        if target is not None:
+            if self.converted_from != fmt.name:
+                self.converted_from = fmt.name
+                _log.info("pixel format %s is converted to %s on the decode thread", fmt.name, target)
+            frame = frame.reformat(format=target)
+        return VideoFrame(pts, self.frame_duration, frame, NATIVE[frame.format.name], generation)
+
+
+def _bit_depth(fmt) -> int:
+    try:
+        return max(c.bits for c in fmt.components)
+    except Exception:
+        return 8
+
+
+def _packet_time(packet) -> str:
+    if packet.pts is not None and packet.time_base is not None:
+        return f"{float(packet.pts * packet.time_base):.3f} s"
+    return "unknown time"

@@ -1,0 +1,128 @@
+"""The GL renderer shared by every display: uploads a decoded frame's planes as textures and draws the sphere view.
+
+Planes go up as they were decoded (R8 / RG8 for 8-bit, R16 / RG16 for 10–16-bit), one texture per plane, reused
+from frame to frame; the film's colour matrix and range go to the shader as uniforms.
+"""
+
+from __future__ import annotations
+
+import ctypes
+
+import numpy as np
+from OpenGL import GL
+
+from vrplayer.media.pixfmt import PixelLayout
+from vrplayer.render import colour, projection, shaders
+
+_TEXTURE_FORMATS = {  # (channels, bytes per sample) -> (internal format, format, type)
+    (1, 1): (GL.GL_R8, GL.GL_RED, GL.GL_UNSIGNED_BYTE),
+    (2, 1): (GL.GL_RG8, GL.GL_RG, GL.GL_UNSIGNED_BYTE),
+    (1, 2): (GL.GL_R16, GL.GL_RED, GL.GL_UNSIGNED_SHORT),
+    (2, 2): (GL.GL_RG16, GL.GL_RG, GL.GL_UNSIGNED_SHORT),
+}
+_LAYOUT_CODE = {"yuv": 0, "gbr": 0, "semi": 1, "gray": 2}
+
+
+def colour_transform_for(layout: PixelLayout, avcol_spc: int | None, avcol_range: int | None, height: int):
+    if layout.kind == "gbr":
+        return colour.gbr_transform(layout.bit_depth, layout.storage_bits)
+    matrix, _ = colour.matrix_name(avcol_spc, height)
+    value_range = "full" if layout.full_range_format else colour.range_name(avcol_range, layout.name)[0]
+    return colour.yuv_transform(matrix, value_range, layout.bit_depth, layout.storage_bits, layout.msb_aligned)
+
+
+class SphereRenderer:
+    def __init__(self):
+        self._program = shaders.program("fullscreen.vert", "sphere.frag")
+        self._u = shaders.uniforms(
+            self._program,
+            "u_plane0", "u_plane1", "u_plane2", "u_layout", "u_colour_matrix", "u_colour_scale",
+            "u_colour_offset", "u_neutral_chroma", "u_view", "u_tan_half_fov", "u_viewport",
+        )
+        self._vao = GL.glGenVertexArrays(1)
+        self._textures: list[int] = []
+        self._texture_key = None  # (layout name, width, height): textures are remade only when it changes
+        self._colour_key = None
+        self.has_frame = False
+        GL.glUseProgram(self._program)
+        for unit in range(3):
+            GL.glUniform1i(self._u[f"u_plane{unit}"], unit)
+
+    # -- frames ---------------------------------------------------------------------------------------------------
+
+    def upload(self, frame) -> None:
+        """Upload a media.video.VideoFrame's planes."""
+        av_frame, layout = frame.frame, frame.layout
+        key = (layout.name, av_frame.width, av_frame.height)
+        if key != self._texture_key:
+            self._make_textures(av_frame, layout)
+            self._texture_key = key
+        colour_key = (layout.name, av_frame.colorspace, av_frame.color_range, av_frame.height)
+        if colour_key != self._colour_key:
+            self._set_colour(colour_transform_for(layout, av_frame.colorspace, av_frame.color_range, av_frame.height), layout)
+            self._colour_key = colour_key
+        GL.glPixelStorei(GL.GL_UNPACK_ALIGNMENT, 1)
+        for texture, plane, channels in zip(self._textures, av_frame.planes, layout.plane_channels):
+            _, fmt, gltype = _TEXTURE_FORMATS[(channels, layout.bytes_per_sample)]
+            GL.glBindTexture(GL.GL_TEXTURE_2D, texture)
+            # Planes may be padded wider than the picture: tell GL the real line length.
+            GL.glPixelStorei(GL.GL_UNPACK_ROW_LENGTH, plane.line_size // (channels * layout.bytes_per_sample))
+            GL.glTexSubImage2D(GL.GL_TEXTURE_2D, 0, 0, 0, plane.width, plane.height, fmt, gltype, ctypes.c_void_p(plane.buffer_ptr))
+        GL.glPixelStorei(GL.GL_UNPACK_ROW_LENGTH, 0)
+        self.has_frame = True
+
+    def _make_textures(self, av_frame, layout: PixelLayout) -> None:
+        if self._textures:
+            GL.glDeleteTextures(self._textures)
+        planes = av_frame.planes
+        self._textures = list(np.atleast_1d(GL.glGenTextures(len(planes))))
+        for texture, plane, channels in zip(self._textures, planes, layout.plane_channels):
+            internal, fmt, gltype = _TEXTURE_FORMATS[(channels, layout.bytes_per_sample)]
+            GL.glBindTexture(GL.GL_TEXTURE_2D, texture)
+            GL.glTexImage2D(GL.GL_TEXTURE_2D, 0, internal, plane.width, plane.height, 0, fmt, gltype, None)
+            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER, GL.GL_LINEAR)
+            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MAG_FILTER, GL.GL_LINEAR)
+            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MAX_LEVEL, 0)
+            # Longitude wraps around (bilinear filtering blends across the ±180° seam); latitude stops at the poles.
+            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_WRAP_S, GL.GL_REPEAT)
+            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_WRAP_T, GL.GL_CLAMP_TO_EDGE)
+        GL.glUseProgram(self._program)
+        GL.glUniform1i(self._u["u_layout"], _LAYOUT_CODE[layout.kind])
+
+    def _set_colour(self, transform: colour.ColourTransform, layout: PixelLayout) -> None:
+        GL.glUseProgram(self._program)
+        GL.glUniformMatrix3fv(self._u["u_colour_matrix"], 1, GL.GL_TRUE, transform.matrix.astype(np.float32))
+        GL.glUniform3f(self._u["u_colour_scale"], *transform.scale)
+        GL.glUniform3f(self._u["u_colour_offset"], *transform.offset)
+        # The sample value whose chroma is zero, so a gray film stays gray.
+        GL.glUniform1f(self._u["u_neutral_chroma"], float(-transform.offset[1] / transform.scale[1]))
+
+    # -- drawing --------------------------------------------------------------------------------------------------
+
+    def draw(self, view, viewport: tuple[int, int, int, int]) -> None:
+        """Draw the sphere as seen from `view` (a ViewState) into the viewport (x, y, w, h) of the bound framebuffer."""
+        x, y, w, h = viewport
+        GL.glViewport(x, y, w, h)
+        if not self.has_frame:
+            GL.glClearColor(0.0, 0.0, 0.0, 1.0)
+            GL.glClear(GL.GL_COLOR_BUFFER_BIT)
+            return
+        GL.glDisable(GL.GL_BLEND)
+        GL.glUseProgram(self._program)
+        for unit, texture in enumerate(self._textures):
+            GL.glActiveTexture(GL.GL_TEXTURE0 + unit)
+            GL.glBindTexture(GL.GL_TEXTURE_2D, texture)
+        GL.glActiveTexture(GL.GL_TEXTURE0)
+        rotation = projection.view_rotation(view.yaw, view.pitch, view.roll)
+        GL.glUniformMatrix3fv(self._u["u_view"], 1, GL.GL_TRUE, rotation.astype(np.float32))
+        GL.glUniform2f(self._u["u_tan_half_fov"], *projection.tan_half_fov(view.fov, w, h))
+        GL.glUniform4f(self._u["u_viewport"], x, y, w, h)
+        GL.glBindVertexArray(self._vao)
+        GL.glDrawArrays(GL.GL_TRIANGLES, 0, 3)
+
+    def close(self) -> None:
+        if self._textures:
+            GL.glDeleteTextures(self._textures)
+            self._textures = []
+        GL.glDeleteVertexArrays(1, [self._vao])
+        GL.glDeleteProgram(self._program)
