@@ -135,5 +135,23 @@ class FrameScheduler:
             self.shown += 1
         return chosen
 
+    def take_next(self, timeout: float = 0.0):
+        """The next frame whether due or not (stepping while paused); waits up to `timeout` for it to decode."""
+        deadline = time.monotonic() + timeout
+        while self.upcoming is None and not self.ended:
+            item = self._fetch()
+            if item is None:
+                if time.monotonic() >= deadline:
+                    return None
+                time.sleep(0.002)
+            elif self._is_end(item):
+                self.ended = True
+            else:
+                self.upcoming = item
+        chosen, self.upcoming = self.upcoming, None
+        if chosen is not None:
+            self.shown += 1
+        return chosen
+
     def next_due(self) -> float | None:
         return None if self.upcoming is None else self.upcoming.pts

@@ -47,18 +47,16 @@ class AudioDecoder:
     def stream(self):
         return self._stream
 
-    def start(self, at: float = 0.0) -> None:
-        with self._lock:
-            self._seek_target = max(0.0, at)
-        if not self._started:
-            self._started = True
-            self._thread.start()
-
     def seek(self, target: float) -> int:
+        """Ask for an exact seek (the first call starts decoding); returns the generation that answers it."""
         with self._lock:
             self.generation += 1
             self._seek_target = max(0.0, target)
-            return self.generation
+            generation = self.generation
+        if not self._started:
+            self._started = True
+            self._thread.start()
+        return generation
 
     def ready(self, generation: int) -> bool:
         """The ring holds samples of this generation (or its end)."""

@@ -68,7 +68,7 @@ class VideoDecoder:
         self.frame_duration = 1.0 / self.frame_rate
         self._queue: queue.Queue = queue.Queue(maxsize=queue_frames)
         self._lock = threading.Lock()
-        self._seek_target: float | None = 0.0
+        self._seek_target: float | None = None
         self.generation = 0
         self._stop = threading.Event()
         self.corrupt_packets = 0
@@ -78,20 +78,16 @@ class VideoDecoder:
 
     # -- consumer side (the player's thread) -------------------------------------------------------------------
 
-    def start(self, at: float = 0.0) -> None:
-        with self._lock:
-            self._seek_target = max(0.0, at)
-        if not self._started:
-            self._started = True
-            self._thread.start()
-
     def seek(self, target: float) -> int:
-        """Ask for an exact seek; returns the generation whose frames answer it."""
+        """Ask for an exact seek (the first call starts decoding); returns the generation whose frames answer it."""
         with self._lock:
             self.generation += 1
             self._seek_target = max(0.0, target)
             generation = self.generation
         self._drain()
+        if not self._started:
+            self._started = True
+            self._thread.start()
         return generation
 
     def get(self, timeout: float | None = None):

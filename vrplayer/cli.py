@@ -1,0 +1,147 @@
+"""The `vrplayer` command: play, probe, snapshot, bench."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from vrplayer import __version__, log
+from vrplayer.errors import PlayerError
+from vrplayer.view import FOV_MAX, FOV_MIN, ViewState
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+        if width <= 0 or height <= 0 or width > 16384 or height > 16384:
+            raise ValueError
+        return width, height
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a size like 1280x720") from None
+
+
+def _fov(text: str) -> float:
+    value = float(text)
+    if not FOV_MIN <= value <= FOV_MAX:
+        raise argparse.ArgumentTypeError(f"FOV must be between {FOV_MIN:.0f} and {FOV_MAX:.0f} degrees")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _view_arguments(parser: argparse.ArgumentParser, roll: bool = False) -> None:
+    parser.add_argument("--yaw", type=float, default=0.0, metavar="D", help="look right by D degrees (default 0)")
+    parser.add_argument("--pitch", type=float, default=0.0, metavar="D", help="look up by D degrees (default 0)")
+    if roll:
+        parser.add_argument("--roll", type=float, default=0.0, metavar="D", help="tip the view's right side down by D degrees")
+    parser.add_argument("--fov", type=_fov, default=90.0, metavar="D", help="horizontal field of view, 30–120 (default 90)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vrplayer", description="A 360° VR film player: headset-free desktop window, offscreen snapshots and benchmarks.")
+    parser.add_argument("--version", action="version", version=f"vrplayer {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log lines (-vv adds FFmpeg's)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    play = sub.add_parser("play", help="play one or more films (a playlist)", description="Play films in a window; several files play as a playlist. Controls: see README.")
+    play.add_argument("files", nargs="+", metavar="FILE")
+    play.add_argument("--loop", action="store_true", help="start the playlist again after the last film")
+    play.add_argument("--start", type=_non_negative, default=0.0, metavar="S", help="start each film at S seconds")
+    play.add_argument("--duration", type=_non_negative, metavar="S", help="stop after S seconds of playing (for scripts and tests)")
+    _view_arguments(play)
+    play.add_argument("--volume", type=float, default=1.0, metavar="V", help="volume, 0–2 (default 1)")
+    play.add_argument("--no-audio", action="store_true", help="play without sound, on the wall clock")
+    play.add_argument("--fullscreen", action="store_true", help="start in fullscreen")
+    play.add_argument("--display", choices=("auto", "desktop", "offscreen"), default="auto", help="where to show the picture (default auto: the desktop window)")
+    play.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH", help="window size (default 1280x720)")
+    play.add_argument("--info", action="store_true", help="show the on-screen info line from the start (key I toggles it)")
+    play.add_argument("--timing-log", metavar="FILE", help="write one JSON line per picture shown: media time and monotonic clock time")
+
+    probe = sub.add_parser("probe", help="describe a film", description="Container, codecs, picture, colour, sound and projection of a film.")
+    probe.add_argument("file", metavar="FILE")
+    probe.add_argument("--json", action="store_true", help="print JSON")
+
+    snap = sub.add_parser("snapshot", help="render one view of one frame to a PNG", description="Render exactly the frame shown at S seconds, through the real renderer, offscreen.")
+    snap.add_argument("file", metavar="FILE")
+    snap.add_argument("--at", type=_non_negative, default=0.0, metavar="S", help="film time in seconds (default 0)")
+    _view_arguments(snap, roll=True)
+    snap.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH", help="picture size (default 1280x720)")
+    snap.add_argument("-o", "--output", required=True, metavar="OUT.png")
+
+    bench = sub.add_parser("bench", help="push a film through the whole pipeline as fast as it goes", description="Decode, upload, render offscreen (no vsync), decode and mix sound without playing it; print JSON figures.")
+    bench.add_argument("file", metavar="FILE")
+    bench.add_argument("--size", type=_size, default=(640, 360), metavar="WxH", help="render size (default 640x360)")
+    bench.add_argument("--frames", type=int, metavar="N", help="stop after N frames (default: the whole film)")
+    bench.add_argument("--seeks", type=int, default=5, metavar="N", help="exact seeks to time afterwards (default 5)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    log.setup(-1 if args.quiet else args.verbose)
+    try:
+        return _COMMANDS[args.command](args)
+    except PlayerError as exc:
+        print(f"vrplayer: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _play(args) -> int:
+    from vrplayer.display import open_display
+    from vrplayer.player import Player, PlayOptions
+
+    view = ViewState(yaw=args.yaw, pitch=args.pitch, fov=args.fov, home_yaw=args.yaw, home_pitch=args.pitch)
+    options = PlayOptions(
+        loop=args.loop, start=args.start, duration=args.duration, volume=max(0.0, min(2.0, args.volume)),
+        show_info=args.info, timing_log=args.timing_log, view=view,
+    )
+    display = open_display(args.display, size=args.size, title="vrplayer", fullscreen=args.fullscreen)
+    try:
+        player = Player(display, options, audio=not args.no_audio)
+        try:
+            return player.play(args.files)
+        finally:
+            player.close()
+    finally:
+        display.close()
+
+
+def _probe(args) -> int:
+    from vrplayer.media.probe import describe, probe
+
+    info = probe(args.file)
+    print(json.dumps(info, indent=2) if args.json else describe(info))
+    return 0
+
+
+def _snapshot(args) -> int:
+    from vrplayer.snapshot import render_view, write_png
+
+    view = ViewState(yaw=args.yaw, pitch=args.pitch, roll=args.roll, fov=args.fov)
+    picture = render_view(args.file, args.at, view, args.size)
+    write_png(picture, args.output)
+    log.get("snapshot").info("wrote %s (%dx%d, %.3f s, yaw %g pitch %g roll %g fov %g)", args.output, *args.size, args.at, args.yaw, args.pitch, args.roll, args.fov)
+    return 0
+
+
+def _bench(args) -> int:
+    from vrplayer.bench import run
+
+    print(json.dumps(run(args.file, args.size, args.frames, args.seeks)))
+    return 0
+
+
+_COMMANDS = {"play": _play, "probe": _probe, "snapshot": _snapshot, "bench": _bench}

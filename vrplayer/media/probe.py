@@ -1,0 +1,100 @@
+"""What a film is: container, codecs, picture, colour, sound, and how it will be projected."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import av
+
+from vrplayer.media.container import audio_stream, open_container, video_stream
+from vrplayer.media.pixfmt import NATIVE, conversion_target
+from vrplayer.render import colour
+
+
+def probe(path: str) -> dict:
+    container = open_container(path)
+    try:
+        stream = video_stream(container, path)
+        cc = stream.codec_context
+        rate = stream.average_rate or stream.guessed_rate
+        duration = _duration(container, stream)
+        pix_fmt = cc.pix_fmt or "unknown"
+        fmt = cc.format
+        converted = conversion_target(pix_fmt, fmt.is_rgb, max((c.bits for c in fmt.components), default=8)) if fmt else None
+        matrix, matrix_source = colour.matrix_name(cc.colorspace, cc.height)
+        value_range, range_source = colour.range_name(cc.color_range, pix_fmt)
+        if pix_fmt in NATIVE and NATIVE[pix_fmt].kind == "gbr":
+            matrix, matrix_source = "rgb", "planar RGB"
+        info = {
+            "file": path,
+            "container": container.format.name,
+            "duration": duration,
+            "bit_rate": container.bit_rate,
+            "video": {
+                "codec": cc.name,
+                "profile": cc.profile,
+                "width": cc.width,
+                "height": cc.height,
+                "frame_rate": float(rate) if rate else None,
+                "frames": stream.frames or (round(duration * float(rate)) if duration and rate else None),
+                "pixel_format": pix_fmt,
+                "uploaded_as": converted or pix_fmt,
+                "colour_matrix": matrix,
+                "colour_matrix_source": matrix_source,
+                "colour_range": value_range,
+                "colour_range_source": range_source,
+            },
+            "audio": None,
+            "projection": _projection(cc.width, cc.height),
+        }
+        audio = audio_stream(container)
+        if audio is not None:
+            acc = audio.codec_context
+            info["audio"] = {
+                "codec": acc.name,
+                "sample_rate": acc.sample_rate,
+                "channels": acc.channels,
+                "layout": acc.layout.name if acc.layout else None,
+            }
+        return info
+    finally:
+        container.close()
+
+
+def _duration(container, stream) -> float | None:
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration / av.time_base
+    return None
+
+
+def _projection(width: int, height: int) -> dict:
+    aspect = Fraction(width, height) if height else None
+    note = "2:1 picture" if aspect == 2 else f"{width}x{height} is not 2:1; shown as equirectangular anyway"
+    return {"projection": "equirectangular", "stereo": "mono", "covered": "360x180", "source": f"default ({note})"}
+
+
+def describe(info: dict) -> str:
+    """Human-readable summary, one fact per line."""
+    v = info["video"]
+    lines = [
+        f"file:        {info['file']}",
+        f"container:   {info['container']}, {_seconds(info['duration'])}"
+        + (f", {info['bit_rate'] / 1e6:.1f} Mb/s" if info.get("bit_rate") else ""),
+        f"video:       {v['codec']} {v['width']}x{v['height']} {v['frame_rate'] or 0:.3f} fps, {v['pixel_format']}"
+        + (f" (uploaded as {v['uploaded_as']})" if v["uploaded_as"] != v["pixel_format"] else ""),
+        f"colour:      {v['colour_matrix']} ({v['colour_matrix_source']}), {v['colour_range']} range ({v['colour_range_source']})",
+    ]
+    a = info["audio"]
+    lines.append(f"audio:       {a['codec']} {a['sample_rate']} Hz, {a['channels']} ch ({a['layout']})" if a else "audio:       none (plays on the wall clock)")
+    p = info["projection"]
+    lines.append(f"projection:  {p['projection']} {p['covered']}, {p['stereo']} — {p['source']}")
+    return "\n".join(lines)
+
+
+def _seconds(value) -> str:
+    if value is None:
+        return "unknown duration"
+    minutes, seconds = divmod(value, 60)
+    return f"{int(minutes)}:{seconds:06.3f}"

@@ -1,0 +1,297 @@
+"""The player: wires media → sync → render → display, with audio beside it, and plays a playlist.
+
+One film at a time is a `Playback` (its decoders, mixer, clock and frame scheduler); the `Player` owns what lives
+across films (display, renderer, audio device, view) and runs the loop on the thread that owns the GL context.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+
+from vrplayer import controls, log
+from vrplayer.audio.mixer import Mixer
+from vrplayer.errors import AudioUnavailable, MediaError, PlayerError
+from vrplayer.media.audio import AudioDecoder
+from vrplayer.media.video import EndOfStream, VideoDecoder
+from vrplayer.render.overlay import TextOverlay
+from vrplayer.render.renderer import SphereRenderer
+from vrplayer.sync import AudioClock, FrameScheduler, WallClock
+from vrplayer.view import ViewState
+
+_log = log.get("player")
+
+FIRST_FRAME_TIMEOUT = 10.0  # seconds to wait for a film's first picture before calling it broken
+AUDIO_READY_TIMEOUT = 2.0
+
+
+@dataclass
+class PlayOptions:
+    loop: bool = False
+    start: float = 0.0
+    duration: float | None = None  # stop after this many seconds of playing (wall clock), all films together
+    volume: float = 1.0
+    show_info: bool = False
+    timing_log: str | None = None  # JSON lines: one per picture presented (pts, monotonic time)
+    view: ViewState = field(default_factory=ViewState)
+
+
+class Playback:
+    """One film being played: decoders, mixer, clock and scheduler."""
+
+    def __init__(self, path: str, output, volume: float):
+        self.path = path
+        self.video = VideoDecoder(path)
+        self.audio = None
+        self.mixer = None
+        if output is not None:
+            try:
+                self.audio = AudioDecoder(path, output.rate, output.channels)
+            except LookupError:
+                _log.info("%s has no sound: playing on the wall clock", path)
+            except MediaError:
+                self.video.close()
+                raise
+        if self.audio is not None:
+            self.mixer = Mixer(self.audio.ring, volume)
+            self.clock = AudioClock(self.mixer)
+        else:
+            self.clock = WallClock()
+        self.scheduler = FrameScheduler(lambda: self.video.get(0), lambda item: isinstance(item, EndOfStream))
+        self.current = None  # the VideoFrame on screen
+        self.duration = _duration(self.video)
+
+    def goto(self, target: float, paused: bool) -> object:
+        """Exact seek (or start) to `target`; returns the first frame to show, having waited for it."""
+        self.video.seek(target)
+        generation = self.audio.seek(target) if self.audio is not None else None
+        self.scheduler.reset()
+        item = self.video.get(timeout=FIRST_FRAME_TIMEOUT)
+        if item is None:
+            raise MediaError(f"{self.path}: no picture decoded within {FIRST_FRAME_TIMEOUT:.0f} s; the file is damaged or unsupported")
+        first = None
+        if isinstance(item, EndOfStream):
+            self.scheduler.ended = True
+        else:
+            first = item
+        if self.audio is not None:
+            deadline = time.monotonic() + AUDIO_READY_TIMEOUT
+            while not self.audio.ready(generation) and time.monotonic() < deadline:
+                time.sleep(0.002)
+        self.clock.reset(target)
+        if self.mixer is not None:
+            self.mixer.restart(generation)
+        if not paused:
+            self.clock.resume()
+        else:
+            self.clock.pause()
+        return first
+
+    def finished(self) -> bool:
+        if not self.scheduler.ended:
+            return False
+        if self.audio is None:
+            end = (self.current.pts + self.current.duration) if self.current else 0.0
+            return self.clock.now() >= end
+        ring = self.audio.ring
+        return ring.finished and ring.available() == 0
+
+    def close(self) -> None:
+        self.video.close()
+        if self.audio is not None:
+            self.audio.close()
+
+
+class Player:
+    def __init__(self, display, options: PlayOptions, audio: bool = True):
+        self.display = display
+        self.options = options
+        self.view = options.view
+        self.renderer = SphereRenderer()
+        self.overlay = TextOverlay()
+        self.output = None
+        self.muted = False
+        self.playback: Playback | None = None
+        self.dropped_total = 0
+        self._timing = open(options.timing_log, "w") if options.timing_log else None
+        if audio:
+            try:
+                from vrplayer.audio.output import open_output
+
+                self.output = open_output()
+                self.output.start(self._fill)
+            except AudioUnavailable as exc:
+                _log.warning("%s; playing without sound", exc)
+                self.output = None
+
+    def _fill(self, out, latency: float, now: float) -> None:
+        playback = self.playback
+        if playback is None or playback.mixer is None:
+            out.fill(0.0)
+        else:
+            playback.mixer.fill(out, latency, now)
+
+    # -- playlist -------------------------------------------------------------------------------------------------
+
+    def play(self, files: list[str]) -> int:
+        """Play files in order (again and again with loop); a broken file is logged and skipped. Exit status."""
+        self._deadline = None if self.options.duration is None else time.monotonic() + self.options.duration
+        failures = 0
+        while True:
+            played = 0
+            for path in files:
+                try:
+                    outcome = self._play_one(path)
+                except PlayerError as exc:
+                    failures += 1
+                    _log.error("skipping %s", exc)
+                    continue
+                played += 1
+                if outcome == "quit":
+                    return 1 if failures else 0
+            if not self.options.loop or played == 0:
+                break
+        if played == 0 and files:
+            _log.error("nothing in the playlist could be played")
+        return 1 if failures else 0
+
+    def _play_one(self, path: str) -> str:
+        playback = Playback(path, self.output, self.options.volume)
+        if playback.mixer is not None:
+            playback.mixer.muted = self.muted
+        try:
+            first = playback.goto(self.options.start, paused=False)
+            self.playback = playback
+            if first is not None:
+                self._show(first)
+            _log.info("playing %s (%s)", path, "audio clock" if playback.mixer else "wall clock")
+            outcome = self._loop(playback)
+            _log.info(
+                "%s %s: %d frames shown, %d dropped, %d audio underruns",
+                "stopped" if outcome == "quit" else "finished", path, playback.scheduler.shown,
+                playback.scheduler.dropped, playback.mixer.underruns if playback.mixer else 0,
+            )
+            self.dropped_total += playback.scheduler.dropped
+            return outcome
+        finally:
+            self.playback = None
+            playback.close()
+
+    # -- the loop -------------------------------------------------------------------------------------------------
+
+    def _loop(self, playback: Playback) -> str:
+        dirty = True
+        info_refresh = 0.0
+        while True:
+            now = playback.clock.now()
+            due = playback.scheduler.next_due()
+            wait = 0.0 if dirty else min(0.02, max(0.0, due - now)) if due is not None and not playback.clock.paused else 0.02
+            for event in self.display.poll_events(wait):
+                command = controls.apply(event, self.view, self.display.framebuffer_size()[0])
+                dirty = True
+                if command is not None:
+                    if self._command(playback, command) == "quit":
+                        return "quit"
+            frame = playback.scheduler.pick(playback.clock.now())
+            if frame is not None:
+                self._show(frame)
+                dirty = True
+            if self.options.show_info and time.monotonic() >= info_refresh:
+                info_refresh = time.monotonic() + 0.25
+                dirty = True
+            if dirty:
+                self._render()
+                dirty = False
+            if self._deadline is not None and time.monotonic() >= self._deadline:
+                return "quit"
+            if playback.finished() and not playback.clock.paused:
+                return "end"
+
+    def _show(self, frame) -> None:
+        self.renderer.upload(frame)
+        if self.playback is not None:
+            self.playback.current = frame
+        self._pending_pts = frame.pts
+
+    def _render(self) -> None:
+        width, height = self.display.framebuffer_size()
+        viewport = (0, 0, width, height)
+        self.renderer.draw(self.view, viewport)
+        if self.options.show_info and self.playback is not None:
+            self.overlay.draw(self._info_line(self.playback), viewport)
+        self.display.present()
+        if self._timing is not None and self.playback is not None and self.playback.current is not None:
+            self._timing.write(json.dumps({"pts": round(self.playback.current.pts, 6), "shown": time.monotonic()}) + "\n")
+
+    def _info_line(self, playback: Playback) -> str:
+        now = playback.clock.now()
+        state = "PAUSED" if playback.clock.paused else "PLAYING"
+        total = _clock_text(playback.duration) if playback.duration else "?"
+        dropped = playback.scheduler.dropped
+        sound = "MUTED" if self.muted else ("" if playback.mixer else "NO SOUND")
+        return f"{_clock_text(now)} / {total}  {state}  DROPPED {dropped}  FOV {self.view.fov:.0f}  {sound}".rstrip()
+
+    def _command(self, playback: Playback, command: tuple) -> str | None:
+        name = command[0]
+        if name == "quit":
+            return "quit"
+        if name == "pause":
+            if playback.clock.paused:
+                # Resume from exactly the frame on screen, so sound and picture restart together after steps.
+                position = playback.current.pts if playback.current else playback.clock.now()
+                self._seek(playback, position, paused=False)
+            else:
+                playback.clock.pause()
+        elif name == "seek":
+            target = min(max(0.0, playback.clock.now() + command[1]), max(0.0, (playback.duration or 0.0) - 0.001))
+            self._seek(playback, target, paused=playback.clock.paused)
+        elif name == "step" and playback.clock.paused:
+            self._step(playback, command[1])
+        elif name == "fullscreen":
+            self.display.set_fullscreen(not self.display.fullscreen)
+        elif name == "mute":
+            self.muted = not self.muted
+            if playback.mixer is not None:
+                playback.mixer.muted = self.muted
+        elif name == "info":
+            self.options.show_info = not self.options.show_info
+        return None
+
+    def _seek(self, playback: Playback, target: float, paused: bool) -> None:
+        started = time.monotonic()
+        first = playback.goto(target, paused)
+        if first is not None:
+            self._show(first)
+        _log.info("seek to %s: %.0f ms", _clock_text(target), (time.monotonic() - started) * 1000)
+
+    def _step(self, playback: Playback, direction: int) -> None:
+        if direction > 0:
+            frame = playback.scheduler.take_next(timeout=2.0)
+            if frame is not None:
+                self._show(frame)
+                playback.clock.reset(frame.pts)
+        else:
+            current = playback.current.pts if playback.current else 0.0
+            self._seek(playback, max(0.0, current - playback.video.frame_duration), paused=True)
+
+    def close(self) -> None:
+        if self.output is not None:
+            self.output.close()
+        if self._timing is not None:
+            self._timing.close()
+        self.overlay.close()
+        self.renderer.close()
+
+
+def _duration(decoder: VideoDecoder) -> float | None:
+    stream = decoder.stream
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    container = stream.container
+    return container.duration / 1_000_000 if container.duration else None
+
+
+def _clock_text(seconds: float) -> str:
+    minutes, secs = divmod(max(0.0, seconds), 60)
+    return f"{int(minutes)}:{secs:04.1f}"

@@ -1,0 +1,58 @@
+"""Render exactly the frame shown at a given time, through the real renderer, offscreen, to a PNG."""
+
+from __future__ import annotations
+
+import av
+import numpy as np
+
+from vrplayer.errors import MediaError, PlayerError
+from vrplayer.media.video import EndOfStream, VideoDecoder
+from vrplayer.view import ViewState
+
+
+def render_view(path: str, at: float, view: ViewState, size: tuple[int, int], display=None) -> np.ndarray:
+    """The picture (H, W, 3 uint8) a viewer sees at `at` seconds looking along `view`."""
+    from vrplayer.display.offscreen import OffscreenDisplay
+    from vrplayer.render.renderer import SphereRenderer
+
+    decoder = VideoDecoder(path)
+    try:
+        decoder.seek(at)
+        item = decoder.get(timeout=30.0)
+        if item is None or isinstance(item, EndOfStream):
+            raise MediaError(f"{path}: no picture at {at:.3f} s (the film is shorter or damaged)")
+        own_display = display is None
+        display = display or OffscreenDisplay(size)
+        try:
+            renderer = SphereRenderer()
+            renderer.upload(item)
+            renderer.draw(view, (0, 0, *size))
+            display.present()
+            picture = display.read_pixels()
+            renderer.close()
+            return picture
+        finally:
+            if own_display:
+                display.close()
+    finally:
+        decoder.close()
+
+
+def write_png(picture: np.ndarray, path: str) -> None:
+    codec = av.CodecContext.create("png", "w")
+    codec.width, codec.height = picture.shape[1], picture.shape[0]
+    codec.pix_fmt = "rgb24"
+    packets = codec.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(picture), format="rgb24"))
+    packets += codec.encode(None)
+    try:
+        with open(path, "wb") as handle:
+            for packet in packets:
+                handle.write(bytes(packet))
+    except OSError as exc:
+        raise PlayerError(f"cannot write {path} ({exc.strerror}); check the folder exists and is writable") from None
+
+
+def read_png(path: str) -> np.ndarray:
+    with av.open(path) as container:
+        frame = next(container.decode(video=0))
+        return frame.to_ndarray(format="rgb24")
