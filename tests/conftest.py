@@ -1,0 +1,133 @@
+"""Shared test fixtures: our own test films, a real X server (Xvfb) and a real audio server (PulseAudio null sink).
+
+Servers are started by the tests themselves, on private sockets, and stopped by PID.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "sample_media"))
+
+import make_sample  # noqa: E402
+
+SAMPLE = ROOT / "sample_media" / "sample_360.mp4"
+VRPLAYER = [sys.executable, "-m", "vrplayer"]
+
+
+@pytest.fixture(scope="session")
+def sample_film() -> Path:
+    assert SAMPLE.exists(), "the bundled sample film is missing; run sample_media/make_sample.py"
+    return SAMPLE
+
+
+@pytest.fixture(scope="session")
+def film_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("films")
+
+
+@pytest.fixture(scope="session")
+def make_film(film_dir):
+    """make_film(name, **make_sample.make_film kwargs) → path, made once per session."""
+    made: dict[str, Path] = {}
+
+    def make(name: str, **kwargs) -> Path:
+        if name not in made:
+            path = film_dir / name
+            make_sample.make_film(str(path), **kwargs)
+            made[name] = path
+        return made[name]
+
+    return make
+
+
+def run_cli(*args, env=None, timeout=120, input=None) -> subprocess.CompletedProcess:
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    return subprocess.run([*VRPLAYER, *map(str, args)], capture_output=True, text=True, timeout=timeout, env=full_env, cwd=ROOT, input=input)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="session")
+def xvfb():
+    """A private X server; yields its DISPLAY value."""
+    if not shutil.which("Xvfb"):
+        pytest.fail("Xvfb is not installed: run scripts/setup.sh --test")
+    read_fd, write_fd = os.pipe()
+    proc = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1280x720x24", "-nolisten", "tcp"],
+        pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    os.close(write_fd)
+    with os.fdopen(read_fd) as pipe:
+        number = pipe.readline().strip()
+    if not number:
+        _stop(proc)
+        pytest.fail("Xvfb did not start")
+    yield f":{number}"
+    _stop(proc)
+
+
+class Pulse:
+    def __init__(self, runtime: Path, proc: subprocess.Popen):
+        self.runtime = runtime
+        self.proc = proc
+        self.env = {
+            "PULSE_SERVER": f"unix:{runtime}/native",
+            "XDG_RUNTIME_DIR": str(runtime),
+            "HOME": str(runtime),
+            "PULSE_SINK": "vsink",
+        }
+
+
+@pytest.fixture(scope="session")
+def pulse():
+    """A PulseAudio server with one float32 48 kHz null sink ("vsink"); its monitor gives back what was played."""
+    if not shutil.which("pulseaudio"):
+        pytest.fail("PulseAudio is not installed: run scripts/setup.sh --test")
+    runtime = Path(tempfile.mkdtemp(prefix="vrplayer-pulse-"))
+    runtime.chmod(0o700)
+    env = dict(os.environ, HOME=str(runtime), XDG_RUNTIME_DIR=str(runtime))
+    proc = subprocess.Popen(
+        [
+            "pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=no", "--disable-shm=yes",
+            "-L", f"module-native-protocol-unix auth-anonymous=1 socket={runtime}/native",
+            "-L", "module-null-sink sink_name=vsink format=float32le rate=48000 channels=2",
+            "-L", "module-always-sink",
+        ],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    server = Pulse(runtime, proc)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        ok = subprocess.run(["pactl", "info"], env=dict(env, **server.env), capture_output=True).returncode == 0
+        if ok:
+            break
+        time.sleep(0.05)
+    else:
+        _stop(proc)
+        pytest.fail("PulseAudio did not start")
+    for command in (["pactl", "set-default-sink", "vsink"], ["pactl", "set-default-source", "vsink.monitor"]):
+        subprocess.run(command, env=dict(env, **server.env), check=True, capture_output=True)
+    yield server
+    _stop(proc)
+    shutil.rmtree(runtime, ignore_errors=True)
