@@ -439,7 +439,7 @@ def _video_frame(av, planes, width, height, pix_fmt):
 
 def make_film(path, width=1920, height=960, seconds=10.0, fps=30, codec="libx264",
               pix_fmt="yuv420p", audio=True, crf=None, gop=None, color_range="tv",
-              colorspace="bt709", extra_options=None, progress=None):
+              colorspace="bt709", extra_options=None, progress=None, picture=None):
     """Write the test film to ``path`` (container from the extension).
 
     codec / pix_fmt: libx264 with yuv420p or yuv444p, libx265 with yuv420p10le
@@ -453,6 +453,7 @@ def make_film(path, width=1920, height=960, seconds=10.0, fps=30, codec="libx264
     primaries/transfer tags; the matrix is tagged RGB and the range full).
     extra_options: more encoder AVOptions (e.g. {"preset": "ultrafast"}).
     progress: optional callable(seconds_written) called once per film second.
+    picture: an (H, W, 3) RGB still shown in every frame instead of the scene.
     Audio (``audio=True``) is the ``beep_track``, stereo AAC 48 kHz 128 kb/s.
     """
     import av
@@ -499,6 +500,8 @@ def make_film(path, width=1920, height=960, seconds=10.0, fps=30, codec="libx264
     os.makedirs(os.path.dirname(os.path.abspath(str(path))), exist_ok=True)
 
     renderer = _PlaneRenderer(width, height, fps, pix_fmt, colorspace, color_range)
+    # A still picture instead of the scene (for tests that need other content), converted once.
+    still = None if picture is None else rgb_to_planes(picture, pix_fmt, colorspace, color_range)
     kr_kb_tags = _COLORSPACES[colorspace]
     with av.open(str(path), "w", options=container_opts) as out:
         vs = out.add_stream(codec, rate=fps, options=opts)
@@ -520,7 +523,8 @@ def make_film(path, width=1920, height=960, seconds=10.0, fps=30, codec="libx264
             a_pos = 0
 
         for n in range(n_frames):
-            frame = _video_frame(av, renderer.planes_for(n), width, height, pix_fmt)
+            planes = renderer.planes_for(n) if still is None else still
+            frame = _video_frame(av, planes, width, height, pix_fmt)
             frame.pts = n
             frame.time_base = cc.time_base
             frame.color_range = cc.color_range
