@@ -1,0 +1,268 @@
+#!/usr/bin/env python3
+"""vrplayer's performance benchmark: the player's pipeline against decode-only baselines, measured in one run.
+
+Makes (once, cached in bench/.cache/) 3840×1920 test films with sample_media/make_film — H.264 8-bit and HEVC 10-bit,
+30 fps, a key frame every second, with sound — and a long 1280×640 film for memory flatness. Then, for each 4K film:
+
+  * ffmpeg decode-only:  ffmpeg -benchmark -i CLIP -map 0:v -f null -   (frames / wall time)
+  * PyAV decode-only:    thread_type AUTO, iterate the frames, no conversion
+  * vrplayer bench at 160x90 (the player's own overhead: rasterising is negligible), 640x360 and 1280x720
+
+and prints a table (fps and the ratio to ffmpeg decode-only of the same run, first frame, exact seeks, peak RSS),
+the RSS samples of the long film, and the figures as JSON (last line of stdout, or --json OUT).
+Nothing is asserted: the goals are reported next to the figures. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+CACHE = os.path.join(HERE, ".cache")
+sys.path.insert(0, os.path.join(ROOT, "sample_media"))
+
+GOALS = {
+    "pipeline_ratio_640x360": 0.85,  # vrplayer at 640x360 ≥ 85 % of decode-only
+    "first_frame_ms": 1000.0,  # first picture within 1 s
+    "seek_ms": 300.0,  # exact seek at 4K with 1 s key-frame spacing
+}
+SIZES = ("160x90", "640x360", "1280x720")
+
+
+def log(text: str) -> None:
+    print(f"run_bench: {text}", file=sys.stderr, flush=True)
+
+
+# -- test films -------------------------------------------------------------------------------------------------
+
+
+def clip_specs(seconds: float, long_seconds: float) -> list[dict]:
+    def tag(s: float) -> str:
+        return f"{s:g}s"
+
+    return [
+        dict(key="h264", label="3840x1920 H.264 8-bit", path=os.path.join(CACHE, f"h264_3840x1920_{tag(seconds)}.mp4"),
+             width=3840, height=1920, seconds=seconds, codec="libx264", pix_fmt="yuv420p"),
+        dict(key="hevc10", label="3840x1920 HEVC 10-bit", path=os.path.join(CACHE, f"hevc10_3840x1920_{tag(seconds)}.mp4"),
+             width=3840, height=1920, seconds=seconds, codec="libx265", pix_fmt="yuv420p10le"),
+        dict(key="long", label="1280x640 H.264 (long)", path=os.path.join(CACHE, f"long_1280x640_{tag(long_seconds)}.mp4"),
+             width=1280, height=640, seconds=long_seconds, codec="libx264", pix_fmt="yuv420p"),
+    ]
+
+
+def ensure_clip(spec: dict) -> str:
+    """Make the film unless the cache already holds it (written to a temporary name, renamed when complete)."""
+    path = spec["path"]
+    if os.path.exists(path):
+        return path
+    from make_sample import make_film
+
+    os.makedirs(CACHE, exist_ok=True)
+    tmp = path + ".part" + os.path.splitext(path)[1]
+    started = time.perf_counter()
+    log(f"making {spec['label']}, {spec['seconds']:g} s -> {path} (slow for 4K HEVC: ~10 s per film second)")
+
+    def progress(done: float) -> None:
+        if int(done) % 2 == 0 or done >= spec["seconds"]:
+            log(f"  {os.path.basename(path)}: {done:.0f}/{spec['seconds']:g} s written, {time.perf_counter() - started:.0f} s")
+
+    make_film(tmp, spec["width"], spec["height"], spec["seconds"], 30, spec["codec"], spec["pix_fmt"], audio=True,
+              gop=30, progress=progress)
+    os.replace(tmp, path)
+    log(f"  made in {time.perf_counter() - started:.0f} s")
+    return path
+
+
+# -- decode-only baselines --------------------------------------------------------------------------------------
+
+
+def ffmpeg_decode(path: str) -> dict:
+    """ffmpeg CLI decode-only: frames / wall time of the subprocess (ffmpeg's own `bench: rtime` reported too)."""
+    command = ["ffmpeg", "-hide_banner", "-nostdin", "-benchmark", "-i", path, "-map", "0:v", "-f", "null", "-"]
+    started = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    wall = time.perf_counter() - started
+    text = result.stderr
+    frames = [int(n) for n in re.findall(r"frame=\s*(\d+)", text)]
+    rtime = re.search(r"bench:.*?rtime=([\d.]+)s", text)
+    utime = re.search(r"bench: utime=([\d.]+)s", text)
+    frame_count = frames[-1] if frames else 0
+    out = {"frames": frame_count, "seconds": round(wall, 3), "fps": round(frame_count / wall, 2)}
+    if rtime:
+        out["rtime_s"] = float(rtime.group(1))
+        out["fps_rtime"] = round(frame_count / float(rtime.group(1)), 2)
+    if utime:
+        out["cpu_per_wall"] = round(float(utime.group(1)) / float(rtime.group(1)), 2) if rtime else None
+    return out
+
+
+def pyav_decode(path: str) -> dict:
+    """PyAV decode-only, thread_type AUTO, no conversion; timed from open to the last frame."""
+    import av
+
+    started = time.perf_counter()
+    with av.open(path) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        frames = 0
+        for _ in container.decode(stream):
+            frames += 1
+    wall = time.perf_counter() - started
+    return {"frames": frames, "seconds": round(wall, 3), "fps": round(frames / wall, 2)}
+
+
+# -- the player -------------------------------------------------------------------------------------------------
+
+
+def vrplayer_bench(path: str, size: str, seeks: int, frames: int | None = None) -> dict:
+    exe = os.path.join(os.path.dirname(sys.executable), "vrplayer")
+    command = [exe] if os.path.exists(exe) else [sys.executable, "-m", "vrplayer"]
+    command += ["-q", "bench", path, "--size", size, "--seeks", str(seeks)]
+    if frames:
+        command += ["--frames", str(frames)]
+    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=None, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed with status {result.returncode}")
+    lines = [line for line in result.stdout.splitlines() if line.strip().startswith("{")]
+    return json.loads(lines[-1])
+
+
+# -- report -----------------------------------------------------------------------------------------------------
+
+
+def ratio(value: float, base: float) -> float | None:
+    return round(value / base, 3) if base else None
+
+
+def fmt(value, spec: str = ".1f", none: str = "-") -> str:
+    return none if value is None else format(value, spec)
+
+
+def print_table(results: dict) -> None:
+    out = sys.stdout
+    header = f"{'clip':<24} {'route':<22} {'fps':>7} {'÷ffmpeg':>8} {'1st ms':>7} {'ctx ms':>7} {'seek med':>9} {'seek max':>9} {'exact':>6} {'RSS MB':>7}"
+    print(header, file=out)
+    print("-" * len(header), file=out)
+    for key, clip in results["clips"].items():
+        base = clip["ffmpeg"]["fps"]
+        rows = [("ffmpeg decode-only", clip["ffmpeg"], None), ("PyAV decode-only", clip["pyav"], None)]
+        rows += [(f"vrplayer {size}", clip["vrplayer"][size], clip["vrplayer"][size]) for size in clip["vrplayer"]]
+        for name, figures, player in rows:
+            p = player or {}
+            print(
+                f"{clip['label']:<24} {name:<22} {figures['fps']:>7.1f} {fmt(ratio(figures['fps'], base), '.2f'):>8} "
+                f"{fmt(p.get('first_frame_ms'), '.0f'):>7} {fmt(p.get('context_ms'), '.0f'):>7} "
+                f"{fmt(p.get('seek_ms_median'), '.0f'):>9} {fmt(p.get('seek_ms_max'), '.0f'):>9} "
+                f"{fmt(p.get('seek_exact'), '', '-') if p else '-':>6} {fmt(p.get('peak_rss_mb'), '.0f'):>7}",
+                file=out,
+            )
+        for size, figures in clip["vrplayer"].items():
+            print(
+                f"{'':<24}   per frame at {size}: wait_decode {figures['wait_decode_ms']:.1f} ms, upload {figures['upload_ms']:.1f} ms, "
+                f"draw+present {figures['draw_ms']:.1f} ms, audio mix {figures['audio_mix_ms']:.2f} ms",
+                file=out,
+            )
+    if "long" in results:
+        long = results["long"]
+        samples = long["rss_mb"]
+        print(
+            f"\nlong film {long['label']} ({long['frames']} frames at {long['size']}, {long['fps']:.1f} fps): "
+            f"RSS samples {samples} MB; first {samples[0]:.0f} MB, last {samples[-1]:.0f} MB, peak {long['peak_rss_mb']:.0f} MB",
+            file=out,
+        )
+    print("\ngoals (reported, not asserted):", file=out)
+    for line in results["goals"]:
+        print(f"  {line}", file=out)
+
+
+def goal_lines(results: dict) -> list[str]:
+    lines = []
+    for key, clip in results["clips"].items():
+        mid = clip["vrplayer"].get("640x360")
+        small = clip["vrplayer"].get("160x90")
+        if mid:
+            r = ratio(mid["fps"], clip["ffmpeg"]["fps"])
+            lines.append(f"{clip['label']}: pipeline at 640x360 = {r:.2f} × decode-only (goal ≥ {GOALS['pipeline_ratio_640x360']:.2f}): {'met' if r >= GOALS['pipeline_ratio_640x360'] else 'NOT met'}")
+        if small:
+            r = ratio(small["fps"], clip["ffmpeg"]["fps"])
+            lines.append(f"{clip['label']}: player overhead, pipeline at 160x90 = {r:.2f} × decode-only (goal ≥ {GOALS['pipeline_ratio_640x360']:.2f}): {'met' if r >= GOALS['pipeline_ratio_640x360'] else 'NOT met'}")
+        worst_first = max(v["first_frame_ms"] for v in clip["vrplayer"].values())
+        lines.append(f"{clip['label']}: first frame ≤ {worst_first:.0f} ms (goal ≤ {GOALS['first_frame_ms']:.0f}): {'met' if worst_first <= GOALS['first_frame_ms'] else 'NOT met'}")
+        worst_seek = max(v["seek_ms_max"] for v in clip["vrplayer"].values() if v.get("seek_ms_max") is not None)
+        exact = all(v.get("seek_exact") for v in clip["vrplayer"].values())
+        lines.append(f"{clip['label']}: exact seek max {worst_seek:.0f} ms (goal ≤ {GOALS['seek_ms']:.0f}): {'met' if worst_seek <= GOALS['seek_ms'] else 'NOT met'}; all seeks exact: {exact}")
+    if "long" in results:
+        samples = results["long"]["rss_mb"]
+        growth = samples[-1] - min(samples[:2])
+        lines.append(f"long film: RSS {samples[0]:.0f} → {samples[-1]:.0f} MB (growth after warm-up {growth:+.0f} MB): {'flat' if abs(growth) < 20 else 'NOT flat'}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog="Figures and their meaning: bench/README.md.")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of the 4K test films (default 10; HEVC 4K encodes at ~10 s per film second)")
+    parser.add_argument("--long-seconds", type=float, default=60.0, help="length of the 1280x640 film for memory flatness (default 60)")
+    parser.add_argument("--quick", action="store_true", help="3 s 4K films, a 20 s long film, 2 seeks, only 640x360 for HEVC: a smoke run")
+    parser.add_argument("--seeks", type=int, default=5, help="exact seeks per vrplayer bench run (default 5)")
+    parser.add_argument("--only", choices=("h264", "hevc10"), action="append", help="bench only this 4K clip (repeatable)")
+    parser.add_argument("--no-long", action="store_true", help="skip the long film")
+    parser.add_argument("--make-only", action="store_true", help="make (cache) the test films and stop")
+    parser.add_argument("--json", metavar="OUT", help="also write the figures as JSON to OUT")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.seconds = min(args.seconds, 3.0)
+        args.long_seconds = min(args.long_seconds, 20.0)
+        args.seeks = min(args.seeks, 2)
+
+    specs = clip_specs(args.seconds, args.long_seconds)
+    wanted = [s for s in specs if s["key"] != "long" and (not args.only or s["key"] in args.only)]
+    long_spec = None if args.no_long else specs[-1]
+    for spec in wanted + ([long_spec] if long_spec else []):
+        ensure_clip(spec)
+    if args.make_only:
+        return 0
+
+    results: dict = {"machine": {"cpus": os.cpu_count()}, "clips": {}}
+    try:
+        from OpenGL import GL  # noqa: F401  (the renderer string is filled in from the first bench run)
+    except Exception:
+        pass
+    for spec in wanted:
+        path = spec["path"]
+        log(f"{spec['label']}: ffmpeg decode-only")
+        ff = ffmpeg_decode(path)
+        log(f"  {ff['fps']:.1f} fps")
+        log(f"{spec['label']}: PyAV decode-only")
+        pv = pyav_decode(path)
+        log(f"  {pv['fps']:.1f} fps")
+        players = {}
+        for size in SIZES:
+            log(f"{spec['label']}: vrplayer bench --size {size}")
+            players[size] = vrplayer_bench(path, size, args.seeks)
+            log(f"  {players[size]['fps']:.1f} fps")
+        results["clips"][spec["key"]] = {"label": spec["label"], "path": os.path.relpath(path, ROOT), "ffmpeg": ff, "pyav": pv, "vrplayer": players}
+    if long_spec:
+        log(f"{long_spec['label']}: vrplayer bench --size 640x360 (memory)")
+        figures = vrplayer_bench(long_spec["path"], "640x360", min(args.seeks, 2))
+        results["long"] = {"label": long_spec["label"], "size": "640x360", **figures}
+    results["goals"] = goal_lines(results)
+    print_table(results)
+    text = json.dumps(results)
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(results, handle, indent=2)
+        log(f"wrote {args.json}")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

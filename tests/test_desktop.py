@@ -1,0 +1,95 @@
+"""A real window on a real X server (Xvfb): what the window shows, read back from the X server, and the controls."""
+
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from conftest import ROOT, make_sample
+
+SIZE = (640, 360)
+
+
+def grab_screen(display: str) -> np.ndarray:
+    raw = subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "x11grab", "-video_size", "1280x720", "-i", display, "-frames:v", "1",
+         "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+        capture_output=True, check=True,
+    ).stdout
+    return np.frombuffer(raw, np.uint8).reshape(720, 1280, 3)
+
+
+def window_picture(display: str, window_id: str) -> np.ndarray:
+    geometry = subprocess.run(["xdotool", "getwindowgeometry", "--shell", window_id], capture_output=True, text=True,
+                              check=True, env={"DISPLAY": display}).stdout
+    values = dict(line.split("=") for line in geometry.split())
+    x, y, w, h = (int(values[k]) for k in ("X", "Y", "WIDTH", "HEIGHT"))
+    return grab_screen(display)[y : y + h, x : x + w]
+
+
+def steady_picture(display: str, window_id: str) -> np.ndarray:
+    """The window between the film's once-a-second white flashes (each lasts 0.1 s)."""
+    for _ in range(10):
+        picture = window_picture(display, window_id)
+        if picture.mean() < 200:
+            return picture
+        time.sleep(0.13)
+    raise AssertionError("the window stayed white")
+
+
+def xdotool(display, *args):
+    subprocess.run(["xdotool", *args], check=True, env={"DISPLAY": display}, capture_output=True)
+
+
+def dominant(picture: np.ndarray) -> np.ndarray:
+    h, w, _ = picture.shape
+    return np.median(picture[h // 2 - 30 : h // 2 + 30, w // 2 - 30 : w // 2 + 30].reshape(-1, 3), axis=0)
+
+
+def test_window_shows_the_film_and_follows_the_controls(xvfb, sample_film):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vrplayer", "play", str(sample_film), "--display", "desktop", "--no-audio",
+         "--size", f"{SIZE[0]}x{SIZE[1]}", "--pitch", "-10", "--fov", "60", "--duration", "40", "--start", "0.2"],
+        env={"DISPLAY": xvfb, "PATH": "/usr/bin:/bin"}, cwd=ROOT, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        window = None
+        deadline = time.monotonic() + 20
+        while window is None and time.monotonic() < deadline:
+            found = subprocess.run(["xdotool", "search", "--name", "vrplayer"], capture_output=True, text=True,
+                                   env={"DISPLAY": xvfb})
+            window = found.stdout.split()[0] if found.stdout.strip() else None
+            time.sleep(0.2)
+        assert window, "no vrplayer window appeared"
+        time.sleep(1.5)
+        picture = steady_picture(xvfb, window)
+        assert picture.shape[:2] == (SIZE[1], SIZE[0])
+        north = np.array(make_sample.MARKERS["N"]["rgb"])
+        assert np.abs(dominant(picture) - north).max() < 25, dominant(picture)  # looking at the N marker
+
+        xdotool(xvfb, "windowfocus", "--sync", window)
+        xdotool(xvfb, "key", "--window", window, *["d"] * 18)  # turn right 18 × 5° = 90°: east
+        time.sleep(1.0)
+        east = np.array(make_sample.MARKERS["E"]["rgb"])
+        picture = steady_picture(xvfb, window)
+        assert np.abs(dominant(picture) - east).max() < 25, dominant(picture)
+
+        xdotool(xvfb, "key", "--window", window, "r")  # recenter: back to the N marker (initial pitch −10°)
+        time.sleep(1.0)
+        assert np.abs(dominant(steady_picture(xvfb, window)) - north).max() < 25
+
+        xdotool(xvfb, "key", "--window", window, "i")  # the info line: white text over a dark backing, top-left
+        time.sleep(1.0)
+        corner = steady_picture(xvfb, window)[8:30, 8:300]
+        assert (corner.min(axis=2) > 200).mean() > 0.05 and (corner.max(axis=2) < 80).mean() > 0.3
+
+        # The window may be gone before xdotool returns: its exit status says nothing here.
+        subprocess.run(["xdotool", "key", "--window", window, "q"], env={"DISPLAY": xvfb}, capture_output=True)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        log = proc.stderr.read()
+    assert "Traceback" not in log
