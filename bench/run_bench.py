@@ -71,7 +71,8 @@ def ensure_clip(spec: dict) -> str:
     log(f"making {spec['label']}, {spec['seconds']:g} s -> {path} (slow for 4K HEVC: ~10 s per film second)")
 
     def progress(done: float) -> None:
-        if int(done) % 2 == 0 or done >= spec["seconds"]:
+        tenth = max(1, round(spec["seconds"] / 10))
+        if round(done) % tenth == 0 or done >= spec["seconds"]:
             log(f"  {os.path.basename(path)}: {done:.0f}/{spec['seconds']:g} s written, {time.perf_counter() - started:.0f} s")
 
     make_film(tmp, spec["width"], spec["height"], spec["seconds"], 30, spec["codec"], spec["pix_fmt"], audio=True,

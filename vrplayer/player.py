@@ -114,6 +114,7 @@ class Player:
         self.muted = False
         self.playback: Playback | None = None
         self.dropped_total = 0
+        self._present_cost = 0.0  # running estimate of seconds from picking a frame to its picture being shown
         self._timing = open(options.timing_log, "w") if options.timing_log else None
         if audio:
             try:
@@ -163,8 +164,7 @@ class Player:
         try:
             first = playback.goto(self.options.start, paused=False)
             self.playback = playback
-            if first is not None:
-                self._show(first)
+            self._schedule_first(playback, first, paused=False)
             _log.info("playing %s (%s)", path, "audio clock" if playback.mixer else "wall clock")
             outcome = self._loop(playback)
             _log.info(
@@ -184,16 +184,18 @@ class Player:
         dirty = True
         info_refresh = 0.0
         while True:
-            now = playback.clock.now()
+            # Sleep (in the display's event wait) until the next picture must start drawing to be on time.
+            lead = playback.clock.now() + self._present_cost
             due = playback.scheduler.next_due()
-            wait = 0.0 if dirty else min(0.02, max(0.0, due - now)) if due is not None and not playback.clock.paused else 0.02
+            wait = 0.0 if dirty else min(0.02, max(0.0, due - lead)) if due is not None and not playback.clock.paused else 0.02
             for event in self.display.poll_events(wait):
                 command = controls.apply(event, self.view, self.display.framebuffer_size()[0])
                 dirty = True
                 if command is not None:
                     if self._command(playback, command) == "quit":
                         return "quit"
-            frame = playback.scheduler.pick(playback.clock.now())
+            # Pick by when the picture will be on screen: drawing and presenting take a few ms.
+            frame = playback.scheduler.pick(playback.clock.now() + self._present_cost) if playback.clock.started else None
             if frame is not None:
                 self._show(frame)
                 dirty = True
@@ -208,21 +210,41 @@ class Player:
             if playback.finished() and not playback.clock.paused:
                 return "end"
 
+    def _schedule_first(self, playback: Playback, first, paused: bool) -> None:
+        """A paused seek shows its frame at once; a playing one shows it when the clock (the sound) gets there,
+        so that a film's first picture does not run ahead of its first sound while the audio device starts."""
+        if first is None:
+            return
+        if paused:
+            self._show(first)
+            return
+        # Draw it once off-screen-side (no present) while the sound starts: the first draw of a film pays for
+        # texture allocation and shader warm-up, which would otherwise make its first picture late.
+        started = time.monotonic()
+        width, height = self.display.framebuffer_size()
+        self.renderer.upload(first)
+        self.renderer.draw(self.view, (0, 0, width, height))
+        self.renderer.finish()
+        self._present_cost = min(time.monotonic() - started, 0.1)
+        playback.scheduler.upcoming = first
+
     def _show(self, frame) -> None:
         self.renderer.upload(frame)
         if self.playback is not None:
             self.playback.current = frame
-        self._pending_pts = frame.pts
 
     def _render(self) -> None:
+        started = time.monotonic()
         width, height = self.display.framebuffer_size()
         viewport = (0, 0, width, height)
         self.renderer.draw(self.view, viewport)
         if self.options.show_info and self.playback is not None:
             self.overlay.draw(self._info_line(self.playback), viewport)
         self.display.present()
+        shown = time.monotonic()
+        self._present_cost += 0.1 * (min(shown - started, 0.1) - self._present_cost)
         if self._timing is not None and self.playback is not None and self.playback.current is not None:
-            self._timing.write(json.dumps({"pts": round(self.playback.current.pts, 6), "shown": time.monotonic()}) + "\n")
+            self._timing.write(json.dumps({"pts": round(self.playback.current.pts, 6), "shown": shown}) + "\n")
 
     def _info_line(self, playback: Playback) -> str:
         now = playback.clock.now()
@@ -261,8 +283,7 @@ class Player:
     def _seek(self, playback: Playback, target: float, paused: bool) -> None:
         started = time.monotonic()
         first = playback.goto(target, paused)
-        if first is not None:
-            self._show(first)
+        self._schedule_first(playback, first, paused)
         _log.info("seek to %s: %.0f ms", _clock_text(target), (time.monotonic() - started) * 1000)
 
     def _step(self, playback: Playback, direction: int) -> None:

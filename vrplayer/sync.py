@@ -19,6 +19,8 @@ class Clock(Protocol):
     def reset(self, pts: float) -> None: ...
     @property
     def paused(self) -> bool: ...
+    @property
+    def started(self) -> bool: ...
 
 
 class WallClock:
@@ -31,6 +33,10 @@ class WallClock:
     @property
     def paused(self) -> bool:
         return self._paused_at is not None
+
+    @property
+    def started(self) -> bool:
+        return self._paused_at is None
 
     def now(self) -> float:
         if self._paused_at is not None:
@@ -65,6 +71,15 @@ class AudioClock:
     @property
     def paused(self) -> bool:
         return self._mixer.paused
+
+    @property
+    def started(self) -> bool:
+        """The first sound of this run has reached the listener: until then no picture is due."""
+        anchor = self._mixer.anchor
+        if self._mixer.paused or anchor is None or anchor[0] <= self._min_seq:
+            return False
+        _, pts, heard_at, _ = anchor
+        return pts + (self._monotonic() - heard_at) >= self._hold
 
     def now(self) -> float:
         anchor = self._mixer.anchor

@@ -120,6 +120,10 @@ class SphereRenderer:
         GL.glBindVertexArray(self._vao)
         GL.glDrawArrays(GL.GL_TRIANGLES, 0, 3)
 
+    def finish(self) -> None:
+        """Wait until the GL has drawn everything asked of it."""
+        GL.glFinish()
+
     def close(self) -> None:
         if self._textures:
             GL.glDeleteTextures(self._textures)
