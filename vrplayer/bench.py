@@ -100,7 +100,8 @@ def _play_through(path, display, renderer, viewport, max_frames) -> dict:
             mixer.paused = False
         block = np.zeros((MIX_BLOCK, AUDIO_CHANNELS), np.float32)  # preallocated once: fill never allocates it
 
-        wait_s = upload_s = draw_s = mix_s = audio_wait_s = 0.0
+        wait_s = upload_s = draw_s = mix_s = audio_wait_s = upload_cpu_s = 0.0
+        cpu_start, cpu_wall_start = time.process_time(), perf()
         mixed_blocks = 0
         rss_samples: list[float] = [round(_rss_mb(), 1)]
         count = 0
@@ -109,7 +110,9 @@ def _play_through(path, display, renderer, viewport, max_frames) -> dict:
         item = first
         while True:
             t0 = perf()
+            c0 = time.thread_time()
             renderer.upload(item)
+            upload_cpu_s += time.thread_time() - c0
             t1 = perf()
             renderer.draw(view, viewport)
             display.present()
@@ -140,6 +143,7 @@ def _play_through(path, display, renderer, viewport, max_frames) -> dict:
                 raise MediaError(f"{path}: the decoder stalled (no frame within {GET_TIMEOUT:.0f} s)")
             if isinstance(item, EndOfStream):
                 break
+        cpu_s, cpu_wall = time.process_time() - cpu_start, perf() - cpu_wall_start
         if count % step != 0:
             rss_samples.append(round(_rss_mb(), 1))
         elapsed = (t_last - t_first) if count > 1 else 0.0
@@ -153,12 +157,16 @@ def _play_through(path, display, renderer, viewport, max_frames) -> dict:
             "first_frame_ms": round(first_frame_ms, 1),
             "wait_decode_ms": _per_frame(wait_s, count - 1),
             "upload_ms": _per_frame(upload_s, count),
+            "upload_cpu_ms": _per_frame(upload_cpu_s, count),  # the player thread's own CPU time in upload
             "draw_ms": _per_frame(draw_s, count),
             "audio_mix_ms": _per_frame(mix_s, count) if mixer is not None else 0.0,
             "audio_wait_ms": _per_frame(audio_wait_s, count) if mixer is not None else 0.0,
             "audio_blocks": mixed_blocks,
             "audio_underruns": mixer.underruns if mixer is not None else 0,
             "has_audio": mixer is not None,
+            # CPU seconds of the whole process (decoder threads, llvmpipe's threads, Python) per wall second, first
+            # frame presented to the last: about os.cpu_count() means every core was busy.
+            "cpu_per_wall": round(cpu_s / cpu_wall, 2) if cpu_wall > 0 else None,
             "pixel_format": first.frame.format.name,
             "video_size": f"{first.width}x{first.height}",
             "frame_rate": round(video.frame_rate, 3),
@@ -211,9 +219,7 @@ def _seeks(path, display, renderer, viewport, count) -> dict:
         frame_pts = _packet_pts(path)
         if not duration:
             duration = (frame_pts[-1] + decoder.frame_duration) if frame_pts else 0.0
-        rng = random.Random(SEEK_SEED)
-        top = max(0.0, duration - decoder.frame_duration)
-        targets = [round(rng.uniform(0.0, top), 4) for _ in range(count)]
+        targets = seek_targets(duration, decoder.frame_duration, count)
         results = []
         for target in targets:
             t0 = time.perf_counter()
@@ -242,6 +248,13 @@ def _seeks(path, display, renderer, viewport, count) -> dict:
         }
     finally:
         decoder.close()
+
+
+def seek_targets(duration: float, frame_duration: float, count: int) -> list[float]:
+    """The seeded (so every run, and the decode-only baseline, uses the same) random seek times within the film."""
+    rng = random.Random(SEEK_SEED)
+    top = max(0.0, duration - frame_duration)
+    return [round(rng.uniform(0.0, top), 4) for _ in range(count)]
 
 
 def _packet_pts(path: str) -> list[float]:
