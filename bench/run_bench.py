@@ -105,6 +105,13 @@ def ffmpeg_decode(path: str) -> dict:
     return out
 
 
+def ffmpeg_version() -> str | None:
+    try:
+        return subprocess.run(["ffmpeg", "-version"], capture_output=True, text=True).stdout.split("\n")[0]
+    except OSError:
+        return None
+
+
 def pyav_decode(path: str) -> dict:
     """PyAV decode-only, thread_type AUTO, no conversion; timed from open to the last frame."""
     import av
@@ -118,6 +125,46 @@ def pyav_decode(path: str) -> dict:
             frames += 1
     wall = time.perf_counter() - started
     return {"frames": frames, "seconds": round(wall, 3), "fps": round(frames / wall, 2)}
+
+
+def pyav_seek(path: str, count: int) -> dict:
+    """Decode-only floor for the exact seeks: the same seeded targets, one container, seek to the key frame before,
+    decode (thread_type AUTO) until the frame on screen at the target is known (the next frame's pts passes it)."""
+    import av
+
+    from vrplayer.bench import seek_targets
+
+    with av.open(path) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        duration = float(stream.duration * stream.time_base) if stream.duration else container.duration / 1e6
+        frame_duration = 1.0 / float(stream.average_rate or 30)
+        origin = container.start_time / av.time_base if container.start_time is not None else 0.0
+        times = []
+        for target in seek_targets(duration, frame_duration, count):
+            started = time.perf_counter()
+            container.seek(int((target + origin) / stream.time_base), stream=stream, backward=True, any_frame=False)
+            stream.codec_context.flush_buffers()
+            for frame in container.decode(stream):
+                if float(frame.pts * frame.time_base) - origin > target + 1e-4:
+                    break
+            times.append((time.perf_counter() - started) * 1000)
+    return {"seek_ms_median": round(statistics.median(times), 1), "seek_ms_max": round(max(times), 1), "seek_ms": [round(t, 1) for t in times]}
+
+
+def load_average() -> float:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return -1.0
+
+
+def median_run(runs: list[dict]) -> dict:
+    """The run with the median fps (its other figures kept together), with every run's fps beside it."""
+    ordered = sorted(runs, key=lambda r: r["fps"] or 0.0)
+    chosen = dict(ordered[len(ordered) // 2])
+    chosen["fps_runs"] = [r["fps"] for r in runs]
+    return chosen
 
 
 # -- the player -------------------------------------------------------------------------------------------------
@@ -149,34 +196,41 @@ def fmt(value, spec: str = ".1f", none: str = "-") -> str:
 
 def print_table(results: dict) -> None:
     out = sys.stdout
-    header = f"{'clip':<24} {'route':<22} {'fps':>7} {'÷ffmpeg':>8} {'1st ms':>7} {'ctx ms':>7} {'seek med':>9} {'seek max':>9} {'exact':>6} {'RSS MB':>7}"
+    runs = results.get("repeat", 1)
+    print(f"\nmedian of {runs} run(s) by fps; ÷ffmpeg = fps / ffmpeg decode-only fps of the same run", file=out)
+    header = (f"{'clip':<22} {'route':<20} {'fps':>6} {'÷ffmpeg':>7} {'1st ms':>6} {'ctx ms':>6} "
+              f"{'seek med':>8} {'seek max':>8} {'exact':>5} {'peak RSS':>8}")
     print(header, file=out)
     print("-" * len(header), file=out)
-    for key, clip in results["clips"].items():
+    for clip in results["clips"].values():
         base = clip["ffmpeg"]["fps"]
-        rows = [("ffmpeg decode-only", clip["ffmpeg"], None), ("PyAV decode-only", clip["pyav"], None)]
-        rows += [(f"vrplayer {size}", clip["vrplayer"][size], clip["vrplayer"][size]) for size in clip["vrplayer"]]
-        for name, figures, player in rows:
-            p = player or {}
+        floor = clip.get("pyav_seek", {})
+        rows = [("ffmpeg decode-only", clip["ffmpeg"], {}), ("PyAV decode-only", clip["pyav"], {"seek_ms_median": floor.get("seek_ms_median"), "seek_ms_max": floor.get("seek_ms_max")})]
+        rows += [(f"vrplayer {size}", figures, figures) for size, figures in clip["vrplayer"].items()]
+        for name, figures, p in rows:
+            exact = p.get("seek_exact")
             print(
-                f"{clip['label']:<24} {name:<22} {figures['fps']:>7.1f} {fmt(ratio(figures['fps'], base), '.2f'):>8} "
-                f"{fmt(p.get('first_frame_ms'), '.0f'):>7} {fmt(p.get('context_ms'), '.0f'):>7} "
-                f"{fmt(p.get('seek_ms_median'), '.0f'):>9} {fmt(p.get('seek_ms_max'), '.0f'):>9} "
-                f"{fmt(p.get('seek_exact'), '', '-') if p else '-':>6} {fmt(p.get('peak_rss_mb'), '.0f'):>7}",
+                f"{clip['label']:<22} {name:<20} {figures['fps']:>6.1f} {fmt(ratio(figures['fps'], base), '.2f'):>7} "
+                f"{fmt(p.get('first_frame_ms'), '.0f'):>6} {fmt(p.get('context_ms'), '.0f'):>6} "
+                f"{fmt(p.get('seek_ms_median'), '.0f'):>8} {fmt(p.get('seek_ms_max'), '.0f'):>8} "
+                f"{'-' if exact is None else ('yes' if exact else 'NO'):>5} {fmt(p.get('peak_rss_mb'), '.0f'):>8}",
                 file=out,
             )
-        for size, figures in clip["vrplayer"].items():
+        for size, f in clip["vrplayer"].items():
             print(
-                f"{'':<24}   per frame at {size}: wait_decode {figures['wait_decode_ms']:.1f} ms, upload {figures['upload_ms']:.1f} ms, "
-                f"draw+present {figures['draw_ms']:.1f} ms, audio mix {figures['audio_mix_ms']:.2f} ms",
+                f"{'':<22}   {size} per frame: wait_decode {f['wait_decode_ms']:.1f}, upload {f['upload_ms']:.1f} "
+                f"(cpu {f.get('upload_cpu_ms', 0):.1f}), draw+present {f['draw_ms']:.1f}, audio mix {f['audio_mix_ms']:.2f} ms; "
+                f"CPU {fmt(f.get('cpu_per_wall'), '.2f')}× wall; fps of the runs {f.get('fps_runs')}",
                 file=out,
             )
+        print(f"{'':<22}   decode-only fps of the runs: ffmpeg {clip['ffmpeg'].get('fps_runs')}, PyAV {clip['pyav'].get('fps_runs')}; "
+              f"load average before/after {clip.get('load_average')}", file=out)
     if "long" in results:
         long = results["long"]
         samples = long["rss_mb"]
         print(
             f"\nlong film {long['label']} ({long['frames']} frames at {long['size']}, {long['fps']:.1f} fps): "
-            f"RSS samples {samples} MB; first {samples[0]:.0f} MB, last {samples[-1]:.0f} MB, peak {long['peak_rss_mb']:.0f} MB",
+            f"RSS every 10 % {samples} MB; first {samples[0]:.0f} MB, last {samples[-1]:.0f} MB, peak {long['peak_rss_mb']:.0f} MB",
             file=out,
         )
     print("\ngoals (reported, not asserted):", file=out)
@@ -202,8 +256,9 @@ def goal_lines(results: dict) -> list[str]:
         lines.append(f"{clip['label']}: exact seek max {worst_seek:.0f} ms (goal ≤ {GOALS['seek_ms']:.0f}): {'met' if worst_seek <= GOALS['seek_ms'] else 'NOT met'}; all seeks exact: {exact}")
     if "long" in results:
         samples = results["long"]["rss_mb"]
-        growth = samples[-1] - min(samples[:2])
-        lines.append(f"long film: RSS {samples[0]:.0f} → {samples[-1]:.0f} MB (growth after warm-up {growth:+.0f} MB): {'flat' if abs(growth) < 20 else 'NOT flat'}")
+        warm = samples[1] if len(samples) > 2 else samples[0]  # after the first 10 %: queues and textures are full
+        growth = samples[-1] - warm
+        lines.append(f"long film: RSS after warm-up {warm:.0f} MB → at the end {samples[-1]:.0f} MB ({growth:+.1f} MB over {results['long']['frames']} frames): {'flat' if abs(growth) < 10 else 'NOT flat'}")
     return lines
 
 
@@ -213,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--long-seconds", type=float, default=60.0, help="length of the 1280x640 film for memory flatness (default 60)")
     parser.add_argument("--quick", action="store_true", help="3 s 4K films, a 20 s long film, 2 seeks, only 640x360 for HEVC: a smoke run")
     parser.add_argument("--seeks", type=int, default=5, help="exact seeks per vrplayer bench run (default 5)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement; the median (by fps) is reported (default 3, --quick 1)")
     parser.add_argument("--only", choices=("h264", "hevc10"), action="append", help="bench only this 4K clip (repeatable)")
     parser.add_argument("--no-long", action="store_true", help="skip the long film")
     parser.add_argument("--make-only", action="store_true", help="make (cache) the test films and stop")
@@ -222,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
         args.seconds = min(args.seconds, 3.0)
         args.long_seconds = min(args.long_seconds, 20.0)
         args.seeks = min(args.seeks, 2)
+        args.repeat = 1
 
     specs = clip_specs(args.seconds, args.long_seconds)
     wanted = [s for s in specs if s["key"] != "long" and (not args.only or s["key"] in args.only)]
@@ -231,25 +288,28 @@ def main(argv: list[str] | None = None) -> int:
     if args.make_only:
         return 0
 
-    results: dict = {"machine": {"cpus": os.cpu_count()}, "clips": {}}
-    try:
-        from OpenGL import GL  # noqa: F401  (the renderer string is filled in from the first bench run)
-    except Exception:
-        pass
+    results: dict = {"machine": {"cpus": os.cpu_count(), "ffmpeg": ffmpeg_version()}, "repeat": args.repeat, "clips": {}}
     for spec in wanted:
         path = spec["path"]
-        log(f"{spec['label']}: ffmpeg decode-only")
-        ff = ffmpeg_decode(path)
-        log(f"  {ff['fps']:.1f} fps")
-        log(f"{spec['label']}: PyAV decode-only")
-        pv = pyav_decode(path)
-        log(f"  {pv['fps']:.1f} fps")
-        players = {}
-        for size in SIZES:
-            log(f"{spec['label']}: vrplayer bench --size {size}")
-            players[size] = vrplayer_bench(path, size, args.seeks)
-            log(f"  {players[size]['fps']:.1f} fps")
-        results["clips"][spec["key"]] = {"label": spec["label"], "path": os.path.relpath(path, ROOT), "ffmpeg": ff, "pyav": pv, "vrplayer": players}
+        load = load_average()
+        ff_runs, pv_runs, players = [], [], {size: [] for size in SIZES}
+        # Interleave the routes, so that anything else busy on the machine meanwhile spreads over all of them.
+        for round_ in range(1, args.repeat + 1):
+            log(f"{spec['label']}: round {round_}/{args.repeat} (load average {load_average()})")
+            ff_runs.append(ffmpeg_decode(path))
+            pv_runs.append(pyav_decode(path))
+            log(f"  ffmpeg decode-only {ff_runs[-1]['fps']:.1f} fps, PyAV decode-only {pv_runs[-1]['fps']:.1f} fps")
+            for size in SIZES:
+                players[size].append(vrplayer_bench(path, size, args.seeks))
+                log(f"  vrplayer {size}: {players[size][-1]['fps']:.1f} fps")
+        seek_floor = pyav_seek(path, args.seeks)
+        log(f"  PyAV exact-seek floor: median {seek_floor['seek_ms_median']:.0f} ms, max {seek_floor['seek_ms_max']:.0f} ms")
+        results["clips"][spec["key"]] = {
+            "label": spec["label"], "path": os.path.relpath(path, ROOT),
+            "ffmpeg": median_run(ff_runs), "pyav": median_run(pv_runs), "pyav_seek": seek_floor,
+            "vrplayer": {size: median_run(runs) for size, runs in players.items()},
+            "load_average": [load, load_average()],
+        }
     if long_spec:
         log(f"{long_spec['label']}: vrplayer bench --size 640x360 (memory)")
         figures = vrplayer_bench(long_spec["path"], "640x360", min(args.seeks, 2))

@@ -77,7 +77,13 @@ def broken_inputs(tmp_path, sample_film):
         frame.sample_rate = 48000
         for packet in stream.encode(frame):
             out.mux(packet)
+    unknown_codec = tmp_path / "unknown_codec.mp4"
+    data = bytearray(sample_film.read_bytes())
+    entry = data.find(b"avc1", data.find(b"stsd"))  # the video sample entry's codec: a fourcc nobody decodes
+    data[entry : entry + 4] = b"zzzz"
+    unknown_codec.write_bytes(data)
     return {
+        "unknown_codec": (unknown_codec, "unknown video codec is not supported"),
         "missing": (tmp_path / "nope.mp4", "no such file"),
         "text": (text, "not a video file"),
         "empty": (empty, "not a video file"),
@@ -87,7 +93,7 @@ def broken_inputs(tmp_path, sample_film):
     }
 
 
-@pytest.mark.parametrize("kind", ["missing", "text", "empty", "truncated", "folder", "audio_only"])
+@pytest.mark.parametrize("kind", ["missing", "text", "empty", "truncated", "folder", "audio_only", "unknown_codec"])
 @pytest.mark.parametrize("command", ["probe", "snapshot", "play"])
 def test_bad_input_gives_one_clear_line(broken_inputs, tmp_path, kind, command):
     path, words = broken_inputs[kind]

@@ -1,5 +1,6 @@
 """A real window on a real X server (Xvfb): what the window shows, read back from the X server, and the controls."""
 
+import json
 import subprocess
 import sys
 import time
@@ -47,10 +48,19 @@ def dominant(picture: np.ndarray) -> np.ndarray:
     return np.median(picture[h // 2 - 30 : h // 2 + 30, w // 2 - 30 : w // 2 + 30].reshape(-1, 3), axis=0)
 
 
-def test_window_shows_the_film_and_follows_the_controls(xvfb, sample_film):
+def window_size(display, window_id):
+    geometry = subprocess.run(["xdotool", "getwindowgeometry", "--shell", window_id], capture_output=True, text=True,
+                              check=True, env={"DISPLAY": display}).stdout
+    values = dict(line.split("=") for line in geometry.split())
+    return int(values["WIDTH"]), int(values["HEIGHT"])
+
+
+def test_window_shows_the_film_and_follows_the_controls(xvfb, sample_film, tmp_path):
+    timing = tmp_path / "timing.jsonl"
     proc = subprocess.Popen(
         [sys.executable, "-m", "vrplayer", "play", str(sample_film), "--display", "desktop", "--no-audio",
-         "--size", f"{SIZE[0]}x{SIZE[1]}", "--pitch", "-10", "--fov", "60", "--duration", "40", "--start", "0.2"],
+         "--timing-log", str(timing),
+         "--size", f"{SIZE[0]}x{SIZE[1]}", "--pitch", "-10", "--fov", "60", "--duration", "40", "--start", "0.2", "--loop"],
         env={"DISPLAY": xvfb, "PATH": "/usr/bin:/bin"}, cwd=ROOT, stderr=subprocess.PIPE, text=True,
     )
     try:
@@ -69,6 +79,10 @@ def test_window_shows_the_film_and_follows_the_controls(xvfb, sample_film):
         assert np.abs(dominant(picture) - north).max() < 25, dominant(picture)  # looking at the N marker
 
         xdotool(xvfb, "windowfocus", "--sync", window)
+        # Pause, step one frame, resume, seek forward 5 s.
+        for key, pause in (("space", 0.8), ("period", 0.5), ("space", 0.3), ("Right", 0.5)):
+            xdotool(xvfb, "key", "--window", window, key)
+            time.sleep(pause)
         xdotool(xvfb, "key", "--window", window, *["d"] * 18)  # turn right 18 × 5° = 90°: east
         time.sleep(1.0)
         east = np.array(make_sample.MARKERS["E"]["rgb"])
@@ -84,6 +98,14 @@ def test_window_shows_the_film_and_follows_the_controls(xvfb, sample_film):
         corner = steady_picture(xvfb, window)[8:30, 8:300]
         assert (corner.min(axis=2) > 200).mean() > 0.05 and (corner.max(axis=2) < 80).mean() > 0.3
 
+        # Fullscreen and back.
+        xdotool(xvfb, "key", "--window", window, "f")
+        time.sleep(0.8)
+        assert window_size(xvfb, window) == (1280, 720)  # the whole (virtual) screen
+        xdotool(xvfb, "key", "--window", window, "f")
+        time.sleep(0.8)
+        assert window_size(xvfb, window) == SIZE
+
         # The window may be gone before xdotool returns: its exit status says nothing here.
         subprocess.run(["xdotool", "key", "--window", window, "q"], env={"DISPLAY": xvfb}, capture_output=True)
         assert proc.wait(timeout=10) == 0
@@ -93,3 +115,14 @@ def test_window_shows_the_film_and_follows_the_controls(xvfb, sample_film):
         proc.wait()
         log = proc.stderr.read()
     assert "Traceback" not in log
+    entries = [json.loads(line) for line in timing.read_text().splitlines()]
+    pts = np.array([e["pts"] for e in entries])
+    shown = np.array([e["shown"] for e in entries])
+    # Paused: for over half a second the picture advanced by no more than the one frame stepped.
+    paused_spans = [
+        (i, j) for i in range(len(entries)) for j in range(i + 1, len(entries))
+        if shown[j] - shown[i] > 0.6 and pts[j] - pts[i] <= 1 / 30 + 1e-3
+    ]
+    assert paused_spans
+    assert any(abs((pts[j] - pts[i]) - 1 / 30) < 1e-3 for i, j in paused_spans)  # the step
+    assert np.max(np.diff(pts)) > 4.5  # the seek

@@ -32,10 +32,8 @@ def video_stream(container, path: str):
         raise MediaError(f"{path}: has no video stream; vrplayer plays films, not audio-only or image files")
     stream = films[0]
     if stream.codec_context is None or not _decoder_exists(stream):
-        raise MediaError(
-            f"{path}: video codec '{stream.codec_context.name if stream.codec_context else '?'}' is not supported by "
-            "this FFmpeg build; re-encode the film to H.264 or HEVC"
-        )
+        codec = f"video codec '{stream.codec_context.name}'" if stream.codec_context else "an unknown video codec"
+        raise MediaError(f"{path}: {codec} is not supported by this FFmpeg build; re-encode the film to H.264 or HEVC")
     return stream
 
 
