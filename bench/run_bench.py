@@ -152,6 +152,33 @@ def pyav_seek(path: str, count: int) -> dict:
     return {"seek_ms_median": round(statistics.median(times), 1), "seek_ms_max": round(max(times), 1), "seek_ms": [round(t, 1) for t in times]}
 
 
+def busy_cores(seconds: float = 1.0) -> float:
+    """How many cores something (anything: this script is idle meanwhile) kept busy over `seconds`, from /proc/stat."""
+    def sample():
+        with open("/proc/stat") as handle:
+            values = [int(v) for v in handle.readline().split()[1:]]
+        idle = values[3] + (values[4] if len(values) > 4 else 0)
+        return sum(values), idle
+    try:
+        total0, idle0 = sample()
+        time.sleep(seconds)
+        total1, idle1 = sample()
+    except (OSError, ValueError):
+        return -1.0
+    span = total1 - total0
+    return round((1 - (idle1 - idle0) / span) * (os.cpu_count() or 1), 2) if span else 0.0
+
+
+def wait_quiet(limit: float) -> float:
+    """Wait (up to `limit` seconds) until the machine is quiet; returns the busy cores last seen."""
+    deadline = time.monotonic() + limit
+    busy = busy_cores()
+    while busy > 0.25 and time.monotonic() < deadline:
+        log(f"  the machine is busy ({busy:.2f} cores in use by other processes): waiting")
+        busy = busy_cores(2.0)
+    return busy
+
+
 def load_average() -> float:
     try:
         return round(os.getloadavg()[0], 2)
@@ -224,7 +251,7 @@ def print_table(results: dict) -> None:
                 file=out,
             )
         print(f"{'':<22}   decode-only fps of the runs: ffmpeg {clip['ffmpeg'].get('fps_runs')}, PyAV {clip['pyav'].get('fps_runs')}; "
-              f"load average before/after {clip.get('load_average')}", file=out)
+              f"load average before/after {clip.get('load_average')}, cores busy with other work before each round {clip.get('busy_cores_before_rounds')}", file=out)
     if "long" in results:
         long = results["long"]
         samples = long["rss_mb"]
@@ -269,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="3 s 4K films, a 20 s long film, 2 seeks, only 640x360 for HEVC: a smoke run")
     parser.add_argument("--seeks", type=int, default=5, help="exact seeks per vrplayer bench run (default 5)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement; the median (by fps) is reported (default 3, --quick 1)")
+    parser.add_argument("--quiet-wait", type=float, default=60.0, metavar="S", help="before each round, wait up to S seconds for other processes to leave the CPU (default 60; 0: don't)")
     parser.add_argument("--only", choices=("h264", "hevc10"), action="append", help="bench only this 4K clip (repeatable)")
     parser.add_argument("--no-long", action="store_true", help="skip the long film")
     parser.add_argument("--make-only", action="store_true", help="make (cache) the test films and stop")
@@ -292,10 +320,11 @@ def main(argv: list[str] | None = None) -> int:
     for spec in wanted:
         path = spec["path"]
         load = load_average()
-        ff_runs, pv_runs, players = [], [], {size: [] for size in SIZES}
+        ff_runs, pv_runs, players, busy = [], [], {size: [] for size in SIZES}, []
         # Interleave the routes, so that anything else busy on the machine meanwhile spreads over all of them.
         for round_ in range(1, args.repeat + 1):
-            log(f"{spec['label']}: round {round_}/{args.repeat} (load average {load_average()})")
+            busy.append(wait_quiet(args.quiet_wait) if args.quiet_wait > 0 else busy_cores())
+            log(f"{spec['label']}: round {round_}/{args.repeat} (other processes used {busy[-1]:.2f} cores just before)")
             ff_runs.append(ffmpeg_decode(path))
             pv_runs.append(pyav_decode(path))
             log(f"  ffmpeg decode-only {ff_runs[-1]['fps']:.1f} fps, PyAV decode-only {pv_runs[-1]['fps']:.1f} fps")
@@ -309,6 +338,7 @@ def main(argv: list[str] | None = None) -> int:
             "ffmpeg": median_run(ff_runs), "pyav": median_run(pv_runs), "pyav_seek": seek_floor,
             "vrplayer": {size: median_run(runs) for size, runs in players.items()},
             "load_average": [load, load_average()],
+            "busy_cores_before_rounds": busy,
         }
     if long_spec:
         log(f"{long_spec['label']}: vrplayer bench --size 640x360 (memory)")

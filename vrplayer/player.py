@@ -62,8 +62,8 @@ class Playback:
         self.current = None  # the VideoFrame on screen
         self.duration = _duration(self.video)
 
-    def goto(self, target: float, paused: bool) -> object:
-        """Exact seek (or start) to `target`; returns the first frame to show, having waited for it."""
+    def goto(self, target: float) -> object:
+        """Exact seek (or start) to `target`, paused there; returns the first frame to show, having waited for it."""
         self.video.seek(target)
         generation = self.audio.seek(target) if self.audio is not None else None
         self.scheduler.reset()
@@ -82,10 +82,7 @@ class Playback:
         self.clock.reset(target)
         if self.mixer is not None:
             self.mixer.restart(generation)
-        if not paused:
-            self.clock.resume()
-        else:
-            self.clock.pause()
+        self.clock.pause()  # the player resumes it once the first picture is ready to go
         return first
 
     def finished(self) -> bool:
@@ -162,7 +159,7 @@ class Player:
         if playback.mixer is not None:
             playback.mixer.muted = self.muted
         try:
-            first = playback.goto(self.options.start, paused=False)
+            first = playback.goto(self.options.start)
             self.playback = playback
             self._schedule_first(playback, first, paused=False)
             _log.info("playing %s (%s)", path, "audio clock" if playback.mixer else "wall clock")
@@ -213,20 +210,21 @@ class Player:
     def _schedule_first(self, playback: Playback, first, paused: bool) -> None:
         """A paused seek shows its frame at once; a playing one shows it when the clock (the sound) gets there,
         so that a film's first picture does not run ahead of its first sound while the audio device starts."""
-        if first is None:
+        if first is None or paused:
+            if first is not None:
+                self._show(first)
+            if not paused:
+                playback.clock.resume()
             return
-        if paused:
-            self._show(first)
-            return
-        # Draw it once off-screen-side (no present) while the sound starts: the first draw of a film pays for
-        # texture allocation and shader warm-up, which would otherwise make its first picture late.
-        started = time.monotonic()
+        # Draw it once without presenting while the sound starts: the first draw of a film pays for texture
+        # allocation and shader warm-up, which would otherwise make its first picture late. (Not timed: those
+        # one-off costs say nothing about the next pictures.)
         width, height = self.display.framebuffer_size()
         self.renderer.upload(first)
         self.renderer.draw(self.view, (0, 0, width, height))
         self.renderer.finish()
-        self._present_cost = min(time.monotonic() - started, 0.1)
         playback.scheduler.upcoming = first
+        playback.clock.resume()
 
     def _show(self, frame) -> None:
         self.renderer.upload(frame)
@@ -282,7 +280,7 @@ class Player:
 
     def _seek(self, playback: Playback, target: float, paused: bool) -> None:
         started = time.monotonic()
-        first = playback.goto(target, paused)
+        first = playback.goto(target)
         self._schedule_first(playback, first, paused)
         _log.info("seek to %s: %.0f ms", _clock_text(target), (time.monotonic() - started) * 1000)
 
