@@ -110,7 +110,6 @@ class Player:
         self.output = None
         self.muted = False
         self.playback: Playback | None = None
-        self.dropped_total = 0
         self._present_cost = 0.0  # running estimate of seconds from picking a frame to its picture being shown
         self._timing = open(options.timing_log, "w") if options.timing_log else None
         if audio:
@@ -169,7 +168,6 @@ class Player:
                 "stopped" if outcome == "quit" else "finished", path, playback.scheduler.shown,
                 playback.scheduler.dropped, playback.mixer.underruns if playback.mixer else 0,
             )
-            self.dropped_total += playback.scheduler.dropped
             return outcome
         finally:
             self.playback = None

@@ -15,7 +15,7 @@ import numpy as np
 
 from vrplayer import log
 from vrplayer.audio.ring import SampleRing
-from vrplayer.media.container import audio_stream, open_container, origin_seconds
+from vrplayer.media.container import CorruptPacketCounter, audio_stream, decoded_frames, open_container, origin_seconds
 
 _log = log.get("media.audio")
 
@@ -39,7 +39,7 @@ class AudioDecoder:
         self._seek_target: float | None = None
         self.generation = 0
         self._stop = threading.Event()
-        self.corrupt_packets = 0
+        self.corrupt_packets = CorruptPacketCounter(_log, "audio")
         self._thread = threading.Thread(target=self._run, name="audio-decode", daemon=True)
         self._started = False
 
@@ -136,20 +136,4 @@ class AudioDecoder:
         return first_index + len(samples)
 
     def _frames(self, generation: int):
-        stream = self._stream
-        try:
-            for packet in self._container.demux(stream):
-                if not self._current(generation):
-                    return
-                try:
-                    yield from stream.codec_context.decode(packet)
-                except av.error.InvalidDataError:
-                    self.corrupt_packets += 1
-                    if self.corrupt_packets <= 3:
-                        _log.warning("corrupt audio packet skipped")
-        except av.error.FFmpegError as exc:
-            _log.warning("audio stream ends early: %s", exc)
-        try:
-            yield from stream.codec_context.decode(None)
-        except av.error.FFmpegError:
-            pass
+        return decoded_frames(self._container, self._stream, lambda: self._current(generation), self.corrupt_packets, _log)

@@ -49,6 +49,41 @@ def _decoder_exists(stream) -> bool:
         return False
 
 
+class CorruptPacketCounter:
+    """Counts corrupt packets and logs the first few (and every hundredth), so a damaged film cannot flood the log."""
+
+    def __init__(self, logger, what: str):
+        self._log = logger
+        self._what = what
+        self.count = 0
+
+    def __call__(self, packet, exc: BaseException) -> None:
+        self.count += 1
+        if self.count <= 3 or self.count % 100 == 0:
+            when = f"{float(packet.pts * packet.time_base):.3f} s" if packet.pts is not None and packet.time_base else "unknown time"
+            self._log.warning("corrupt %s packet skipped at %s (%s); %d so far", self._what, when, _reason(exc), self.count)
+
+
+def decoded_frames(container, stream, keep_going, on_corrupt, logger):
+    """The frames of one stream. Corrupt packets go to `on_corrupt` and are skipped; a container that breaks off
+    (truncated file) ends the stream there, and what was decoded still plays. Stops when keep_going() is false."""
+    try:
+        for packet in container.demux(stream):
+            if not keep_going():
+                return
+            try:
+                yield from stream.codec_context.decode(packet)
+            except av.error.InvalidDataError as exc:
+                on_corrupt(packet, exc)
+    except av.error.FFmpegError as exc:
+        logger.warning("%s stream ends early: %s", stream.type, _reason(exc))
+    # Flush what the decoder still holds (frame threading keeps a few frames in flight).
+    try:
+        yield from stream.codec_context.decode(None)
+    except av.error.FFmpegError:
+        pass
+
+
 def origin_seconds(container) -> float:
     """The container's start time: media time 0 for both video and audio."""
     return container.start_time / av.time_base if container.start_time is not None else 0.0

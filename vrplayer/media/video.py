@@ -16,7 +16,7 @@ from fractions import Fraction
 import av
 
 from vrplayer import log
-from vrplayer.media.container import open_container, origin_seconds, video_stream
+from vrplayer.media.container import CorruptPacketCounter, decoded_frames, open_container, origin_seconds, video_stream
 from vrplayer.media.pixfmt import NATIVE, PixelLayout, conversion_target
 
 _log = log.get("media.video")
@@ -71,7 +71,7 @@ class VideoDecoder:
         self._seek_target: float | None = None
         self.generation = 0
         self._stop = threading.Event()
-        self.corrupt_packets = 0
+        self.corrupt_packets = CorruptPacketCounter(_log, "video")
         self.converted_from: str | None = None
         self._thread = threading.Thread(target=self._run, name="video-decode", daemon=True)
         self._started = False
@@ -185,26 +185,10 @@ class VideoDecoder:
         self._put(EndOfStream(generation))
 
     def _frames(self, generation: int):
-        """Decoded frames; corrupt packets are counted, logged and skipped."""
-        stream = self._stream
-        try:
-            for packet in self._container.demux(stream):
-                if self._stop.is_set() or generation != self.generation:
-                    return
-                try:
-                    yield from stream.codec_context.decode(packet)
-                except av.error.InvalidDataError as exc:
-                    self.corrupt_packets += 1
-                    if self.corrupt_packets <= 3 or self.corrupt_packets % 100 == 0:
-                        _log.warning("corrupt packet skipped at %s (%s); %d so far", _packet_time(packet), exc.strerror if hasattr(exc, "strerror") else exc, self.corrupt_packets)
-        except av.error.FFmpegError as exc:
-            # A truncated or broken container ends the stream here; what was decoded still plays.
-            _log.warning("stream ends early: %s", exc)
-        # Flush the frames the decoder still holds (frame threading keeps a few in flight).
-        try:
-            yield from stream.codec_context.decode(None)
-        except av.error.FFmpegError:
-            pass
+        return decoded_frames(
+            self._container, self._stream, lambda: not self._stop.is_set() and generation == self.generation,
+            self.corrupt_packets, _log,
+        )
 
     def _pts_of(self, frame: av.VideoFrame, last_pts: float | None) -> float:
         if frame.pts is not None and frame.time_base is not None:
@@ -230,8 +214,3 @@ def _bit_depth(fmt) -> int:
     except Exception:
         return 8
 
-
-def _packet_time(packet) -> str:
-    if packet.pts is not None and packet.time_base is not None:
-        return f"{float(packet.pts * packet.time_base):.3f} s"
-    return "unknown time"
