@@ -8,6 +8,7 @@ import threading
 import time
 
 import numpy as np
+import pytest
 
 from conftest import ROOT, VRPLAYER
 
@@ -104,3 +105,35 @@ def test_sound_plays_and_flashes_meet_their_beeps(pulse, sample_film, tmp_path):
     assert len(offsets) >= 5, f"flashes seen at seconds {sorted(flashes)}"
     within = [abs(o) <= 0.020 for o in offsets]
     assert abs(float(np.median(offsets))) <= 0.020 and sum(within) >= 0.8 * len(within), offsets_ms
+
+
+def test_volume_scales_what_is_heard(pulse, sample_film):
+    env = dict(os.environ, **pulse.env)
+    recorder = MonitorRecorder(env)
+    time.sleep(0.3)
+    result = subprocess.run(
+        [*VRPLAYER, "play", str(sample_film), "--display", "offscreen", "--size", "160x90", "--duration", "2.6",
+         "--volume", "0.5"],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )
+    samples, _ = recorder.stop()
+    assert result.returncode == 0, result.stderr
+    onsets = beep_onsets(samples[:, 0])[1:]
+    assert onsets, "no beep recorded"
+    beep = samples[onsets[0] + 480 : onsets[0] + 4320]
+    assert 0.22 < np.abs(beep).max() < 0.28  # the film's beeps peak at 0.5
+
+
+def test_film_without_sound_plays_on_the_wall_clock(pulse, make_film, tmp_path):
+    film = make_film("silent.mp4", width=640, height=320, seconds=2.0, audio=False)
+    timing = tmp_path / "timing.jsonl"
+    result = subprocess.run(
+        [*VRPLAYER, "play", str(film), "--display", "offscreen", "--size", "160x90", "--timing-log", str(timing)],
+        env=dict(os.environ, **pulse.env), cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no sound: playing on the wall clock" in result.stderr and "WARNING" not in result.stderr
+    shown = [json.loads(line) for line in timing.read_text().splitlines()]
+    elapsed = shown[-1]["shown"] - shown[0]["shown"]
+    assert shown[-1]["pts"] == pytest.approx(59 / 30, abs=1e-3)
+    assert abs(elapsed - shown[-1]["pts"]) < 0.1  # paced by the wall clock, not as fast as it decodes
