@@ -170,11 +170,13 @@ class VideoDecoder:
             last_pts = pts
             item = self._wrap(frame, pts, generation)
             if not reached:
-                if pts <= target + _SEEK_EPSILON:
-                    pending = item
+                if pts + self.frame_duration <= target + _SEEK_EPSILON:
+                    pending = item  # before the target; kept in case no later frame comes
                     continue
                 reached = True
-                if pending is not None and not self._put(pending):
+                # This frame covers the target (or is the first after it): hand it over now, without waiting
+                # for its successor to be decoded. Only a frame starting after the target needs its predecessor.
+                if pts > target + _SEEK_EPSILON and pending is not None and not self._put(pending):
                     return
             if not self._put(item):
                 return
