@@ -111,7 +111,12 @@ class Player:
         self.muted = False
         self.playback: Playback | None = None
         self._present_cost = 0.0  # running estimate of seconds from picking a frame to its picture being shown
-        self._timing = open(options.timing_log, "w") if options.timing_log else None
+        self._timing = None
+        if options.timing_log:
+            try:
+                self._timing = open(options.timing_log, "w")
+            except OSError as exc:
+                raise PlayerError(f"cannot write the timing log {options.timing_log} ({exc.strerror})") from None
         if audio:
             try:
                 from vrplayer.audio.output import open_output
