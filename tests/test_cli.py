@@ -141,3 +141,16 @@ def test_no_audio_device_warns_once_and_plays_silently(sample_film, tmp_path):
 def test_snapshot_bad_size_is_a_usage_error(sample_film, tmp_path):
     result = run_cli("snapshot", sample_film, "--size", "big", "-o", tmp_path / "x.png")
     assert result.returncode == 2 and "not a size like 1280x720" in result.stderr
+
+
+def test_stopping_a_frame_threaded_hevc_film_midway_does_not_hang(make_film, tmp_path):
+    # Freeing a decoded frame after its frame-threaded HEVC decoder is gone deadlocks FFmpeg: the player and the
+    # benchmark drop every frame before closing a decoder.
+    film = make_film("hevc10_4k_grain.mp4", width=3840, height=1920, seconds=1.5, codec="libx265", pix_fmt="yuv420p10le",
+                     grain=6, crf=24, extra_options={"preset": "ultrafast"})
+    result = run_cli("play", film, "--display", "offscreen", "--size", "160x90", "--no-audio", "--duration", "0.7", timeout=60)
+    assert result.returncode == 0, result.stderr
+    result = run_cli("bench", film, "--size", "160x90", "--frames", "20", "--seeks", "2", timeout=60)
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert figures["frames"] == 20 and figures["seek_exact"] is True

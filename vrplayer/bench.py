@@ -176,6 +176,7 @@ def _play_through(path, display, renderer, viewport, max_frames) -> dict:
             "dropped": 0,
         }
     finally:
+        first = item = None  # no frame may outlive its decoder (see VideoDecoder.close)
         video.close()
         if audio is not None:
             audio.close()
@@ -248,6 +249,7 @@ def _seeks(path, display, renderer, viewport, count) -> dict:
             "seek_results": results,
         }
     finally:
+        item = None  # no frame may outlive its decoder (see VideoDecoder.close)
         decoder.close()
 
 

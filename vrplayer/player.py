@@ -95,6 +95,10 @@ class Playback:
         return ring.finished and ring.available() == 0
 
     def close(self) -> None:
+        # Drop every decoded frame before the decoder goes: a frame outliving its (frame-threaded) decoder can
+        # deadlock FFmpeg's HEVC decoder when the frame is freed later.
+        self.current = None
+        self.scheduler.upcoming = None
         self.video.close()
         if self.audio is not None:
             self.audio.close()
@@ -163,9 +167,8 @@ class Player:
         if playback.mixer is not None:
             playback.mixer.muted = self.muted
         try:
-            first = playback.goto(self.options.start)
             self.playback = playback
-            self._schedule_first(playback, first, paused=False)
+            self._schedule_first(playback, playback.goto(self.options.start), paused=False)
             _log.info("playing %s (%s)", path, "audio clock" if playback.mixer else "wall clock")
             outcome = self._loop(playback)
             _log.info(
