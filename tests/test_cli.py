@@ -144,8 +144,8 @@ def test_snapshot_bad_size_is_a_usage_error(sample_film, tmp_path):
 
 
 def test_stopping_a_frame_threaded_hevc_film_midway_does_not_hang(make_film, tmp_path):
-    # Freeing a decoded frame after its frame-threaded HEVC decoder is gone deadlocks FFmpeg: the player and the
-    # benchmark drop every frame before closing a decoder.
+    # With PyAV's log callback installed, FFmpeg's HEVC frame threads wait for the GIL to log while the thread
+    # freeing the decoder holds it and waits for them: a deadlock at close. The callback stays off (vrplayer.log).
     film = make_film("hevc10_4k_grain.mp4", width=3840, height=1920, seconds=1.5, codec="libx265", pix_fmt="yuv420p10le",
                      grain=6, crf=24, extra_options={"preset": "ultrafast"})
     result = run_cli("play", film, "--display", "offscreen", "--size", "160x90", "--no-audio", "--duration", "0.7", timeout=60)

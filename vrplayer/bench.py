@@ -176,7 +176,7 @@ def _play_through(path, display, renderer, viewport, max_frames) -> dict:
             "dropped": 0,
         }
     finally:
-        first = item = None  # no frame may outlive its decoder (see VideoDecoder.close)
+        first = item = None  # frames are released before their decoder is freed
         video.close()
         if audio is not None:
             audio.close()
@@ -249,7 +249,7 @@ def _seeks(path, display, renderer, viewport, count) -> dict:
             "seek_results": results,
         }
     finally:
-        item = None  # no frame may outlive its decoder (see VideoDecoder.close)
+        item = None  # frames are released before their decoder is freed
         decoder.close()
 
 

@@ -24,10 +24,12 @@ def setup(verbosity: int = 0, stream=None) -> None:
     root.setLevel(level)
     root.propagate = False
     # FFmpeg's own chatter ("Invalid NAL unit size", …) would flood the log on a corrupt film; we log our own line.
+    # Leave PyAV's log callback off (None) unless asked: when it is on, FFmpeg's decoder threads take the GIL to
+    # log, and a decoder being freed (which waits for those threads, GIL held) deadlocks.
     try:
         import av.logging
 
-        av.logging.set_level(av.logging.PANIC if verbosity < 2 else av.logging.WARNING)
+        av.logging.set_level(None if verbosity < 2 else av.logging.WARNING)
     except Exception:  # pragma: no cover - PyAV without logging control
         pass
 

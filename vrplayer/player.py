@@ -95,8 +95,7 @@ class Playback:
         return ring.finished and ring.available() == 0
 
     def close(self) -> None:
-        # Drop every decoded frame before the decoder goes: a frame outliving its (frame-threaded) decoder can
-        # deadlock FFmpeg's HEVC decoder when the frame is freed later.
+        # Release the decoded frames before their decoder (whose buffer pools hold them) is freed.
         self.current = None
         self.scheduler.upcoming = None
         self.video.close()

@@ -26,7 +26,7 @@ def render_view(path: str, at: float, view: ViewState, size: tuple[int, int], di
         try:
             renderer = SphereRenderer()
             renderer.upload(item)
-            item = None  # the frame must not outlive the decoder (see VideoDecoder.close)
+            item = None  # released before the decoder is freed
             renderer.draw(view, (0, 0, *size))
             display.present()
             picture = display.read_pixels()

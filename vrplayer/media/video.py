@@ -7,7 +7,6 @@ decode forward and hand over the frame that is on screen at the target time.
 
 from __future__ import annotations
 
-import gc
 import queue
 import threading
 import time
@@ -104,14 +103,12 @@ class VideoDecoder:
                 return item
 
     def close(self) -> None:
-        """Stop decoding and free the decoder. Callers drop their own frames first: a frame that outlives its
-        frame-threaded decoder can deadlock FFmpeg (HEVC) when it is finally freed."""
+        """Stop decoding and free the decoder (callers drop their own frames first: their buffers are its pools')."""
         self._stop.set()
         self._drain()
         if self._started:
             self._thread.join(timeout=5)
         self._drain()  # anything the worker queued while stopping
-        gc.collect()  # frames caught in reference cycles go now, while their decoder still exists
         self._container.close()
 
     @property
