@@ -60,7 +60,7 @@ class Playback:
             self.clock = WallClock()
         self.scheduler = FrameScheduler(lambda: self.video.get(0), lambda item: isinstance(item, EndOfStream))
         self.current = None  # the VideoFrame on screen
-        self.duration = _duration(self.video)
+        self.duration = self.video.duration
 
     def goto(self, target: float) -> object:
         """Exact seek (or start) to `target`, paused there; returns the first frame to show, having waited for it."""
@@ -307,13 +307,6 @@ class Player:
         self.overlay.close()
         self.renderer.close()
 
-
-def _duration(decoder: VideoDecoder) -> float | None:
-    stream = decoder.stream
-    if stream.duration is not None and stream.time_base is not None:
-        return float(stream.duration * stream.time_base)
-    container = stream.container
-    return container.duration / 1_000_000 if container.duration else None
 
 
 def _clock_text(seconds: float) -> str:

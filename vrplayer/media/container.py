@@ -84,6 +84,15 @@ def decoded_frames(container, stream, keep_going, on_corrupt, logger):
         pass
 
 
+def duration_seconds(container, stream) -> float | None:
+    """The film's length: the video stream's own duration, else the container's, else unknown."""
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration / av.time_base
+    return None
+
+
 def origin_seconds(container) -> float:
     """The container's start time: media time 0 for both video and audio."""
     return container.start_time / av.time_base if container.start_time is not None else 0.0

@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import av
 
-from vrplayer.media.container import audio_stream, open_container, video_stream
+from vrplayer.media.container import audio_stream, duration_seconds, open_container, video_stream
 from vrplayer.media.pixfmt import NATIVE, conversion_target
 from vrplayer.render import colour
 
@@ -17,7 +17,7 @@ def probe(path: str) -> dict:
         stream = video_stream(container, path)
         cc = stream.codec_context
         rate = stream.average_rate or stream.guessed_rate
-        duration = _duration(container, stream)
+        duration = duration_seconds(container, stream)
         pix_fmt = cc.pix_fmt or "unknown"
         fmt = cc.format
         converted = conversion_target(pix_fmt, fmt.is_rgb, max((c.bits for c in fmt.components), default=8)) if fmt else None
@@ -60,13 +60,6 @@ def probe(path: str) -> dict:
     finally:
         container.close()
 
-
-def _duration(container, stream) -> float | None:
-    if stream.duration is not None and stream.time_base is not None:
-        return float(stream.duration * stream.time_base)
-    if container.duration is not None:
-        return container.duration / av.time_base
-    return None
 
 
 def _projection(width: int, height: int) -> dict:

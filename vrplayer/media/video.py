@@ -16,7 +16,9 @@ from fractions import Fraction
 import av
 
 from vrplayer import log
-from vrplayer.media.container import CorruptPacketCounter, decoded_frames, open_container, origin_seconds, video_stream
+from vrplayer.media.container import (
+    CorruptPacketCounter, decoded_frames, duration_seconds, open_container, origin_seconds, video_stream,
+)
 from vrplayer.media.pixfmt import NATIVE, PixelLayout, conversion_target
 
 _log = log.get("media.video")
@@ -114,6 +116,10 @@ class VideoDecoder:
     @property
     def stream(self):
         return self._stream
+
+    @property
+    def duration(self) -> float | None:
+        return duration_seconds(self._container, self._stream)
 
     def _drain(self) -> None:
         try:
