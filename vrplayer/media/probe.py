@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-
 from vrplayer.media.container import audio_stream, duration_seconds, open_container, video_stream
 from vrplayer.media.pixfmt import NATIVE, conversion_target
 from vrplayer.render import colour
