@@ -187,9 +187,13 @@ class Player:
         info_refresh = 0.0
         while True:
             # Sleep (in the display's event wait) until the next picture must start drawing to be on time.
-            lead = playback.clock.now() + self._present_cost
             due = playback.scheduler.next_due()
-            wait = 0.0 if dirty else min(0.02, max(0.0, due - lead)) if due is not None and not playback.clock.paused else 0.02
+            if dirty:
+                wait = 0.0
+            elif due is None or playback.clock.paused:
+                wait = 0.02
+            else:
+                wait = min(0.02, max(0.0, due - (playback.clock.now() + self._present_cost)))
             for event in self.display.poll_events(wait):
                 command = controls.apply(event, self.view, self.display.framebuffer_size()[0])
                 dirty = True
@@ -215,20 +219,19 @@ class Player:
     def _schedule_first(self, playback: Playback, first, paused: bool) -> None:
         """A paused seek shows its frame at once; a playing one shows it when the clock (the sound) gets there,
         so that a film's first picture does not run ahead of its first sound while the audio device starts."""
-        if first is None or paused:
+        if paused:
             if first is not None:
                 self._show(first)
-            if not paused:
-                playback.clock.resume()
             return
-        # Draw it once without presenting while the sound starts: the first draw of a film pays for texture
-        # allocation and shader warm-up, which would otherwise make its first picture late. (Not timed: those
-        # one-off costs say nothing about the next pictures.)
-        width, height = self.display.framebuffer_size()
-        self.renderer.upload(first)
-        self.renderer.draw(self.view, (0, 0, width, height))
-        self.renderer.finish()
-        playback.scheduler.upcoming = first
+        if first is not None:
+            # Draw it once without presenting while the sound starts: the first draw of a film pays for texture
+            # allocation and shader warm-up, which would otherwise make its first picture late. (Not timed: those
+            # one-off costs say nothing about the next pictures.)
+            width, height = self.display.framebuffer_size()
+            self.renderer.upload(first)
+            self.renderer.draw(self.view, (0, 0, width, height))
+            self.renderer.finish()
+            playback.scheduler.upcoming = first
         playback.clock.resume()
 
     def _show(self, frame) -> None:
