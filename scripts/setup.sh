@@ -14,7 +14,7 @@ say() { echo "setup: $*" >&2; }
 # -- system packages ------------------------------------------------------------------------------------------
 packages=(libegl1 libegl-mesa0 libgl1-mesa-dri libgles2 libportaudio2 libxrandr2 libxinerama1 libxcursor1 libxi6)
 if ((want_tests)); then
-  packages+=(ffmpeg xvfb xauth xdotool pulseaudio pulseaudio-utils libasound2-plugins)
+  packages+=(ffmpeg xvfb xauth xdotool pulseaudio pulseaudio-utils libasound2-plugins mkvtoolnix)
 fi
 python_bin=""
 for candidate in python3 python3.13 python3.12 python3.11; do
