@@ -64,13 +64,16 @@ class CorruptPacketCounter:
             self._log.warning("corrupt %s packet skipped at %s (%s); %d so far", self._what, when, _reason(exc), self.count)
 
 
-def decoded_frames(container, stream, keep_going, on_corrupt, logger):
+def decoded_frames(container, stream, keep_going, on_corrupt, logger, before_packet=None):
     """The frames of one stream. Corrupt packets go to `on_corrupt` and are skipped; a container that breaks off
-    (truncated file) ends the stream there, and what was decoded still plays. Stops when keep_going() is false."""
+    (truncated file) ends the stream there, and what was decoded still plays. Stops when keep_going() is false.
+    `before_packet(packet)`, when given, sees each packet before it is decoded (to set decoder options)."""
     try:
         for packet in container.demux(stream):
             if not keep_going():
                 return
+            if before_packet is not None:
+                before_packet(packet)
             try:
                 yield from stream.codec_context.decode(packet)
             except av.error.InvalidDataError as exc:
