@@ -15,7 +15,7 @@ uniform vec3 u_colour_offset;
 uniform float u_neutral_chroma;  // sample value meaning "no colour", for gray films
 
 uniform mat3 u_view;           // camera -> world rotation
-uniform vec2 u_tan_half_fov;   // tan(hfov/2), tan(vfov/2)
+uniform vec4 u_tan_bounds;     // tangents of the view's left, right, down, up edges (left and down negative)
 uniform vec4 u_viewport;       // x, y, width, height in window pixels
 
 out vec4 frag_colour;
@@ -39,7 +39,8 @@ vec3 sample_film(vec2 uv) {
 
 void main() {
     vec2 p = (gl_FragCoord.xy - u_viewport.xy) / u_viewport.zw;  // 0..1, GL's y points up
-    vec3 ray = vec3(u_tan_half_fov.x * (2.0 * p.x - 1.0), -u_tan_half_fov.y * (2.0 * p.y - 1.0), 1.0);
+    // Camera y points down, GL's window y up. Asymmetric bounds serve headset eyes; the desktop's are symmetric.
+    vec3 ray = vec3(mix(u_tan_bounds.x, u_tan_bounds.y, p.x), -mix(u_tan_bounds.z, u_tan_bounds.w, p.y), 1.0);
     vec3 d = normalize(u_view * ray);
     float lon = atan(d.x, d.z);
     float lat_down = asin(clamp(d.y, -1.0, 1.0));

@@ -37,7 +37,7 @@ class SphereRenderer:
         self._u = shaders.uniforms(
             self._program,
             "u_plane0", "u_plane1", "u_plane2", "u_layout", "u_colour_matrix", "u_colour_scale",
-            "u_colour_offset", "u_neutral_chroma", "u_view", "u_tan_half_fov", "u_viewport",
+            "u_colour_offset", "u_neutral_chroma", "u_view", "u_tan_bounds", "u_viewport",
         )
         self._vao = GL.glGenVertexArrays(1)
         self._textures: list[int] = []
@@ -101,6 +101,13 @@ class SphereRenderer:
 
     def draw(self, view, viewport: tuple[int, int, int, int]) -> None:
         """Draw the sphere as seen from `view` (a ViewState) into the viewport (x, y, w, h) of the bound framebuffer."""
+        tx, ty = projection.tan_half_fov(view.fov, viewport[2], viewport[3])
+        self.draw_rays(projection.view_rotation(view.yaw, view.pitch, view.roll), (-tx, tx, -ty, ty), viewport)
+
+    def draw_rays(self, rotation: np.ndarray, tan_bounds: tuple[float, float, float, float], viewport) -> None:
+        """Draw the sphere seen through a camera with rotation `rotation` (3×3 camera → world, v360 axes: x right,
+        y down, z forward) and a frustum whose left, right, down, up edges have these tangents (a headset eye's
+        field of view is asymmetric) into the viewport (x, y, w, h) of the bound framebuffer."""
         x, y, w, h = viewport
         GL.glViewport(x, y, w, h)
         if not self.has_frame:
@@ -113,9 +120,8 @@ class SphereRenderer:
             GL.glActiveTexture(GL.GL_TEXTURE0 + unit)
             GL.glBindTexture(GL.GL_TEXTURE_2D, texture)
         GL.glActiveTexture(GL.GL_TEXTURE0)
-        rotation = projection.view_rotation(view.yaw, view.pitch, view.roll)
-        GL.glUniformMatrix3fv(self._u["u_view"], 1, GL.GL_TRUE, rotation.astype(np.float32))
-        GL.glUniform2f(self._u["u_tan_half_fov"], *projection.tan_half_fov(view.fov, w, h))
+        GL.glUniformMatrix3fv(self._u["u_view"], 1, GL.GL_TRUE, np.asarray(rotation, dtype=np.float32))
+        GL.glUniform4f(self._u["u_tan_bounds"], *tan_bounds)
         GL.glUniform4f(self._u["u_viewport"], x, y, w, h)
         GL.glBindVertexArray(self._vao)
         GL.glDrawArrays(GL.GL_TRIANGLES, 0, 3)
