@@ -1,0 +1,555 @@
+"""Staff control over HTTP: a status page for a phone, and a small JSON API for scripts (`curl -X POST …/api/next`).
+
+Stdlib only: `http.server.ThreadingHTTPServer` on a daemon thread. The server never touches the player: it serves
+whatever `status_provider()` returns and hands validated commands to `command_sink(command, args)`, both called
+on the server's request threads, so both must be thread-safe and quick (`CommandQueue` is a ready-made sink; the
+player thread drains it).
+
+| request                                   | answer                                                        |
+|-------------------------------------------|---------------------------------------------------------------|
+| GET  /                                    | the control page (HTML, inline JS, no external resources)     |
+| GET  /api/status                          | status_provider() as JSON                                     |
+| POST /api/command  {"command": C, ...}    | 202 {"accepted": {...}}; 400 bad command, 413 too big, 415 …  |
+| POST /api/C  (C a command; ?item=N)       | the same, for curl                                            |
+
+Security: beyond loopback a token is required (refusing to start without one); when a token is set, every request
+must carry it (`Authorization: Bearer T` or `?token=T`), compared in constant time. Bodies are capped at 4 KB and
+must be JSON; no input is ever echoed into HTML (the page is static and fills itself with textContent); responses
+are `no-store`; a cross-site POST (an Origin that is not us) is refused, and without a token a Host that is not
+loopback is refused (DNS rebinding).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import ipaddress
+import json
+import math
+import queue
+import re
+import socket
+import socketserver
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import parse_qs, urlsplit
+
+from vrplayer import log
+from vrplayer.errors import PlayerError
+
+_log = log.get("kiosk.control")
+
+COMMANDS = ("play", "next", "previous", "pause", "resume", "restart", "recenter", "reload")
+MAX_BODY = 4096
+_TOKEN_IN_TEXT = re.compile(r"(token)=[^&\s'\"]*", re.IGNORECASE)
+REQUEST_TIMEOUT = 10.0  # seconds a client may take to send its request: a stalled one must not hold a thread forever
+
+StatusProvider = Callable[[], dict]
+CommandSink = Callable[[str, dict], "dict | None"]
+
+
+class ControlError(PlayerError):
+    """The control server cannot start (no token beyond loopback, a bad address, the port is taken)."""
+
+
+class Busy(Exception):
+    """Raised by a command sink that cannot take more commands now; the client gets 503."""
+
+
+# --- addresses -------------------------------------------------------------------------------------------------
+
+
+def parse_bind(bind: str) -> tuple[str, int]:
+    """"HOST:PORT", "[::1]:PORT" or just "PORT" (loopback) → (host, port); port 0 picks a free one."""
+    text = bind.strip()
+    if text.isdigit():
+        host, port_text = "127.0.0.1", text
+    elif text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port_text = rest[1:] if rest.startswith(":") else ""
+    else:
+        host, _, port_text = text.rpartition(":")
+    if not host or not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+        raise ControlError(f"cannot use {bind!r} as the control address; give HOST:PORT, e.g. 127.0.0.1:8080")
+    return host, int(port_text)
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and localhost: only this machine can connect."""
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # any other name may resolve to a public address
+
+
+# --- commands --------------------------------------------------------------------------------------------------
+
+
+def validate_command(data: Any) -> tuple[str, dict]:
+    """A request body (a dict) → (command, args); ValueError with a message for the client when it is wrong."""
+    if not isinstance(data, dict):
+        raise ValueError('send a JSON object like {"command": "next"}')
+    unknown = sorted(set(data) - {"command", "item"})
+    if unknown:
+        raise ValueError(f"unknown field {unknown[0]!r}; only \"command\" and \"item\" are understood")
+    command = data.get("command")
+    if not isinstance(command, str) or command not in COMMANDS:
+        raise ValueError(f"unknown command {command!r}; use one of: {', '.join(COMMANDS)}")
+    if command != "play":
+        if "item" in data:
+            raise ValueError('"item" goes only with "play"')
+        return command, {}
+    item = data.get("item")
+    if isinstance(item, str) and item.strip().isdigit():
+        item = int(item)  # from a query string
+    if not isinstance(item, int) or isinstance(item, bool) or item < 1:
+        raise ValueError('"play" needs "item": the item number, 1 or more')
+    return command, {"item": item}
+
+
+class CommandQueue:
+    """A command sink for ControlServer: request threads put commands, the player thread drains them.
+
+    Bounded: if the player stops taking commands, staff get 503 instead of a pile-up that would all run at once
+    when it recovers.
+    """
+
+    def __init__(self, maxsize: int = 16):
+        self._queue: queue.Queue[tuple[str, dict]] = queue.Queue(maxsize)
+
+    def __call__(self, command: str, args: dict) -> dict:
+        try:
+            self._queue.put_nowait((command, dict(args)))
+        except queue.Full:
+            raise Busy("the player has not taken the last commands yet; try again in a moment") from None
+        return {"queued": self._queue.qsize()}
+
+    def drain(self) -> list[tuple[str, dict]]:
+        """Every command waiting, oldest first; never blocks (call it once per frame or loop turn)."""
+        taken = []
+        while True:
+            try:
+                taken.append(self._queue.get_nowait())
+            except queue.Empty:
+                return taken
+
+
+# --- the page --------------------------------------------------------------------------------------------------
+
+_STYLE = """
+body{font-family:system-ui,sans-serif;background:#111;color:#eee;margin:0 auto;padding:1rem;max-width:40rem}
+h1{font-size:1.2rem;margin:0 0 .5rem}
+#state{font-size:1.8rem;font-weight:bold;min-height:2.2rem}
+#item{font-size:1.2rem;min-height:1.5rem}
+#conn{color:#aaa}
+#msg{min-height:1.5em;color:#fc6}
+.buttons{display:grid;grid-template-columns:1fr 1fr;gap:.6rem;margin:1rem 0}
+button{font-size:1.3rem;padding:1.1rem .5rem;border:0;border-radius:.6rem;background:#2a6;color:#fff}
+button.other{background:#446}
+form{display:flex;gap:.6rem;margin-bottom:1rem}
+input{font-size:1.3rem;width:6rem;padding:.5rem;border-radius:.4rem;border:0}
+form button{flex:1}
+table{width:100%;border-collapse:collapse}
+td{padding:.35rem;border-bottom:1px solid #333;vertical-align:top;overflow-wrap:anywhere}
+td:first-child{color:#aaa;width:35%}
+"""
+
+# Status values are put on the page only with textContent: whatever a film title holds, it never becomes HTML.
+_SCRIPT = """
+"use strict";
+const token = new URLSearchParams(location.search).get("token");
+const auth = token ? {"Authorization": "Bearer " + token} : {};
+const $ = (id) => document.getElementById(id);
+function text(v) {
+  if (v === null || v === undefined) return "\\u2014";
+  return typeof v === "object" ? JSON.stringify(v) : String(v);
+}
+function itemText(item) {
+  if (item && typeof item === "object" && (item.number !== undefined || item.title !== undefined)) {
+    return ((item.number !== undefined ? "#" + item.number + " " : "") + (item.title || "")).trim();
+  }
+  return item === undefined ? "" : text(item);
+}
+async function poll() {
+  try {
+    const r = await fetch("/api/status", {headers: auth, cache: "no-store"});
+    if (!r.ok) throw new Error("HTTP " + r.status);
+    const s = await r.json();
+    $("conn").textContent = "connected";
+    $("state").textContent = text(s.state);
+    $("item").textContent = itemText(s.item);
+    const table = $("fields");
+    table.replaceChildren();
+    for (const [key, value] of Object.entries(s)) {
+      const row = table.insertRow();
+      row.insertCell().textContent = key;
+      row.insertCell().textContent = text(value);
+    }
+  } catch (e) {
+    $("conn").textContent = "no answer from the player (" + e.message + ")";
+  }
+}
+async function send(command, extra) {
+  try {
+    const r = await fetch("/api/command", {
+      method: "POST",
+      headers: Object.assign({"Content-Type": "application/json"}, auth),
+      body: JSON.stringify(Object.assign({command: command}, extra || {})),
+    });
+    const body = await r.json().catch(() => ({}));
+    $("msg").textContent = r.ok ? "sent: " + command : "refused: " + (body.error || r.status);
+  } catch (e) {
+    $("msg").textContent = "not sent: " + e.message;
+  }
+  poll();
+}
+for (const b of document.querySelectorAll("button[data-command]")) {
+  b.addEventListener("click", () => send(b.dataset.command));
+}
+$("playform").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  send("play", {item: parseInt($("number").value, 10)});
+});
+poll();
+setInterval(poll, 1000);
+"""
+
+PAGE = f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>vrplayer kiosk</title>
+<style>{_STYLE}</style>
+</head>
+<body>
+<h1>vrplayer kiosk</h1>
+<div id="conn">connecting…</div>
+<div id="state"></div>
+<div id="item"></div>
+<div id="msg" role="status"></div>
+<div class="buttons">
+<button data-command="previous">&#9198; Previous</button>
+<button data-command="next">Next &#9197;</button>
+<button data-command="pause">Pause</button>
+<button data-command="resume">Resume</button>
+<button data-command="restart">Restart film</button>
+<button data-command="recenter">Recenter</button>
+<button data-command="reload" class="other">Reload programme</button>
+</div>
+<form id="playform"><input id="number" type="number" min="1" inputmode="numeric" placeholder="#" required>
+<button type="submit">Play item</button></form>
+<table id="fields"></table>
+<script>{_SCRIPT}</script>
+</body>
+</html>
+""".encode()
+
+
+def _csp_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+# Only our own inline script and style may run (by hash), and only talk to us: an injection could not execute.
+_PAGE_CSP = (
+    f"default-src 'none'; script-src {_csp_hash(_SCRIPT)}; style-src {_csp_hash(_STYLE)}; connect-src 'self'; "
+    "form-action 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+def _json_bytes(value: Any) -> bytes:
+    text = json.dumps(_finite(value), ensure_ascii=False, default=str)
+    # Harmless in JSON, and a JSON answer can then never be read as markup by anything.
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").encode()
+
+
+def _finite(value: Any) -> Any:
+    """NaN and infinities are not JSON (a browser's JSON.parse rejects them): send null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+# --- the server ------------------------------------------------------------------------------------------------
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True  # a request in progress must not keep the player from exiting
+
+    def __init__(self, address: tuple[str, int], control: ControlServer):
+        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        self.control = control
+        super().__init__(address, _Handler)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind looks up our FQDN, which can take seconds on a machine with no DNS.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+
+
+class ControlServer:
+    """The staff HTTP API on a daemon thread. The constructor (bad address) and start() raise ControlError."""
+
+    def __init__(self, bind: str, status_provider: StatusProvider, command_sink: CommandSink, token: str | None = None):
+        self.host, self._port = parse_bind(bind)
+        self.bind = bind
+        self.status_provider = status_provider
+        self.command_sink = command_sink
+        self.token = token or None  # "" is no token
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._last_status_error: str | None = None
+
+    @property
+    def port(self) -> int:
+        """The port listened on (the one picked, when asked for port 0)."""
+        return self._server.server_address[1] if self._server else self._port
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/"
+
+    def start(self) -> None:
+        if self.token is None and not is_loopback(self.host):
+            raise ControlError(
+                f"the control server on {self.bind} would be reachable from the network without a token; "
+                "pass a token (or bind to 127.0.0.1)"
+            )
+        if self.token is not None and not is_loopback(self.host) and len(self.token) < 12:
+            _log.warning("the control token is short (%d characters); use 12 or more on a shared network", len(self.token))
+        try:
+            self._server = _Server((self.host, self._port), self)
+        except OSError as exc:
+            raise ControlError(f"cannot listen on {self.bind} ({exc.strerror or exc}); pick another address or port") from None
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name="kiosk-control", daemon=True)
+        self._thread.start()
+        _log.info("control page on %s%s", self.url, " (token required)" if self.token else "")
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> ControlServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # Called by the handler threads.
+
+    def status(self) -> tuple[int, dict]:
+        try:
+            status = self.status_provider()
+            self._last_status_error = None
+            return 200, status
+        except Exception as exc:  # the player's bug must not take the staff page down with it
+            message = f"{type(exc).__name__}: {exc}"
+            if message != self._last_status_error:  # once per distinct failure, not once per poll
+                _log.warning("status for the control page failed: %s", message)
+                self._last_status_error = message
+            return 500, {"error": "the player's status is not available"}
+
+    def command(self, data: Any) -> tuple[int, dict]:
+        try:
+            command, args = validate_command(data)
+        except ValueError as exc:
+            return 400, {"error": str(exc)}
+        try:
+            result = self.command_sink(command, args)
+        except Busy as exc:
+            return 503, {"error": str(exc)}
+        except ValueError as exc:  # the sink's own check, e.g. an item number beyond the programme
+            return 400, {"error": str(exc)}
+        except Exception:
+            _log.exception("command %s %s was not taken", command, args)
+            return 500, {"error": "the player did not take the command"}
+        _log.info("staff command: %s%s", command, "".join(f" {k}={v}" for k, v in args.items()))
+        answer = {"accepted": {"command": command, **args}}
+        if result is not None:
+            answer["result"] = result
+        return 202, answer
+
+    def check_token(self, candidates: list[str]) -> bool:
+        if self.token is None:
+            return True
+        expected = self.token.encode()
+        # compare_digest on every candidate, so timing says nothing about which or how much matched.
+        matches = [hmac.compare_digest(c.encode(), expected) for c in candidates]
+        return any(matches)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    server_version = "vrplayer-kiosk"
+    sys_version = ""
+    timeout = REQUEST_TIMEOUT
+
+    # -- plumbing
+
+    def end_headers(self) -> None:
+        # On every answer, error pages from BaseHTTPRequestHandler included.
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Referrer-Policy", "no-referrer")
+        super().end_headers()
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - BaseHTTPRequestHandler's signature
+        # http.server's own lines (errors, timeouts) may quote the request line, query string and token included.
+        _log.debug("%s %s", self.client_address[0], _TOKEN_IN_TEXT.sub(r"\1=…", format % args))
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        # Our own line, without the query string: it may hold the token.
+        path = urlsplit(getattr(self, "path", "") or "").path
+        _log.debug("%s %s %s %s", self.client_address[0], getattr(self, "command", None), path, int(code) if str(code).isdigit() else code)
+
+    def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _json(self, status: int, value: Any, headers: dict[str, str] | None = None) -> None:
+        self._send(status, _json_bytes(value), "application/json; charset=utf-8", headers)
+
+    def _error(self, status: int, message: str, api: bool = True, headers: dict[str, str] | None = None) -> None:
+        if api:
+            self._json(status, {"error": message}, headers)
+        else:
+            self._send(status, (message + "\n").encode(), "text/plain; charset=utf-8", headers)
+
+    def _discard_body(self) -> None:
+        # Read what the client sent before answering early: closing on unread data resets the connection, and the
+        # client would see a reset instead of our answer. Not past 64 KB: a huge body is simply cut off.
+        length = self._content_length()
+        if length and 0 < length <= 65536:
+            try:
+                self.rfile.read(length)
+            except OSError:
+                pass
+
+    def _content_length(self) -> int | None:
+        try:
+            return int(self.headers.get("Content-Length", ""))
+        except ValueError:
+            return None
+
+    # -- checks shared by every request
+
+    def _admitted(self, query: dict[str, list[str]], api: bool) -> bool:
+        control = self.server.control
+        host = urlsplit("//" + (self.headers.get("Host") or "")).hostname
+        if control.token is None and host and not is_loopback(host):
+            # Without a token only this machine may talk to us; a page on another site whose name resolves to
+            # 127.0.0.1 (DNS rebinding) would send its own name as Host.
+            self._discard_body()
+            self._error(403, "this kiosk answers only to localhost without a token", api)
+            return False
+        candidates = query.get("token", [])[:1]
+        scheme, _, value = (self.headers.get("Authorization") or "").partition(" ")
+        if scheme.lower() == "bearer":
+            candidates.append(value.strip())
+        if not control.check_token(candidates):
+            self._discard_body()
+            self._error(401, "missing or wrong token: add ?token=TOKEN to the address, or send 'Authorization: Bearer TOKEN'",
+                        api, {"WWW-Authenticate": 'Bearer realm="vrplayer kiosk"'})
+            return False
+        return True
+
+    # -- methods
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        url = urlsplit(self.path)
+        api = url.path.startswith("/api/")
+        if not self._admitted(parse_qs(url.query), api):
+            return
+        if url.path in ("/", "/index.html"):
+            self._send(200, PAGE, "text/html; charset=utf-8", {"Content-Security-Policy": _PAGE_CSP, "X-Frame-Options": "DENY"})
+        elif url.path == "/api/status":
+            self._json(*self.server.control.status())
+        elif url.path == "/api/command" or url.path.removeprefix("/api/") in COMMANDS:
+            self._error(405, "use POST for commands", headers={"Allow": "POST"})
+        else:
+            self._error(404, "no such page; try / or /api/status", api)
+
+    def do_POST(self) -> None:  # noqa: N802
+        url = urlsplit(self.path)
+        query = parse_qs(url.query)
+        if not self._admitted(query, True):
+            return
+        origin = self.headers.get("Origin")
+        if origin is not None and urlsplit(origin).netloc.lower() != (self.headers.get("Host") or "").lower():
+            # Browsers send Origin on cross-site POSTs: another site's page must not drive the kiosk.
+            self._discard_body()
+            self._error(403, "commands from another site's page are refused")
+            return
+        name = url.path.removeprefix("/api/")
+        if url.path == "/api/command":
+            data = self._read_json(required=True)
+        elif url.path.startswith("/api/") and name in COMMANDS:
+            # curl convenience: POST /api/next, POST /api/play?item=3 (a JSON body may add "item" too).
+            data = self._read_json(required=False)
+            if data is not None:
+                if not isinstance(data, dict):
+                    self._error(400, 'send a JSON object like {"item": 3}, or nothing')
+                    return
+                if "command" in data and data["command"] != name:
+                    self._error(400, f"the address says {name!r} but the body says {data['command']!r}")
+                    return
+                data = {**data, "command": name}
+                if "item" in query:
+                    data.setdefault("item", query["item"][0])
+        else:
+            self._discard_body()
+            self._error(404, "no such command address; POST /api/command or /api/<command>")
+            return
+        if data is not None:
+            self._json(*self.server.control.command(data))
+
+    def _read_json(self, required: bool) -> Any:
+        """The JSON body; {} for an allowed empty body; None when an error answer was already sent."""
+        if self.headers.get("Transfer-Encoding"):
+            self._error(411, "send the body with a Content-Length")
+            return None
+        length = self._content_length()
+        if (length is None and "Content-Length" in self.headers) or (length is not None and length < 0):
+            self._error(400, "bad Content-Length")
+            return None
+        if not length:
+            if required:
+                self._error(400, 'send a JSON object like {"command": "next"}')
+                return None
+            return {}
+        if length > MAX_BODY:
+            self._discard_body()
+            self._error(413, f"the body is too large ({length} bytes; at most {MAX_BODY})")
+            return None
+        content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        body = self.rfile.read(length)
+        if content_type != "application/json":
+            self._error(415, "send the body as application/json")
+            return None
+        try:
+            return json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            self._error(400, "the body is not valid JSON")
+            return None

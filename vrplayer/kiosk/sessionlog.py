@@ -1,0 +1,269 @@
+"""The kiosk's session log: one JSON object per line, for the festival's numbers and for finding what went wrong.
+
+    {"t":"2026-05-09T14:03:04.512Z","event":"film_start","item":3,"title":"Deep Sea"}
+
+`SessionLog` appends lines (each written straight to the OS: a crash of the player loses none), rotates by size
+(`session.jsonl` → `session.1.jsonl` … `session.N.jsonl`), is safe to call from any thread, and never raises: when
+the disk or folder fails it logs one warning and the kiosk goes on (it tries again on the next event).
+
+`ViewingTrace` gathers where one viewer looked during one viewing, decimated to 10 Hz, and writes it as one
+compact "head_trace" line at the end. `read_events` reads everything back in order.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import threading
+from array import array
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from vrplayer import log
+
+_log = log.get("kiosk.sessionlog")
+
+MAX_BYTES = 5 * 1024 * 1024
+BACKUPS = 10
+
+
+def timestamp(when: datetime | None = None) -> str:
+    """ISO 8601 UTC with milliseconds: 2026-05-09T14:03:04.512Z."""
+    when = (when or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+def _finite(value: Any) -> Any:
+    """NaN and infinities are not JSON: write null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _encode(record: dict) -> bytes:
+    dumps = dict(ensure_ascii=False, separators=(",", ":"), default=str, allow_nan=False)
+    try:
+        text = json.dumps(record, **dumps)
+    except ValueError:  # a NaN somewhere: the rare case pays for the walk
+        text = json.dumps(_finite(record), **dumps)
+    return (text + "\n").encode("utf-8")
+
+
+class SessionLog:
+    """Appends events to DIRECTORY/session.jsonl; see the module docstring."""
+
+    def __init__(self, directory: str | os.PathLike, max_bytes: int = MAX_BYTES, backups: int = BACKUPS, name: str = "session"):
+        self.directory = Path(directory)
+        self.name = name
+        self.path = self.directory / f"{name}.jsonl"
+        self.max_bytes = max_bytes
+        self.backups = max(0, backups)
+        self._lock = threading.Lock()
+        self._fd: int | None = None
+        self._size = 0
+        self._failing = False  # warned already; the next success clears it
+        self._closed = False
+        with self._lock:
+            try:
+                self._open()
+            except OSError as exc:
+                self._fail(exc)
+
+    def event(self, name: str, **fields: Any) -> None:
+        """Write one line {"t", "event", **fields}; never raises. Fields named "t" or "event" are kept as "_t"/"_event"."""
+        try:
+            record: dict[str, Any] = {"t": timestamp(), "event": name}
+            for key, value in fields.items():
+                record["_" + key if key in ("t", "event") else key] = value
+            line = _encode(record)
+        except Exception as exc:  # a field that cannot be written must not stop the film
+            _log.warning("session log: event %r not written: %s", name, exc)
+            return
+        with self._lock:
+            if self._closed:
+                return
+            try:
+                if self._fd is None:
+                    self._open()
+                if self._size and self._size + len(line) > self.max_bytes:
+                    self._rotate()
+                self._write(line)
+                if self._failing:
+                    _log.info("session log %s: writing again", self.path)
+                    self._failing = False
+            except OSError as exc:
+                self._fail(exc)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._close()
+
+    def __enter__(self) -> SessionLog:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- under the lock
+
+    def _open(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        # Unbuffered O_APPEND: each line goes to the OS in one write, so a player crash loses nothing already logged.
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        self._size = os.fstat(self._fd).st_size
+        if self._size and not self._ends_with_newline():
+            self._write(b"\n")  # a line torn by a full disk or power cut: end it, so ours starts clean
+
+    def _ends_with_newline(self) -> bool:
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            return os.pread(fd, 1, self._size - 1) == b"\n"
+        finally:
+            os.close(fd)
+
+    def _write(self, data: bytes) -> None:
+        assert self._fd is not None
+        view = memoryview(data)
+        while view:
+            written = os.write(self._fd, view)
+            self._size += written
+            view = view[written:]
+
+    def _backup(self, number: int) -> Path:
+        return self.directory / f"{self.name}.{number}.jsonl"
+
+    def _rotate(self) -> None:
+        self._close()
+        if self.backups == 0:
+            self.path.unlink(missing_ok=True)
+        else:
+            # session.9 → session.10 (replacing the oldest), …, session → session.1
+            for number in range(self.backups - 1, 0, -1):
+                if self._backup(number).exists():
+                    os.replace(self._backup(number), self._backup(number + 1))
+            os.replace(self.path, self._backup(1))
+        self._open()
+
+    def _close(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def _fail(self, exc: OSError) -> None:
+        self._close()  # reopened on the next event: the stick may be back, the disk may have room again
+        if not self._failing:
+            self._failing = True
+            _log.warning("session log %s: cannot write (%s); the kiosk goes on without it", self.path, exc.strerror or exc)
+
+
+class ViewingTrace:
+    """Where one viewer looked during one viewing, kept at 10 Hz: the latest sample of each 100 ms.
+
+    add(t, yaw, pitch) takes samples at any rate, `t` in seconds on any steady clock (the film position or the
+    monotonic clock: `t0` in the line says where the trace starts on it). Buckets with no sample (headset off,
+    a stall) are null. Memory is bounded: at most `max_seconds` (3 hours) are kept, 8 bytes per 100 ms (~860 KB);
+    later samples are dropped and the line says "truncated": true. Not thread-safe: feed and write it on one thread.
+    """
+
+    RATE_HZ = 10
+    MAX_SECONDS = 3 * 3600
+
+    def __init__(self, item: Any, started: datetime | None = None, max_seconds: float = MAX_SECONDS):
+        self.item = item
+        self.started = started or datetime.now(timezone.utc)
+        self.max_seconds = max_seconds
+        self._max_buckets = int(max_seconds * self.RATE_HZ)
+        self._yaw = array("f")  # float32: 0.1° resolution needs far less
+        self._pitch = array("f")
+        self.t0: float | None = None
+        self.samples = 0  # samples taken (before decimation)
+        self.truncated = False
+
+    def __len__(self) -> int:
+        return len(self._yaw)
+
+    def add(self, t: float, yaw: float, pitch: float) -> None:
+        if not (math.isfinite(t) and math.isfinite(yaw) and math.isfinite(pitch)):
+            return
+        if self.t0 is None:
+            self.t0 = t
+        # The epsilon keeps 0.3 s in bucket 3 although 0.3 * 10 is 2.9999999999999996.
+        bucket = math.floor((t - self.t0) * self.RATE_HZ + 1e-6)
+        latest = len(self._yaw) - 1
+        if bucket < latest:
+            return  # from a bucket already closed (a clock step back): drop it
+        if bucket >= self._max_buckets:
+            self.truncated = True
+            return
+        self.samples += 1
+        yaw = (yaw + 180.0) % 360.0 - 180.0  # one turn, -180..180: a viewer who spun round twice is still at 0
+        if bucket == latest:
+            self._yaw[latest], self._pitch[latest] = yaw, pitch
+            return
+        gap = bucket - latest - 1
+        if gap:
+            self._yaw.extend([math.nan] * gap)
+            self._pitch.extend([math.nan] * gap)
+        self._yaw.append(yaw)
+        self._pitch.append(pitch)
+
+    def fields(self) -> dict[str, Any]:
+        """The head_trace line's fields: arrays of degrees rounded to 0.1, null where no sample came."""
+        def rounded(values: array) -> list[float | None]:
+            return [None if math.isnan(v) else round(v, 1) for v in values]
+
+        return {
+            "item": self.item,
+            "started": timestamp(self.started),
+            "t0": self.t0,
+            "rate_hz": self.RATE_HZ,
+            "seconds": len(self._yaw) / self.RATE_HZ,
+            "samples": self.samples,
+            "truncated": self.truncated,
+            "yaw": rounded(self._yaw),
+            "pitch": rounded(self._pitch),
+        }
+
+    def write(self, session_log: SessionLog, **extra: Any) -> None:
+        """Write the one "head_trace" line (call once, when the viewing ends); extra fields are added to it."""
+        session_log.event("head_trace", **{**self.fields(), **extra})
+
+
+def read_events(directory: str | os.PathLike, name: str = "session") -> list[dict]:
+    """Every event in DIRECTORY, oldest first, across rotated files; lines that do not parse (torn) are skipped.
+
+    Reads whole files: for tests, reports and tools, not for a status page polled every second (keep the last
+    errors in memory there).
+    """
+    directory = Path(directory)
+    pattern = re.compile(rf"{re.escape(name)}\.(\d+)\.jsonl")
+    try:
+        backups = [(int(m.group(1)), p) for p in directory.iterdir() if (m := pattern.fullmatch(p.name))]
+    except OSError:
+        return []
+    files = [p for _, p in sorted(backups, reverse=True)] + [directory / f"{name}.jsonl"]
+    events = []
+    for path in files:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue  # rotated away while we read, or not there yet
+        for line in data.splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict):
+                events.append(record)
+    return events
