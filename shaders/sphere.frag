@@ -1,8 +1,10 @@
 #version 330 core
-// Ray-cast projection of an equirectangular film onto the sphere around the viewer.
-// Each fragment computes its own view direction (FFmpeg v360 conventions: camera x right, y down, z forward),
-// turns it into longitude/latitude and samples the film there, so there is no seam at the ±180° wrap and no
-// pinching at the poles. YUV planes are sampled as they were decoded and converted to RGB here.
+// Ray-cast projection of a film onto the sphere around the viewer.
+// Each fragment computes its own view direction (FFmpeg v360 conventions: camera x right, y down, z forward) and
+// looks it up in the film's projection (equirectangular or a crop of it, cubemaps, EAC, fisheye, dual fisheye,
+// flat screen), so there is no seam at the ±180° wrap and no pinching at the poles. The numpy reference of every
+// lookup is vrplayer/render/projection.py (`eye_uv`); the functions here follow it line by line.
+// YUV planes are sampled as they were decoded and converted to RGB here.
 
 uniform sampler2D u_plane0;  // Y (or G for planar RGB)
 uniform sampler2D u_plane1;  // U, or interleaved UV (NV12 / P010), or B
@@ -18,23 +20,176 @@ uniform mat3 u_view;           // camera -> world rotation
 uniform vec4 u_tan_bounds;     // tangents of the view's left, right, down, up edges (left and down negative)
 uniform vec4 u_viewport;       // x, y, width, height in window pixels
 
+// The film's layout (see vrplayer/layout.py).
+uniform int u_projection;      // 0 equirect, 1 EAC, 2 cubemap 3x2, 3 cubemap 6x1, 4 fisheye, 5 dual fisheye, 6 flat
+uniform vec4 u_crop;           // equirect: fractions of the full 360x180 picture cut off left, top, right, bottom
+uniform vec2 u_lens;           // fisheye: 1 / half the lens FOV (radians); flat: tan of half the screen's FOV (x, y)
+uniform vec2 u_eye_size;       // one eye's picture, pixels
+uniform vec2 u_picture_size;   // the whole decoded picture, pixels
+uniform vec2 u_eye_origin[2];  // where the left and the right eye's picture start in it, pixels (after any swap)
+uniform vec4 u_face_rect[6];   // cubemaps: each face's rectangle in the eye's picture, pixels (x0, y0, w, h)
+uniform int u_wrap;            // 0 clamp to the eye's picture, 1 the texture repeats (360° mono / top-bottom),
+                               // 2 360° side-by-side: blend across the seam by hand, inside the eye's half
+uniform int u_eye;             // 0 left eye, 1 right eye, 2 red-cyan anaglyph of both
+
 out vec4 frag_colour;
 
 const float PI = 3.14159265358979;
+const int RIGHT = 0, LEFT = 1, UP = 2, DOWN = 3, FRONT = 4, BACK = 5;  // cube faces, v360's order
+const float EAC_PAD = 2.0;     // v360 (after YouTube's files): 2 pixels round the outside of each EAC row
 
-vec3 sample_film(vec2 uv) {
-    // Explicit level 0: the film has no mipmaps, and the longitude wrap must not trigger a derivative-based LOD.
-    float y = textureLod(u_plane0, uv, 0.0).r;
+// Dubois' least-squares red-cyan anaglyph matrices: less ghosting and truer colour than taking channels as they are.
+const mat3 ANAGLYPH_LEFT = mat3(0.437, -0.062, -0.048, 0.449, -0.062, -0.050, 0.164, -0.024, -0.017);
+const mat3 ANAGLYPH_RIGHT = mat3(-0.011, 0.377, -0.026, -0.032, 0.761, -0.093, -0.007, 0.009, 1.234);
+
+// Explicit level 0: the film has no mipmaps, and the longitude wrap must not trigger a derivative-based LOD.
+// Each plane's coordinate is kept half a texel inside `rect` (normalised, min.xy max.xy), so bilinear filtering
+// never reaches into the other eye or another cube face; with `clamp_s` false the texture repeats across.
+float plane_r(sampler2D plane, vec2 uv, vec4 rect, bool clamp_s) {
+    vec2 inset = 0.5 / vec2(textureSize(plane, 0));
+    vec2 lo = rect.xy + inset, hi = rect.zw - inset;
+    uv.y = clamp(uv.y, lo.y, hi.y);
+    if (clamp_s) uv.x = clamp(uv.x, lo.x, hi.x);
+    return textureLod(plane, uv, 0.0).r;
+}
+
+vec2 plane_rg(sampler2D plane, vec2 uv, vec4 rect, bool clamp_s) {
+    vec2 inset = 0.5 / vec2(textureSize(plane, 0));
+    vec2 lo = rect.xy + inset, hi = rect.zw - inset;
+    uv.y = clamp(uv.y, lo.y, hi.y);
+    if (clamp_s) uv.x = clamp(uv.x, lo.x, hi.x);
+    return textureLod(plane, uv, 0.0).rg;
+}
+
+vec3 sample_film(vec2 uv, vec4 rect, bool clamp_s) {
+    float y = plane_r(u_plane0, uv, rect, clamp_s);
     vec2 c;
     if (u_layout == 1) {
-        c = textureLod(u_plane1, uv, 0.0).rg;
+        c = plane_rg(u_plane1, uv, rect, clamp_s);
     } else if (u_layout == 2) {
         c = vec2(u_neutral_chroma);
     } else {
-        c = vec2(textureLod(u_plane1, uv, 0.0).r, textureLod(u_plane2, uv, 0.0).r);
+        c = vec2(plane_r(u_plane1, uv, rect, clamp_s), plane_r(u_plane2, uv, rect, clamp_s));
     }
     vec3 nominal = vec3(y, c) * u_colour_scale + u_colour_offset;
     return clamp(u_colour_matrix * nominal, 0.0, 1.0);
+}
+
+// -- projections: unit world direction -> position in the eye's picture (pixels) and the rectangle to sample in --
+
+int cube_face(vec3 d, out vec2 ab) {
+    // The largest component picks the face (a tie between a side and up/down goes to the side); (a, b) run right
+    // and down on the face as seen from inside, in [-1, 1].
+    vec3 m = abs(d);
+    if (m.y > m.x && m.y > m.z) {
+        ab = vec2(d.x, d.y < 0.0 ? d.z : -d.z) / m.y;
+        return d.y < 0.0 ? UP : DOWN;
+    }
+    if (m.x >= m.z) {
+        ab = vec2(d.x > 0.0 ? -d.z : d.z, d.y) / m.x;
+        return d.x > 0.0 ? RIGHT : LEFT;
+    }
+    ab = vec2(d.z > 0.0 ? d.x : -d.x, d.y) / m.z;
+    return d.z > 0.0 ? FRONT : BACK;
+}
+
+bool equirect(vec3 d, out vec2 px, out vec4 rect) {
+    vec2 full = vec2(atan(d.x, d.z) / (2.0 * PI) + 0.5, asin(clamp(d.y, -1.0, 1.0)) / PI + 0.5);
+    vec2 uv = (full - u_crop.xy) / (1.0 - u_crop.xy - u_crop.zw);
+    px = uv * u_eye_size;
+    rect = vec4(0.0, 0.0, u_eye_size);
+    return all(greaterThanEqual(uv, vec2(0.0))) && all(lessThanEqual(uv, vec2(1.0)));
+}
+
+bool cubemap(vec3 d, out vec2 px, out vec4 rect) {
+    vec2 ab;
+    vec4 face = u_face_rect[cube_face(d, ab)];  // faces are stored in v360's default order "rludfb", unturned
+    px = face.xy + 0.5 * (ab + 1.0) * face.zw;
+    rect = vec4(face.xy, face.xy + face.zw);
+    return true;
+}
+
+bool eac(vec3 d, out vec2 px, out vec4 rect) {
+    // Rows: left, front, right / down, back, up; the bottom row's faces are stored turned a quarter turn so each
+    // row is one continuous strip. Equal angles get equal pixels: s = 2/pi atan(t) + 1/2.
+    vec2 ab;
+    int face = cube_face(d, ab);
+    float slot;
+    if (face == LEFT) slot = 0.0;
+    else if (face == FRONT) slot = 1.0;
+    else if (face == RIGHT) slot = 2.0;
+    else if (face == DOWN) { slot = 3.0; ab = vec2(ab.y, -ab.x); }
+    else if (face == BACK) { slot = 4.0; ab = vec2(-ab.y, ab.x); }
+    else { slot = 5.0; ab = vec2(ab.y, -ab.x); }
+    vec2 st = (2.0 / PI) * atan(ab) + 0.5;
+    float column = mod(slot, 3.0), row = floor(slot / 3.0);
+    vec2 pad = EAC_PAD / u_eye_size;
+    vec2 uv = vec2((st.x + column) * (1.0 - 2.0 * pad.x) / 3.0 + pad.x, st.y * (0.5 - 2.0 * pad.y) + pad.y + 0.5 * row);
+    px = uv * u_eye_size;
+    rect = vec4(0.0, 0.0, u_eye_size);
+    return true;
+}
+
+bool fisheye(vec3 d, out vec2 px, out vec4 rect) {
+    // Equidistant lens looking forward, its circle centred with the picture's shorter side as diameter.
+    float rho = length(d.xy);
+    float r = atan(rho, d.z) * u_lens.x;
+    vec2 across = rho > 0.0 ? d.xy / rho : vec2(0.0);
+    vec2 k = vec2(min(u_eye_size.x, u_eye_size.y)) / u_eye_size;
+    px = (0.5 + 0.5 * r * k * across) * u_eye_size;
+    rect = vec4(0.0, 0.0, u_eye_size);
+    return r <= 1.0;
+}
+
+bool dual_fisheye(vec3 d, out vec2 px, out vec4 rect) {
+    // Front lens (+z) in the right half, back lens in the left half (mirrored: it looks backwards); chosen by z.
+    float half_w = floor(u_eye_size.x / 2.0);
+    bool front = d.z >= 0.0;
+    float rho = length(d.xy);
+    float r = acos(clamp(abs(d.z), 0.0, 1.0)) * u_lens.x;
+    vec2 across = rho > 0.0 ? d.xy / rho : vec2(0.0);
+    if (!front) across.x = -across.x;
+    vec2 half_size = vec2(half_w, u_eye_size.y);
+    vec2 k = vec2(min(half_size.x, half_size.y)) / half_size;
+    float x0 = front ? u_eye_size.x - half_w : 0.0;
+    px = vec2(x0, 0.0) + (0.5 + 0.5 * r * k * across) * half_size;
+    rect = vec4(x0, 0.0, x0 + half_w, u_eye_size.y);
+    return r <= 1.0;
+}
+
+bool flat_screen(vec3 d, out vec2 px, out vec4 rect) {
+    vec2 uv = 0.5 + 0.5 * (d.xy / d.z) / u_lens;
+    px = uv * u_eye_size;
+    rect = vec4(0.0, 0.0, u_eye_size);
+    return d.z > 0.0 && all(greaterThanEqual(uv, vec2(0.0))) && all(lessThanEqual(uv, vec2(1.0)));
+}
+
+bool locate(vec3 d, out vec2 px, out vec4 rect) {
+    if (u_projection == 0) return equirect(d, px, rect);
+    if (u_projection == 1) return eac(d, px, rect);
+    if (u_projection == 4) return fisheye(d, px, rect);
+    if (u_projection == 5) return dual_fisheye(d, px, rect);
+    if (u_projection == 6) return flat_screen(d, px, rect);
+    return cubemap(d, px, rect);
+}
+
+// The colour one eye sees in direction d (black where its picture does not reach).
+vec3 eye_colour(vec3 d, int eye) {
+    vec2 px;
+    vec4 rect;
+    if (!locate(d, px, rect)) return vec3(0.0);
+    vec2 origin = u_eye_origin[eye];
+    vec4 rect_uv = vec4(origin + rect.xy, origin + rect.zw) / u_picture_size.xyxy;
+    if (u_wrap == 1) return sample_film((origin + px) / u_picture_size, rect_uv, false);
+    if (u_wrap == 2 && (px.x < 0.5 || px.x > u_eye_size.x - 0.5)) {
+        // Within half a texel of the seam of a 360° eye that has only half the texture: blend its last and first
+        // columns by hand (the texture's own repeat would reach into the other eye).
+        float t = px.x < 0.5 ? px.x + 0.5 : px.x - (u_eye_size.x - 0.5);
+        vec3 last = sample_film((origin + vec2(u_eye_size.x - 0.5, px.y)) / u_picture_size, rect_uv, true);
+        vec3 first = sample_film((origin + vec2(0.5, px.y)) / u_picture_size, rect_uv, true);
+        return mix(last, first, t);
+    }
+    return sample_film((origin + px) / u_picture_size, rect_uv, true);
 }
 
 void main() {
@@ -42,8 +197,11 @@ void main() {
     // Camera y points down, GL's window y up. Asymmetric bounds serve headset eyes; the desktop's are symmetric.
     vec3 ray = vec3(mix(u_tan_bounds.x, u_tan_bounds.y, p.x), -mix(u_tan_bounds.z, u_tan_bounds.w, p.y), 1.0);
     vec3 d = normalize(u_view * ray);
-    float lon = atan(d.x, d.z);
-    float lat_down = asin(clamp(d.y, -1.0, 1.0));
-    vec2 uv = vec2(lon / (2.0 * PI) + 0.5, lat_down / PI + 0.5);
-    frag_colour = vec4(sample_film(uv), 1.0);
+    vec3 colour;
+    if (u_eye == 2) {
+        colour = clamp(ANAGLYPH_LEFT * eye_colour(d, 0) + ANAGLYPH_RIGHT * eye_colour(d, 1), 0.0, 1.0);
+    } else {
+        colour = eye_colour(d, u_eye);
+    }
+    frag_colour = vec4(colour, 1.0);
 }

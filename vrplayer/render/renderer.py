@@ -7,10 +7,13 @@ from frame to frame; the film's colour matrix and range go to the shader as unif
 from __future__ import annotations
 
 import ctypes
+import dataclasses
+import math
 
 import numpy as np
 from OpenGL import GL
 
+from vrplayer.layout import Layout
 from vrplayer.media.pixfmt import PixelLayout
 from vrplayer.render import colour, projection, shaders
 
@@ -21,6 +24,8 @@ _TEXTURE_FORMATS = {  # (channels, bytes per sample) -> (internal format, format
     (2, 2): (GL.GL_RG16, GL.GL_RG, GL.GL_UNSIGNED_SHORT),
 }
 _LAYOUT_CODE = {"yuv": 0, "gbr": 0, "semi": 1, "gray": 2}
+_PROJECTION_CODE = {"equirectangular": 0, "eac": 1, "cubemap-3x2": 2, "cubemap-6x1": 3, "fisheye": 4, "dual-fisheye": 5, "flat": 6}
+_EYE_CODE = {"left": 0, "right": 1, "anaglyph": 2}
 
 
 def colour_transform_for(layout: PixelLayout, avcol_spc: int | None, avcol_range: int | None, height: int):
@@ -38,12 +43,18 @@ class SphereRenderer:
             self._program,
             "u_plane0", "u_plane1", "u_plane2", "u_layout", "u_colour_matrix", "u_colour_scale",
             "u_colour_offset", "u_neutral_chroma", "u_view", "u_tan_bounds", "u_viewport",
+            "u_projection", "u_crop", "u_lens", "u_eye_size", "u_picture_size", "u_eye_origin", "u_face_rect",
+            "u_wrap", "u_eye",
         )
         self._vao = GL.glGenVertexArrays(1)
         self._textures: list[int] = []
         self._texture_key = None  # (layout name, width, height): textures are remade only when it changes
         self._colour_key = None
+        self._layout_key = None
+        self.layout = Layout()
+        self.swap_eyes = False  # the viewer's own swap, on top of the layout's
         self.has_frame = False
+        self._picture_size = (0, 0)
         GL.glUseProgram(self._program)
         for unit in range(3):
             GL.glUniform1i(self._u[f"u_plane{unit}"], unit)
@@ -57,6 +68,7 @@ class SphereRenderer:
         if key != self._texture_key:
             self._make_textures(av_frame, layout)
             self._texture_key = key
+        self._picture_size = (av_frame.width, av_frame.height)
         colour_key = (layout.name, av_frame.colorspace, av_frame.color_range, av_frame.height)
         if colour_key != self._colour_key:
             self._set_colour(colour_transform_for(layout, av_frame.colorspace, av_frame.color_range, av_frame.height), layout)
@@ -89,6 +101,39 @@ class SphereRenderer:
         GL.glUseProgram(self._program)
         GL.glUniform1i(self._u["u_layout"], _LAYOUT_CODE[layout.kind])
 
+    def _apply_layout(self, width: int, height: int) -> None:
+        """Set the projection uniforms for the current layout and picture size (when either has changed)."""
+        layout = self.layout
+        if self.swap_eyes:
+            layout = dataclasses.replace(layout, eyes_swapped=not layout.eyes_swapped)
+        key = (layout, width, height)
+        if key == self._layout_key:
+            return
+        self._layout_key = key
+        size = (width, height)
+        left, right = projection.eye_rect(layout, size, "left"), projection.eye_rect(layout, size, "right")
+        eye_w, eye_h = left[2], left[3]
+        p = layout.projection
+        lens = (0.0, 0.0)
+        if p in ("fisheye", "dual-fisheye"):
+            lens = (1.0 / math.radians(projection.layout_fov(layout) / 2.0), 0.0)
+        elif p == "flat":
+            tx = math.tan(math.radians(projection.layout_fov(layout)) / 2.0)
+            lens = (tx, tx * eye_h / eye_w)
+        columns, rows = (6, 1) if p == "cubemap-6x1" else (3, 2)
+        faces = projection.face_rects(eye_w, eye_h, columns, rows)  # slot k holds face k (order "rludfb")
+        full_circle = p == "equirectangular" and layout.crop_left == 0.0 and layout.crop_right == 0.0
+        wrap = 0 if not full_circle else (1 if eye_w == width else 2)
+        GL.glUseProgram(self._program)
+        GL.glUniform1i(self._u["u_projection"], _PROJECTION_CODE[p])
+        GL.glUniform4f(self._u["u_crop"], layout.crop_left, layout.crop_top, layout.crop_right, layout.crop_bottom)
+        GL.glUniform2f(self._u["u_lens"], *lens)
+        GL.glUniform2f(self._u["u_eye_size"], eye_w, eye_h)
+        GL.glUniform2f(self._u["u_picture_size"], width, height)
+        GL.glUniform2fv(self._u["u_eye_origin"], 2, np.array([left[:2], right[:2]], dtype=np.float32))
+        GL.glUniform4fv(self._u["u_face_rect"], 6, np.array(faces, dtype=np.float32))
+        GL.glUniform1i(self._u["u_wrap"], wrap)
+
     def _set_colour(self, transform: colour.ColourTransform, layout: PixelLayout) -> None:
         GL.glUseProgram(self._program)
         GL.glUniformMatrix3fv(self._u["u_colour_matrix"], 1, GL.GL_TRUE, transform.matrix.astype(np.float32))
@@ -99,12 +144,13 @@ class SphereRenderer:
 
     # -- drawing --------------------------------------------------------------------------------------------------
 
-    def draw(self, view, viewport: tuple[int, int, int, int]) -> None:
-        """Draw the sphere as seen from `view` (a ViewState) into the viewport (x, y, w, h) of the bound framebuffer."""
+    def draw(self, view, viewport: tuple[int, int, int, int], eye: str = "left") -> None:
+        """Draw the sphere as seen from `view` (a ViewState) into the viewport (x, y, w, h) of the bound framebuffer.
+        `eye`: "left", "right" or "anaglyph" (red-cyan, both eyes)."""
         tx, ty = projection.tan_half_fov(view.fov, viewport[2], viewport[3])
-        self.draw_rays(projection.view_rotation(view.yaw, view.pitch, view.roll), (-tx, tx, -ty, ty), viewport)
+        self.draw_rays(projection.view_rotation(view.yaw, view.pitch, view.roll), (-tx, tx, -ty, ty), viewport, eye)
 
-    def draw_rays(self, rotation: np.ndarray, tan_bounds: tuple[float, float, float, float], viewport) -> None:
+    def draw_rays(self, rotation: np.ndarray, tan_bounds: tuple[float, float, float, float], viewport, eye: str = "left") -> None:
         """Draw the sphere seen through a camera with rotation `rotation` (3×3 camera → world, v360 axes: x right,
         y down, z forward) and a frustum whose left, right, down, up edges have these tangents (a headset eye's
         field of view is asymmetric) into the viewport (x, y, w, h) of the bound framebuffer."""
@@ -115,6 +161,7 @@ class SphereRenderer:
             GL.glClear(GL.GL_COLOR_BUFFER_BIT)
             return
         GL.glDisable(GL.GL_BLEND)
+        self._apply_layout(*self._picture_size)
         GL.glUseProgram(self._program)
         for unit, texture in enumerate(self._textures):
             GL.glActiveTexture(GL.GL_TEXTURE0 + unit)
@@ -123,6 +170,7 @@ class SphereRenderer:
         GL.glUniformMatrix3fv(self._u["u_view"], 1, GL.GL_TRUE, np.asarray(rotation, dtype=np.float32))
         GL.glUniform4f(self._u["u_tan_bounds"], *tan_bounds)
         GL.glUniform4f(self._u["u_viewport"], x, y, w, h)
+        GL.glUniform1i(self._u["u_eye"], _EYE_CODE[eye])
         GL.glBindVertexArray(self._vao)
         GL.glDrawArrays(GL.GL_TRIANGLES, 0, 3)
 
