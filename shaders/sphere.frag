@@ -28,9 +28,9 @@ uniform vec2 u_eye_size;       // one eye's picture, pixels
 uniform vec2 u_picture_size;   // the whole decoded picture, pixels
 uniform vec2 u_eye_origin[2];  // where the left and the right eye's picture start in it, pixels (after any swap)
 uniform vec4 u_face_rect[6];   // cubemaps: each face's rectangle in the eye's picture, pixels (x0, y0, w, h)
-uniform int u_wrap;            // 0 clamp to the eye's picture, 1 the texture repeats (360° mono / top-bottom),
-                               // 2 360° side-by-side: blend across the seam by hand, inside the eye's half
-uniform int u_eye;             // 0 left eye, 1 right eye, 2 red-cyan anaglyph of both
+uniform int u_wrap;            // 1: the texture repeats across the ±180° seam (a 360° picture as wide as the texture);
+                               // 0: clamp to the eye's picture
+uniform int u_eye;             // 0 left eye, 1 right eye (the ANAGLYPH build shows both)
 
 out vec4 frag_colour;
 
@@ -173,23 +173,18 @@ bool locate(vec3 d, out vec2 px, out vec4 rect) {
     return cubemap(d, px, rect);
 }
 
-// The colour one eye sees in direction d (black where its picture does not reach).
+// The colour one eye sees in direction d (black where its picture does not reach). One bilinear fetch per plane:
+// llvmpipe runs both sides of a branch that differs between pixels, so a second fetch anywhere costs every pixel.
 vec3 eye_colour(vec3 d, int eye) {
     vec2 px;
     vec4 rect;
-    if (!locate(d, px, rect)) return vec3(0.0);
+    bool covered = locate(d, px, rect);
     vec2 origin = u_eye_origin[eye];
     vec4 rect_uv = vec4(origin + rect.xy, origin + rect.zw) / u_picture_size.xyxy;
-    if (u_wrap == 1) return sample_film((origin + px) / u_picture_size, rect_uv, false);
-    if (u_wrap == 2 && (px.x < 0.5 || px.x > u_eye_size.x - 0.5)) {
-        // Within half a texel of the seam of a 360° eye that has only half the texture: blend its last and first
-        // columns by hand (the texture's own repeat would reach into the other eye).
-        float t = px.x < 0.5 ? px.x + 0.5 : px.x - (u_eye_size.x - 0.5);
-        vec3 last = sample_film((origin + vec2(u_eye_size.x - 0.5, px.y)) / u_picture_size, rect_uv, true);
-        vec3 first = sample_film((origin + vec2(0.5, px.y)) / u_picture_size, rect_uv, true);
-        return mix(last, first, t);
-    }
-    return sample_film((origin + px) / u_picture_size, rect_uv, true);
+    // A 360° picture as wide as the texture repeats across the seam; one eye of a side-by-side 360° picture stops
+    // at its own edge columns (the seam's last half texel repeats the edge column instead of blending across it).
+    vec3 colour = sample_film((origin + px) / u_picture_size, rect_uv, u_wrap != 1);
+    return covered ? colour : vec3(0.0);
 }
 
 void main() {
@@ -197,11 +192,12 @@ void main() {
     // Camera y points down, GL's window y up. Asymmetric bounds serve headset eyes; the desktop's are symmetric.
     vec3 ray = vec3(mix(u_tan_bounds.x, u_tan_bounds.y, p.x), -mix(u_tan_bounds.z, u_tan_bounds.w, p.y), 1.0);
     vec3 d = normalize(u_view * ray);
-    vec3 colour;
-    if (u_eye == 2) {
-        colour = clamp(ANAGLYPH_LEFT * eye_colour(d, 0) + ANAGLYPH_RIGHT * eye_colour(d, 1), 0.0, 1.0);
-    } else {
-        colour = eye_colour(d, u_eye);
-    }
+    // The anaglyph is its own build of this shader (ANAGLYPH defined): llvmpipe runs both sides of even a uniform
+    // branch, and the second eye's fetches would slow every other mode down.
+#ifdef ANAGLYPH
+    vec3 colour = clamp(ANAGLYPH_LEFT * eye_colour(d, 0) + ANAGLYPH_RIGHT * eye_colour(d, 1), 0.0, 1.0);
+#else
+    vec3 colour = eye_colour(d, u_eye);
+#endif
     frag_colour = vec4(colour, 1.0);
 }

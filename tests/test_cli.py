@@ -30,7 +30,7 @@ def test_probe_json_describes_the_sample(sample_film):
     assert video["frame_rate"] == 30 and video["colour_matrix"] == "bt709" and video["colour_range"] == "limited"
     assert info["duration"] == pytest.approx(10.0, abs=0.05)
     assert info["audio"]["channels"] == 2 and info["audio"]["sample_rate"] == 48000
-    assert info["projection"]["projection"] == "equirectangular"
+    assert info["layout"]["projection"] == "equirectangular"
     text = run_cli("probe", sample_film).stdout
     assert "bt709" in text and "equirectangular" in text
 

@@ -289,7 +289,7 @@ def test_flags_beat_the_manifest_on_every_fact():
     lay = decision.layout
     assert (lay.initial_yaw, lay.initial_pitch, lay.initial_roll) == (10.0, 5.0, 2.0)
     assert decision.sources == {
-        "projection": "flag --projection", "stereo": "flag --stereo", "eyes_swapped": "flag --swap-eyes",
+        "projection": "flag --projection", "stereo": "flag --stereo", "eyes_swapped": "flag --eyes-swapped",
         "coverage": "from the fov", "fov": "flag --fov-covered",
         "initial_view": "flag --initial-yaw (pitch and roll: manifest film.json)",
     }
@@ -337,7 +337,7 @@ def test_each_fact_from_a_different_source():
     assert (decision.layout.initial_yaw, decision.layout.initial_pitch) == (-45.0, 10.0)
     assert decision.sources == {
         "projection": "metadata (Spherical Video V2)", "stereo": "filename tag _BT",
-        "eyes_swapped": "flag --swap-eyes", "coverage": "metadata (Spherical Video V2)",
+        "eyes_swapped": "flag --eyes-swapped", "coverage": "metadata (Spherical Video V2)",
         "fov": "not used by equirectangular", "initial_view": "manifest film.mp4.json",
     }
 
@@ -558,7 +558,7 @@ def test_an_impossible_default_packing_is_replaced_quietly():
     ({"projection": "sphere"}, "--projection: unknown projection 'sphere' (valid: equirectangular, eac, cubemap-3x2,"
                                " cubemap-6x1, fisheye, dual-fisheye, flat)"),
     ({"stereo": "tb"}, "--stereo: unknown stereo mode 'tb' (valid: mono, top-bottom, side-by-side)"),
-    ({"eyes_swapped": "yes"}, "--swap-eyes: must be true or false, not 'yes'"),
+    ({"eyes_swapped": "yes"}, "--eyes-swapped: must be true or false, not 'yes'"),
     ({"fov_covered": 0}, "--fov-covered: must be degrees between 0 and 360, not 0"),
     ({"fov_covered": 400}, "--fov-covered: must be degrees between 0 and 360, not 400"),
     ({"initial_yaw": "left"}, "--initial-yaw: must be degrees, not 'left'"),
@@ -609,7 +609,7 @@ def test_swapping_the_eyes_of_a_mono_picture_warns():
     decision = decide(3840, 1920, flags={"eyes_swapped": True})
     assert decision.layout.eyes_swapped is False
     assert decision.sources["eyes_swapped"] == "not used (mono)"
-    assert decision.warnings == ["flag --swap-eyes says the eyes are swapped, but the picture is mono; ignoring it"]
+    assert decision.warnings == ["flag --eyes-swapped says the eyes are swapped, but the picture is mono; ignoring it"]
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import sys
 
 from vrplayer import __version__, log
 from vrplayer.errors import PlayerError
+from vrplayer.layout import EYE_MODES, PROJECTIONS, STEREO_MODES
 from vrplayer.view import FOV_MAX, FOV_MIN, ViewState
 
 
@@ -36,11 +37,34 @@ def _non_negative(text: str) -> float:
 
 
 def _view_arguments(parser: argparse.ArgumentParser, roll: bool = False) -> None:
-    parser.add_argument("--yaw", type=float, default=0.0, metavar="D", help="look right by D degrees (default 0)")
-    parser.add_argument("--pitch", type=float, default=0.0, metavar="D", help="look up by D degrees (default 0)")
+    parser.add_argument("--yaw", type=float, metavar="D", help="face D degrees right of the film's centre (default: the film's initial view)")
+    parser.add_argument("--pitch", type=float, metavar="D", help="look up by D degrees (default: the film's initial view)")
     if roll:
-        parser.add_argument("--roll", type=float, default=0.0, metavar="D", help="tip the view's right side down by D degrees")
+        parser.add_argument("--roll", type=float, metavar="D", help="tip the view's right side down by D degrees")
     parser.add_argument("--fov", type=_fov, default=90.0, metavar="D", help="horizontal field of view, 30–120 (default 90)")
+    parser.add_argument("--eye", choices=EYE_MODES, default="left", help="which eye of a stereo film to show, or both side by side, or a red-cyan anaglyph (default left)")
+
+
+def _layout_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("layout overrides", "Say what the picture is when detection gets it wrong (see README: Layouts).")
+    group.add_argument("--projection", choices=tuple(PROJECTIONS), help="the film's projection")
+    group.add_argument("--stereo", choices=STEREO_MODES, help="how the two eyes are packed")
+    group.add_argument("--eyes-swapped", action="store_true", default=None, help="the right eye comes first (bottom-top, right-left)")
+    group.add_argument("--fov-covered", type=_covered, metavar="D", help="degrees the picture covers: 180 for VR180; a fisheye lens's FOV; a flat screen's width")
+    group.add_argument("--initial-yaw", type=float, metavar="D", help="the film's initial view: D degrees right of its centre")
+
+
+def _covered(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 360:
+        raise argparse.ArgumentTypeError("must be degrees between 0 and 360")
+    return value
+
+
+def layout_flags(args) -> dict:
+    """The layout overrides given on the command line, for `layout.decide_layout`."""
+    names = ("projection", "stereo", "eyes_swapped", "fov_covered", "initial_yaw")
+    return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("--start", type=_non_negative, default=0.0, metavar="S", help="start each film at S seconds")
     play.add_argument("--duration", type=_non_negative, metavar="S", help="stop after S seconds of playing (for scripts and tests)")
     _view_arguments(play)
+    _layout_arguments(play)
     play.add_argument("--volume", type=float, default=1.0, metavar="V", help="volume, 0–2 (default 1)")
     play.add_argument("--no-audio", action="store_true", help="play without sound, on the wall clock")
     play.add_argument("--fullscreen", action="store_true", help="start in fullscreen")
@@ -67,11 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
     probe = sub.add_parser("probe", help="describe a film", description="Container, codecs, picture, colour, sound and projection of a film.")
     probe.add_argument("file", metavar="FILE")
     probe.add_argument("--json", action="store_true", help="print JSON")
+    _layout_arguments(probe)
 
     snap = sub.add_parser("snapshot", help="render one view of one frame to a PNG", description="Render exactly the frame shown at S seconds, through the real renderer, offscreen.")
     snap.add_argument("file", metavar="FILE")
     snap.add_argument("--at", type=_non_negative, default=0.0, metavar="S", help="film time in seconds (default 0)")
     _view_arguments(snap, roll=True)
+    _layout_arguments(snap)
     snap.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH", help="picture size (default 1280x720)")
     snap.add_argument("-o", "--output", required=True, metavar="OUT.png")
 
@@ -109,10 +136,10 @@ def _play(args) -> int:
     from vrplayer.display import open_display
     from vrplayer.player import Player, PlayOptions
 
-    view = ViewState(yaw=args.yaw, pitch=args.pitch, fov=args.fov, home_yaw=args.yaw, home_pitch=args.pitch)
     options = PlayOptions(
         loop=args.loop, start=args.start, duration=args.duration, volume=max(0.0, min(2.0, args.volume)),
-        show_info=args.info, timing_log=args.timing_log, view=view,
+        show_info=args.info, timing_log=args.timing_log, view=ViewState(fov=args.fov), start_view=_start_view(args),
+        layout_flags=layout_flags(args), eye=args.eye,
     )
     display = open_display(args.display, size=args.size, title="vrplayer", fullscreen=args.fullscreen)
     try:
@@ -128,19 +155,23 @@ def _play(args) -> int:
 def _probe(args) -> int:
     from vrplayer.media.probe import describe, probe
 
-    info = probe(args.file)
-    print(json.dumps(info, indent=2) if args.json else describe(info))
+    info, decision = probe(args.file, layout_flags(args))
+    print(json.dumps(info, indent=2) if args.json else describe(info, decision))
     return 0
 
 
 def _snapshot(args) -> int:
     from vrplayer.snapshot import render_view, write_png
 
-    view = ViewState(yaw=args.yaw, pitch=args.pitch, roll=args.roll, fov=args.fov)
-    picture = render_view(args.file, args.at, view, args.size)
+    picture, view = render_view(args.file, args.at, _start_view(args), args.fov, args.size, layout_flags(args), args.eye)
     write_png(picture, args.output)
-    log.get("snapshot").info("wrote %s (%dx%d, %.3f s, yaw %g pitch %g roll %g fov %g)", args.output, *args.size, args.at, args.yaw, args.pitch, args.roll, args.fov)
+    log.get("snapshot").info("wrote %s (%dx%d, %.3f s, yaw %g pitch %g roll %g fov %g, %s)", args.output, *args.size, args.at, view.yaw, view.pitch, view.roll, view.fov, args.eye)
     return 0
+
+
+def _start_view(args) -> tuple[float | None, float | None, float | None]:
+    """--yaw/--pitch/--roll as given (None: the film's initial view decides)."""
+    return args.yaw, args.pitch, getattr(args, "roll", None)
 
 
 def _bench(args) -> int:

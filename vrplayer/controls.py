@@ -13,6 +13,8 @@
 | F                          | fullscreen                          |
 | M                          | mute                                |
 | I                          | on-screen info line                 |
+| E                          | eyes: left, right, both, anaglyph   |
+| X                          | swap the eyes                       |
 | Q / Esc                    | quit                                |
 """
 
@@ -27,6 +29,7 @@ SEEK_STEP = 5.0
 _COMMANDS = {
     "space": ("pause",), "left": ("seek", -SEEK_STEP), "right": ("seek", SEEK_STEP),
     "comma": ("step", -1), "period": ("step", 1), "f": ("fullscreen",), "m": ("mute",), "i": ("info",),
+    "e": ("eye",), "x": ("swap",),
     "q": ("quit",), "escape": ("quit",),
 }
 _LOOKS = {"up": (0, 1), "w": (0, 1), "down": (0, -1), "s": (0, -1), "a": (-1, 0), "d": (1, 0)}

@@ -67,6 +67,8 @@ PROJECTIONS = {
     "flat": "an ordinary 2-D film on a virtual screen in front of the viewer",
 }
 STEREO_MODES = ("mono", "top-bottom", "side-by-side")
+# How a screen shows a film's eyes: one of them, both side by side, or a red-cyan anaglyph of both.
+EYE_MODES = ("left", "right", "side-by-side", "anaglyph")
 
 # The facts a decision names in `LayoutDecision.sources`.
 FACTS = ("projection", "stereo", "eyes_swapped", "coverage", "fov", "initial_view")
@@ -82,7 +84,7 @@ DEFAULT_FOV = {"fisheye": 180.0, "dual-fisheye": 190.0, "flat": 60.0}
 FLAG_OPTIONS = {
     "projection": "--projection",
     "stereo": "--stereo",
-    "eyes_swapped": "--swap-eyes",
+    "eyes_swapped": "--eyes-swapped",
     "fov_covered": "--fov-covered",
     "initial_yaw": "--initial-yaw",
 }

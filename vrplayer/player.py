@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from vrplayer import controls, log
 from vrplayer.audio.mixer import Mixer
 from vrplayer.errors import AudioUnavailable, MediaError, PlayerError
+from vrplayer.layout import EYE_MODES, covered
 from vrplayer.media.audio import AudioDecoder
+from vrplayer.media.probe import decide_film_layout
 from vrplayer.media.video import EndOfStream, VideoDecoder
 from vrplayer.render.overlay import TextOverlay
 from vrplayer.render.renderer import SphereRenderer
 from vrplayer.sync import AudioClock, FrameScheduler, WallClock
-from vrplayer.view import ViewState
+from vrplayer.view import ViewState, start_pose
 
 _log = log.get("player")
 
@@ -35,14 +37,24 @@ class PlayOptions:
     show_info: bool = False
     timing_log: str | None = None  # JSON lines: one per picture presented (pts, monotonic time)
     view: ViewState = field(default_factory=ViewState)
+    # (yaw, pitch, roll) to face at each film's start and on recenter; None each: the film's initial view.
+    start_view: tuple = (None, None, None)
+    layout_flags: dict = field(default_factory=dict)  # layout overrides for every film (see layout.decide_layout)
+    eye: str = "left"  # one of layout.EYE_MODES
 
 
 class Playback:
     """One film being played: decoders, mixer, clock and scheduler."""
 
-    def __init__(self, path: str, output, volume: float):
+    def __init__(self, path: str, output, volume: float, layout_flags: dict | None = None):
         self.path = path
         self.video = VideoDecoder(path)
+        cc = self.video.stream.codec_context
+        try:
+            self.layout = decide_film_layout(path, cc.width, cc.height, layout_flags)
+        except PlayerError:
+            self.video.close()
+            raise
         self.audio = None
         self.mixer = None
         if output is not None:
@@ -162,11 +174,12 @@ class Player:
         return 1 if failures else 0
 
     def _play_one(self, path: str) -> str:
-        playback = Playback(path, self.output, self.options.volume)
+        playback = Playback(path, self.output, self.options.volume, self.options.layout_flags)
         if playback.mixer is not None:
             playback.mixer.muted = self.muted
         try:
             self.playback = playback
+            self._set_layout(playback)
             self._schedule_first(playback, playback.goto(self.options.start), paused=False)
             _log.info("playing %s (%s)", path, "audio clock" if playback.mixer else "wall clock")
             outcome = self._loop(playback)
@@ -216,6 +229,18 @@ class Player:
             if playback.finished() and not playback.clock.paused:
                 return "end"
 
+    def _set_layout(self, playback: Playback) -> None:
+        decision = playback.layout
+        layout = decision.layout
+        for warning in decision.warnings:
+            _log.warning("%s", warning)
+        _log.info(
+            "%s: %s %s, %s%s (%s; %s)", playback.path, layout.projection, "x".join(f"{c:g}" for c in covered(layout, decision.width, decision.height)),
+            layout.stereo, ", eyes swapped" if layout.eyes_swapped else "", decision.sources["projection"], decision.sources["stereo"],
+        )
+        self.renderer.layout = layout
+        self.view.set_home(*start_pose(layout, self.options.start_view))
+
     def _schedule_first(self, playback: Playback, first, paused: bool) -> None:
         """A paused seek shows its frame at once; a playing one shows it when the clock (the sound) gets there,
         so that a film's first picture does not run ahead of its first sound while the audio device starts."""
@@ -229,7 +254,7 @@ class Player:
             # one-off costs say nothing about the next pictures.)
             width, height = self.display.framebuffer_size()
             self.renderer.upload(first)
-            self.renderer.draw(self.view, (0, 0, width, height))
+            self.renderer.draw(self.view, (0, 0, width, height), self.options.eye)
             self.renderer.finish()
             playback.scheduler.upcoming = first
         playback.clock.resume()
@@ -243,7 +268,7 @@ class Player:
         started = time.monotonic()
         width, height = self.display.framebuffer_size()
         viewport = (0, 0, width, height)
-        self.renderer.draw(self.view, viewport)
+        self.renderer.draw(self.view, viewport, self.options.eye)
         if self.options.show_info and self.playback is not None:
             self.overlay.draw(self._info_line(self.playback), viewport)
         self.display.present()
@@ -258,7 +283,10 @@ class Player:
         total = _clock_text(playback.duration) if playback.duration else "?"
         dropped = playback.scheduler.dropped
         sound = "MUTED" if self.muted else ("" if playback.mixer else "NO SOUND")
-        return f"{_clock_text(now)} / {total}  {state}  DROPPED {dropped}  FOV {self.view.fov:.0f}  {sound}".rstrip()
+        eyes = ""
+        if playback.layout.layout.stereo != "mono" or self.options.eye != "left":
+            eyes = self.options.eye.upper().replace("-", " ") + (" SWAPPED" if self.renderer.swap_eyes else "")
+        return f"{_clock_text(now)} / {total}  {state}  DROPPED {dropped}  FOV {self.view.fov:.0f}  {eyes}  {sound}".rstrip()
 
     def _command(self, playback: Playback, command: tuple) -> str | None:
         name = command[0]
@@ -284,6 +312,12 @@ class Player:
                 playback.mixer.muted = self.muted
         elif name == "info":
             self.options.show_info = not self.options.show_info
+        elif name == "eye":
+            self.options.eye = EYE_MODES[(EYE_MODES.index(self.options.eye) + 1) % len(EYE_MODES)]
+            _log.info("showing %s", _EYE_WORDS[self.options.eye])
+        elif name == "swap":
+            self.renderer.swap_eyes = not self.renderer.swap_eyes
+            _log.info("eyes %s", "swapped" if self.renderer.swap_eyes else "as the film has them")
         return None
 
     def _seek(self, playback: Playback, target: float, paused: bool) -> None:
@@ -310,6 +344,9 @@ class Player:
         self.overlay.close()
         self.renderer.close()
 
+
+
+_EYE_WORDS = {"left": "the left eye", "right": "the right eye", "side-by-side": "both eyes side by side", "anaglyph": "a red-cyan anaglyph"}
 
 
 def _clock_text(seconds: float) -> str:

@@ -6,17 +6,29 @@ import av
 import numpy as np
 
 from vrplayer.errors import MediaError, PlayerError
+from vrplayer.log import get as get_log
+from vrplayer.media.probe import decide_film_layout
 from vrplayer.media.video import EndOfStream, VideoDecoder
-from vrplayer.view import ViewState
+from vrplayer.view import ViewState, start_pose
+
+_log = get_log("snapshot")
 
 
-def render_view(path: str, at: float, view: ViewState, size: tuple[int, int], display=None) -> np.ndarray:
-    """The picture (H, W, 3 uint8) a viewer sees at `at` seconds looking along `view`."""
+def render_view(path: str, at: float, start: tuple, fov: float, size: tuple[int, int], layout_flags: dict | None = None,
+                eye: str = "left", display=None) -> tuple[np.ndarray, ViewState]:
+    """The picture (H, W, 3 uint8) a viewer sees at `at` seconds, and the view: `start` is (yaw, pitch, roll), each
+    None for the film's initial view."""
     from vrplayer.display.offscreen import OffscreenDisplay
     from vrplayer.render.renderer import SphereRenderer
 
     decoder = VideoDecoder(path)
     try:
+        cc = decoder.stream.codec_context
+        decision = decide_film_layout(path, cc.width, cc.height, layout_flags)
+        for warning in decision.warnings:
+            _log.warning("%s", warning)
+        view = ViewState(fov=fov)
+        view.set_home(*start_pose(decision.layout, start))
         decoder.seek(at)
         item = decoder.get(timeout=30.0)
         if item is None or isinstance(item, EndOfStream):
@@ -25,13 +37,14 @@ def render_view(path: str, at: float, view: ViewState, size: tuple[int, int], di
         display = display or OffscreenDisplay(size)
         try:
             renderer = SphereRenderer()
+            renderer.layout = decision.layout
             renderer.upload(item)
             item = None  # released before the decoder is freed
-            renderer.draw(view, (0, 0, *size))
+            renderer.draw(view, (0, 0, *size), eye)
             display.present()
             picture = display.read_pixels()
             renderer.close()
-            return picture
+            return picture, view
         finally:
             if own_display:
                 display.close()

@@ -22,6 +22,7 @@ class ViewState:
     # Where recenter returns to (the film's initial view, or the command line's --yaw/--pitch).
     home_yaw: float = 0.0
     home_pitch: float = 0.0
+    home_roll: float = 0.0
 
     def __post_init__(self):
         self.look(0.0, 0.0)
@@ -42,7 +43,12 @@ class ViewState:
         self.fov = min(FOV_MAX, max(FOV_MIN, self.fov * math.pow(0.9, steps)))
 
     def recenter(self) -> None:
-        self.yaw, self.pitch, self.roll = self.home_yaw, self.home_pitch, 0.0
+        self.yaw, self.pitch, self.roll = self.home_yaw, self.home_pitch, self.home_roll
+
+    def set_home(self, yaw: float, pitch: float, roll: float = 0.0) -> None:
+        """Make (yaw, pitch, roll) where recenter returns to, and face it now."""
+        self.home_yaw, self.home_pitch, self.home_roll = yaw, pitch, roll
+        self.recenter()
 
 
 def _wrap(angle: float) -> float:
@@ -50,3 +56,10 @@ def _wrap(angle: float) -> float:
     if wrapped <= 0.0:
         wrapped += 360.0
     return wrapped - 180.0
+
+
+def start_pose(layout, start: tuple) -> tuple[float, float, float]:
+    """Where a film opens (and recenter returns): its layout's initial view, with whatever of (yaw, pitch, roll)
+    `start` gives instead (None: the film's)."""
+    film = (layout.initial_yaw, layout.initial_pitch, layout.initial_roll)
+    return tuple(f if given is None else given for f, given in zip(film, start))

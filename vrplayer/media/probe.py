@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
+import os
 
+from vrplayer import layout as layouts
+from vrplayer.errors import PlayerError
 from vrplayer.media.container import audio_stream, duration_seconds, open_container, video_stream
 from vrplayer.media.pixfmt import NATIVE, conversion_target
+from vrplayer.media.spherical import read_container_layout
 from vrplayer.render import colour
 
 
-def probe(path: str) -> dict:
+def decide_film_layout(path: str, width: int, height: int, flags: dict | None = None) -> layouts.LayoutDecision:
+    """The film's layout, from (first that speaks) flags, its sidecar manifest, its container's spherical metadata,
+    its file name, its picture's aspect. A broken manifest is an error naming it; metadata problems are warnings."""
+    try:
+        container = read_container_layout(path)
+    except OSError:
+        container = None  # opening the film for decoding reports an unreadable file
+    try:
+        manifest, manifest_source = layouts.load_manifest(path)
+        return layouts.decide_layout(
+            width=width, height=height, filename=os.path.basename(path), flags=flags, manifest=manifest,
+            manifest_source=manifest_source, container=container,
+        )
+    except ValueError as exc:
+        raise PlayerError(str(exc)) from None
+
+
+def probe(path: str, flags: dict | None = None) -> tuple[dict, layouts.LayoutDecision]:
+    """The film's facts as a JSON-ready dict, and its layout decision."""
     container = open_container(path)
     try:
         stream = video_stream(container, path)
@@ -43,8 +64,9 @@ def probe(path: str) -> dict:
                 "colour_range_source": range_source,
             },
             "audio": None,
-            "projection": _projection(cc.width, cc.height),
         }
+        decision = decide_film_layout(path, cc.width, cc.height, flags)
+        info["layout"] = layouts.decision_json(decision)
         audio = audio_stream(container)
         if audio is not None:
             acc = audio.codec_context
@@ -54,19 +76,13 @@ def probe(path: str) -> dict:
                 "channels": acc.channels,
                 "layout": acc.layout.name if acc.layout else None,
             }
-        return info
+        return info, decision
     finally:
         container.close()
 
 
 
-def _projection(width: int, height: int) -> dict:
-    aspect = Fraction(width, height) if height else None
-    note = "2:1 picture" if aspect == 2 else f"{width}x{height} is not 2:1; shown as equirectangular anyway"
-    return {"projection": "equirectangular", "stereo": "mono", "covered": "360x180", "source": f"default ({note})"}
-
-
-def describe(info: dict) -> str:
+def describe(info: dict, decision: layouts.LayoutDecision) -> str:
     """Human-readable summary, one fact per line."""
     v = info["video"]
     lines = [
@@ -79,8 +95,8 @@ def describe(info: dict) -> str:
     ]
     a = info["audio"]
     lines.append(f"audio:       {a['codec']} {a['sample_rate']} Hz, {a['channels']} ch ({a['layout']})" if a else "audio:       none (plays on the wall clock)")
-    p = info["projection"]
-    lines.append(f"projection:  {p['projection']} {p['covered']}, {p['stereo']} — {p['source']}")
+    lines += layouts.describe_decision(decision)
+    lines += [f"warning:     {w}" for w in decision.warnings]
     return "\n".join(lines)
 
 

@@ -25,7 +25,7 @@ _TEXTURE_FORMATS = {  # (channels, bytes per sample) -> (internal format, format
 }
 _LAYOUT_CODE = {"yuv": 0, "gbr": 0, "semi": 1, "gray": 2}
 _PROJECTION_CODE = {"equirectangular": 0, "eac": 1, "cubemap-3x2": 2, "cubemap-6x1": 3, "fisheye": 4, "dual-fisheye": 5, "flat": 6}
-_EYE_CODE = {"left": 0, "right": 1, "anaglyph": 2}
+_EYE_CODE = {"left": 0, "right": 1, "anaglyph": 0}
 
 
 def colour_transform_for(layout: PixelLayout, avcol_spc: int | None, avcol_range: int | None, height: int):
@@ -36,16 +36,38 @@ def colour_transform_for(layout: PixelLayout, avcol_spc: int | None, avcol_range
     return colour.yuv_transform(matrix, value_range, layout.bit_depth, layout.storage_bits, layout.msb_aligned)
 
 
+_UNIFORMS = (
+    "u_plane0", "u_plane1", "u_plane2", "u_layout", "u_colour_matrix", "u_colour_scale", "u_colour_offset",
+    "u_neutral_chroma", "u_view", "u_tan_bounds", "u_viewport", "u_projection", "u_crop", "u_lens", "u_eye_size",
+    "u_picture_size", "u_eye_origin", "u_face_rect", "u_wrap", "u_eye",
+)
+
+
+class _SphereProgram:
+    """One build of sphere.frag and its uniform locations; it catches up with the film's settings when used."""
+
+    def __init__(self, defines: tuple[str, ...] = ()):
+        self.id = shaders.program("fullscreen.vert", "sphere.frag", defines)
+        self.u = shaders.uniforms(self.id, *_UNIFORMS)
+        self.version = -1  # of the film settings last applied
+
+    def use(self, settings: dict, version: int) -> None:
+        GL.glUseProgram(self.id)
+        if self.version != version:
+            for name, (setter, args) in settings.items():
+                setter(self.u[name], *args)
+            self.version = version
+
+    def close(self) -> None:
+        GL.glDeleteProgram(self.id)
+
+
 class SphereRenderer:
     def __init__(self):
-        self._program = shaders.program("fullscreen.vert", "sphere.frag")
-        self._u = shaders.uniforms(
-            self._program,
-            "u_plane0", "u_plane1", "u_plane2", "u_layout", "u_colour_matrix", "u_colour_scale",
-            "u_colour_offset", "u_neutral_chroma", "u_view", "u_tan_bounds", "u_viewport",
-            "u_projection", "u_crop", "u_lens", "u_eye_size", "u_picture_size", "u_eye_origin", "u_face_rect",
-            "u_wrap", "u_eye",
-        )
+        self._programs = {"eye": _SphereProgram()}  # the anaglyph build is made when first asked for
+        # Uniforms that change with the film (plane layout, colour, projection), set on every program that draws.
+        self._settings: dict[str, tuple] = {f"u_plane{unit}": (GL.glUniform1i, (unit,)) for unit in range(3)}
+        self._settings_version = 0
         self._vao = GL.glGenVertexArrays(1)
         self._textures: list[int] = []
         self._texture_key = None  # (layout name, width, height): textures are remade only when it changes
@@ -55,9 +77,11 @@ class SphereRenderer:
         self.swap_eyes = False  # the viewer's own swap, on top of the layout's
         self.has_frame = False
         self._picture_size = (0, 0)
-        GL.glUseProgram(self._program)
-        for unit in range(3):
-            GL.glUniform1i(self._u[f"u_plane{unit}"], unit)
+
+    def _set(self, **uniforms) -> None:
+        """Film settings for every program: name=(glUniform function, args)."""
+        self._settings.update(uniforms)
+        self._settings_version += 1
 
     # -- frames ---------------------------------------------------------------------------------------------------
 
@@ -98,8 +122,7 @@ class SphereRenderer:
             # Longitude wraps around (bilinear filtering blends across the ±180° seam); latitude stops at the poles.
             GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_WRAP_S, GL.GL_REPEAT)
             GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_WRAP_T, GL.GL_CLAMP_TO_EDGE)
-        GL.glUseProgram(self._program)
-        GL.glUniform1i(self._u["u_layout"], _LAYOUT_CODE[layout.kind])
+        self._set(u_layout=(GL.glUniform1i, (_LAYOUT_CODE[layout.kind],)))
 
     def _apply_layout(self, width: int, height: int) -> None:
         """Set the projection uniforms for the current layout and picture size (when either has changed)."""
@@ -123,30 +146,37 @@ class SphereRenderer:
         columns, rows = (6, 1) if p == "cubemap-6x1" else (3, 2)
         faces = projection.face_rects(eye_w, eye_h, columns, rows)  # slot k holds face k (order "rludfb")
         full_circle = p == "equirectangular" and layout.crop_left == 0.0 and layout.crop_right == 0.0
-        wrap = 0 if not full_circle else (1 if eye_w == width else 2)
-        GL.glUseProgram(self._program)
-        GL.glUniform1i(self._u["u_projection"], _PROJECTION_CODE[p])
-        GL.glUniform4f(self._u["u_crop"], layout.crop_left, layout.crop_top, layout.crop_right, layout.crop_bottom)
-        GL.glUniform2f(self._u["u_lens"], *lens)
-        GL.glUniform2f(self._u["u_eye_size"], eye_w, eye_h)
-        GL.glUniform2f(self._u["u_picture_size"], width, height)
-        GL.glUniform2fv(self._u["u_eye_origin"], 2, np.array([left[:2], right[:2]], dtype=np.float32))
-        GL.glUniform4fv(self._u["u_face_rect"], 6, np.array(faces, dtype=np.float32))
-        GL.glUniform1i(self._u["u_wrap"], wrap)
+        wrap = 1 if full_circle and eye_w == width else 0
+        self._set(
+            u_projection=(GL.glUniform1i, (_PROJECTION_CODE[p],)),
+            u_crop=(GL.glUniform4f, (layout.crop_left, layout.crop_top, layout.crop_right, layout.crop_bottom)),
+            u_lens=(GL.glUniform2f, lens),
+            u_eye_size=(GL.glUniform2f, (eye_w, eye_h)),
+            u_picture_size=(GL.glUniform2f, (width, height)),
+            u_eye_origin=(GL.glUniform2fv, (2, np.array([left[:2], right[:2]], dtype=np.float32))),
+            u_face_rect=(GL.glUniform4fv, (6, np.array(faces, dtype=np.float32))),
+            u_wrap=(GL.glUniform1i, (wrap,)),
+        )
 
     def _set_colour(self, transform: colour.ColourTransform, layout: PixelLayout) -> None:
-        GL.glUseProgram(self._program)
-        GL.glUniformMatrix3fv(self._u["u_colour_matrix"], 1, GL.GL_TRUE, transform.matrix.astype(np.float32))
-        GL.glUniform3f(self._u["u_colour_scale"], *transform.scale)
-        GL.glUniform3f(self._u["u_colour_offset"], *transform.offset)
-        # The sample value whose chroma is zero, so a gray film stays gray.
-        GL.glUniform1f(self._u["u_neutral_chroma"], float(-transform.offset[1] / transform.scale[1]))
+        self._set(
+            u_colour_matrix=(GL.glUniformMatrix3fv, (1, GL.GL_TRUE, transform.matrix.astype(np.float32))),
+            u_colour_scale=(GL.glUniform3f, tuple(transform.scale)),
+            u_colour_offset=(GL.glUniform3f, tuple(transform.offset)),
+            # The sample value whose chroma is zero, so a gray film stays gray.
+            u_neutral_chroma=(GL.glUniform1f, (float(-transform.offset[1] / transform.scale[1]),)),
+        )
 
     # -- drawing --------------------------------------------------------------------------------------------------
 
     def draw(self, view, viewport: tuple[int, int, int, int], eye: str = "left") -> None:
         """Draw the sphere as seen from `view` (a ViewState) into the viewport (x, y, w, h) of the bound framebuffer.
-        `eye`: "left", "right" or "anaglyph" (red-cyan, both eyes)."""
+        `eye`: one of EYE_MODES ("side-by-side": the left eye in the left half, the right eye in the right)."""
+        if eye == "side-by-side":
+            x, y, w, h = viewport
+            self.draw(view, (x, y, w // 2, h), "left")
+            self.draw(view, (x + w // 2, y, w - w // 2, h), "right")
+            return
         tx, ty = projection.tan_half_fov(view.fov, viewport[2], viewport[3])
         self.draw_rays(projection.view_rotation(view.yaw, view.pitch, view.roll), (-tx, tx, -ty, ty), viewport, eye)
 
@@ -162,17 +192,25 @@ class SphereRenderer:
             return
         GL.glDisable(GL.GL_BLEND)
         self._apply_layout(*self._picture_size)
-        GL.glUseProgram(self._program)
+        program = self._program_for(eye)
+        program.use(self._settings, self._settings_version)
         for unit, texture in enumerate(self._textures):
             GL.glActiveTexture(GL.GL_TEXTURE0 + unit)
             GL.glBindTexture(GL.GL_TEXTURE_2D, texture)
         GL.glActiveTexture(GL.GL_TEXTURE0)
-        GL.glUniformMatrix3fv(self._u["u_view"], 1, GL.GL_TRUE, np.asarray(rotation, dtype=np.float32))
-        GL.glUniform4f(self._u["u_tan_bounds"], *tan_bounds)
-        GL.glUniform4f(self._u["u_viewport"], x, y, w, h)
-        GL.glUniform1i(self._u["u_eye"], _EYE_CODE[eye])
+        u = program.u
+        GL.glUniformMatrix3fv(u["u_view"], 1, GL.GL_TRUE, np.asarray(rotation, dtype=np.float32))
+        GL.glUniform4f(u["u_tan_bounds"], *tan_bounds)
+        GL.glUniform4f(u["u_viewport"], x, y, w, h)
+        GL.glUniform1i(u["u_eye"], _EYE_CODE[eye])
         GL.glBindVertexArray(self._vao)
         GL.glDrawArrays(GL.GL_TRIANGLES, 0, 3)
+
+    def _program_for(self, eye: str) -> _SphereProgram:
+        kind = "anaglyph" if eye == "anaglyph" else "eye"
+        if kind not in self._programs:
+            self._programs[kind] = _SphereProgram(("ANAGLYPH",))
+        return self._programs[kind]
 
     def finish(self) -> None:
         """Wait until the GL has drawn everything asked of it."""
@@ -183,4 +221,6 @@ class SphereRenderer:
             GL.glDeleteTextures(self._textures)
             self._textures = []
         GL.glDeleteVertexArrays(1, [self._vao])
-        GL.glDeleteProgram(self._program)
+        for program in self._programs.values():
+            program.close()
+        self._programs = {}

@@ -33,9 +33,17 @@ def source(name: str) -> str:
         raise PlayerError(f"shader '{name}' not found in {path.parent}; reinstall vrplayer or set VRPLAYER_SHADERS") from None
 
 
-def _compile(kind, name: str) -> int:
+def _with_defines(text: str, defines: tuple[str, ...]) -> str:
+    """The source with `#define NAME` lines inserted after its #version line (which must stay first)."""
+    if not defines:
+        return text
+    first, _, rest = text.partition("\n")
+    return "\n".join([first, *(f"#define {name}" for name in defines), rest])
+
+
+def _compile(kind, name: str, defines: tuple[str, ...] = ()) -> int:
     shader = GL.glCreateShader(kind)
-    GL.glShaderSource(shader, source(name))
+    GL.glShaderSource(shader, _with_defines(source(name), defines))
     GL.glCompileShader(shader)
     if not GL.glGetShaderiv(shader, GL.GL_COMPILE_STATUS):
         message = GL.glGetShaderInfoLog(shader).decode(errors="replace").strip()
@@ -44,9 +52,10 @@ def _compile(kind, name: str) -> int:
     return shader
 
 
-def program(vertex: str, fragment: str) -> int:
-    """Compile and link two shader files into a program."""
-    shaders = [_compile(GL.GL_VERTEX_SHADER, vertex), _compile(GL.GL_FRAGMENT_SHADER, fragment)]
+def program(vertex: str, fragment: str, defines: tuple[str, ...] = ()) -> int:
+    """Compile and link two shader files into a program; `defines` are #define'd in the fragment shader (builds of
+    one shader for different modes)."""
+    shaders = [_compile(GL.GL_VERTEX_SHADER, vertex), _compile(GL.GL_FRAGMENT_SHADER, fragment, defines)]
     prog = GL.glCreateProgram()
     for s in shaders:
         GL.glAttachShader(prog, s)

@@ -1,0 +1,867 @@
+"""OpenXR display: a headset through the OpenXR runtime (pyopenxr), or Monado's simulated one in the tests.
+
+Frame loop, one iteration per headset frame:
+
+    for event in display.poll_events():      # session states, presence, "close" when the runtime wants us gone
+        ...
+    frame = display.wait_frame()             # xrWaitFrame + xrBeginFrame; None while the session is not running
+    if frame is None:
+        display.poll_events(timeout=0.05)    # nothing to draw: wait for the session to (re)start
+    else:
+        display.render_views(draw)           # locate the eyes at frame.display_time, draw each, xrEndFrame
+
+`draw(eye, rotation, tan_bounds, viewport)` is called with that eye's swapchain image bound as the framebuffer:
+`rotation` is camera → world in our axes (x right, y down, z forward; the recenter rotation already applied) and
+`tan_bounds` the eye's asymmetric frustum, exactly what `SphereRenderer.draw_rays` takes.
+
+Graphics binding. Our GL platform is EGL (PYOPENGL_PLATFORM=egl, see vrplayer/__init__.py), so when the runtime
+offers XR_MNDX_egl_enable (Monado and runtimes built on it) we give it an EGL context of our own, surfaceless: no
+window, no X server, the same context kind as the offscreen display. Otherwise (SteamVR on Linux offers only the
+Xlib binding of XR_KHR_opengl_enable) we open a hidden glfw window with a GLX context and hand its Display,
+drawable and context to the runtime; PyOpenGL stays on its EGL platform, whose GL entry points go through GLVND's
+dispatch and so reach whichever context is current. `import xr` switches PyOpenGL's platform to GLX as a side
+effect; `_load_xr` undoes that.
+
+Colour: the renderer writes display-referred (gamma-encoded sRGB) values. We prefer an sRGB swapchain format and
+leave GL_FRAMEBUFFER_SRGB off, so the bytes stored are our encoded values and the compositor, which samples the
+image as sRGB, decodes them to the right linear light. (Turning GL_FRAMEBUFFER_SRGB on would encode them twice.)
+With only linear formats on offer the picture would look too bright; we log a warning.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import math
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from vrplayer import xr_pose
+from vrplayer.display.base import InputEvent
+from vrplayer.errors import DisplayUnavailable
+
+log = logging.getLogger(__name__)
+
+_EGL_PLATFORM_SURFACELESS_MESA = 0x31DD
+# GL internal formats, most preferred first: sRGB 8-bit (see the module notes on colour), then linear ones.
+GL_SRGB8_ALPHA8 = 0x8C43
+GL_RGBA8 = 0x8058
+_FORMAT_NAMES = {
+    0x8C43: "GL_SRGB8_ALPHA8", 0x8C41: "GL_SRGB8", 0x8058: "GL_RGBA8", 0x8059: "GL_RGB10_A2", 0x881A: "GL_RGBA16F",
+    0x805B: "GL_RGBA16", 0x8D62: "GL_RGB565", 0x8051: "GL_RGB8", 0x881B: "GL_RGB16F", 0x8C3A: "GL_R11F_G11F_B10F",
+    0x81A5: "GL_DEPTH_COMPONENT16", 0x81A6: "GL_DEPTH_COMPONENT24", 0x8CAC: "GL_DEPTH_COMPONENT32F",
+    0x88F0: "GL_DEPTH24_STENCIL8", 0x8CAD: "GL_DEPTH32F_STENCIL8", 0x8D48: "GL_STENCIL_INDEX8",
+}
+_SRGB_PREFERENCE = (GL_SRGB8_ALPHA8, 0x8C41)
+_LINEAR_PREFERENCE = (GL_RGBA8, 0x8059, 0x881A, 0x805B, 0x8051)
+
+
+class XrUnavailable(DisplayUnavailable):
+    """No OpenXR runtime, no headset, or the session cannot start: one line saying which."""
+
+
+def format_name(gl_format: int) -> str:
+    return _FORMAT_NAMES.get(gl_format, hex(gl_format))
+
+
+def _load_xr():
+    """Import pyopenxr without letting it switch PyOpenGL to GLX (its Linux platform module does that on import)."""
+    if "xr" in sys.modules:
+        return sys.modules["xr"]
+    import OpenGL.platform as gl_platform
+    from OpenGL import EGL  # noqa: F401  (loaded first, so pyopenxr's EGL handle types are the ones we create)
+
+    platform = gl_platform.PLATFORM
+    try:
+        import xr
+    except ImportError as exc:
+        raise XrUnavailable(f"OpenXR support is not installed ({exc}); install pyopenxr (pip install pyopenxr)") from None
+    finally:
+        gl_platform.PLATFORM = platform
+    return xr
+
+
+class _StderrToLog:
+    """Collects what native code (the OpenXR loader) prints on fd 2 while inside, and logs it at debug level: the
+    loader's own multi-line complaints would bury our one-line message."""
+
+    def __enter__(self):
+        sys.stderr.flush()
+        self._saved = os.dup(2)
+        self._file = tempfile.TemporaryFile()
+        os.dup2(self._file.fileno(), 2)
+        return self
+
+    def __exit__(self, *exc):
+        os.dup2(self._saved, 2)
+        os.close(self._saved)
+        self._file.seek(0)
+        for line in self._file.read().decode(errors="replace").splitlines():
+            log.debug("openxr loader: %s", line)
+        self._file.close()
+
+
+@dataclass
+class XrFrame:
+    """The frame begun by `wait_frame`. One object, updated in place each frame."""
+
+    display_time: int = 0  # XrTime (ns) when this frame's pictures will be shown
+    display_period: int = 0  # ns between frames
+    should_render: bool = False
+
+
+@dataclass(frozen=True)
+class HeadPose:
+    """The head's orientation (our conventions, degrees, recenter applied) at a frame's predicted display time."""
+
+    yaw: float
+    pitch: float
+    roll: float
+    display_time: int  # XrTime, ns
+    monotonic: float | None  # the same instant on time.monotonic()'s clock, when the runtime can convert it
+    rotation: np.ndarray  # camera → world, our axes
+
+
+@dataclass
+class FrameTimes:
+    """Mean milliseconds per frame spent in each part of the loop (wall clock), and CPU time of the whole loop."""
+
+    frames: int = 0
+    wait_ms: float = 0.0  # xrWaitFrame + xrBeginFrame (mostly the runtime pacing us)
+    render_ms: float = 0.0  # locate views, acquire/wait/release images, the draw callbacks
+    end_ms: float = 0.0  # xrEndFrame
+    cpu_ms: float = 0.0  # this thread's CPU time over the three parts
+
+
+class XrDisplay:
+    """A headset. Raises XrUnavailable (a DisplayUnavailable) with one line when there is none."""
+
+    name = "xr"
+    fullscreen = True
+
+    def __init__(self, app_name: str = "vrplayer", graphics: str = "auto", yaw: float = 0.0, resolution_scale: float = 1.0,
+                 capture: bool = False, prefer_srgb: bool = True):
+        """graphics: "auto" (EGL when the runtime offers XR_MNDX_egl_enable, else GLX), "egl" or "glx".
+        yaw: the film's yaw (degrees) in front of the viewer when the session starts and after `recenter()`.
+        capture: keep a copy of every eye's picture for `read_pixels` (costs a read-back per eye; for tests)."""
+        self._xr = xr = _load_xr()
+        self._app_name = app_name
+        self._resolution_scale = resolution_scale
+        self._capture = capture
+        self._prefer_srgb = prefer_srgb
+        self._initial_yaw = float(yaw)
+        self._world = xr_pose.recenter_rotation(np.eye(3), self._initial_yaw)
+        self.instance = self.session = self.space = self._head_space = None
+        self._swapchains: list = []
+        self._equirect = None  # the equirect layer's swapchain, made by the first render_equirect
+        self._captured: list = []  # the swapchains drawn last frame, for read_pixels
+        self._gl = None
+        self._events: list[InputEvent] = []
+        self.state = xr.SessionState.UNKNOWN
+        self._running = False
+        self._exiting = False
+        self._present: bool | None = None
+        self._head = (0.0, 0.0, 0.0, 1.0)
+        self._head_time = 0
+        self._times = FrameTimes()
+        self._frame = XrFrame()
+        self._frame_begun = False
+        try:
+            self._create_instance(graphics)
+            self._gl = _EglContext() if self.graphics == "egl" else _GlxContext()
+            self._create_session()
+        except BaseException:
+            self.close()
+            raise
+
+    # -- set-up ---------------------------------------------------------------------------------------------------
+
+    def _create_instance(self, graphics: str) -> None:
+        xr = self._xr
+        try:
+            with _StderrToLog():
+                offered = {p.extension_name.decode() if isinstance(p.extension_name, bytes) else p.extension_name
+                           for p in xr.enumerate_instance_extension_properties()}
+        except xr.RuntimeUnavailableError:
+            raise XrUnavailable("no OpenXR runtime found; install one (Monado, SteamVR…) and make it the active runtime") from None
+        except xr.XrException as exc:
+            raise XrUnavailable(f"the OpenXR runtime does not answer ({_describe(exc)}); is its service running?") from None
+        self.extensions = offered
+        if "XR_KHR_opengl_enable" not in offered:
+            raise XrUnavailable("the OpenXR runtime does not support OpenGL (XR_KHR_opengl_enable); vrplayer needs it")
+        if graphics == "auto":
+            graphics = "egl" if "XR_MNDX_egl_enable" in offered else "glx"
+        if graphics == "egl" and "XR_MNDX_egl_enable" not in offered:
+            raise XrUnavailable("the OpenXR runtime cannot use an EGL context (no XR_MNDX_egl_enable); use the GLX binding")
+        if graphics not in ("egl", "glx"):
+            raise ValueError(f"unknown graphics binding {graphics!r}")
+        self.graphics = graphics
+        wanted = ["XR_KHR_opengl_enable"]
+        if graphics == "egl":
+            wanted.append("XR_MNDX_egl_enable")
+        for optional in ("XR_EXT_user_presence", "XR_KHR_composition_layer_equirect2", "XR_KHR_convert_timespec_time"):
+            if optional in offered:
+                wanted.append(optional)
+        self.enabled_extensions = tuple(wanted)
+        app_info = xr.ApplicationInfo(application_name=self._app_name[:127], application_version=1,
+                                      engine_name="vrplayer", engine_version=1, api_version=xr.Version(1, 0, 0))
+        try:
+            with _StderrToLog():
+                self.instance = xr.create_instance(xr.InstanceCreateInfo(application_info=app_info, enabled_extension_names=wanted))
+        except xr.RuntimeUnavailableError:
+            raise XrUnavailable("no OpenXR runtime found; install one (Monado, SteamVR…) and make it the active runtime") from None
+        except xr.XrException as exc:
+            raise XrUnavailable(f"the OpenXR runtime would not start ({_describe(exc)}); is its service running?") from None
+        props = xr.get_instance_properties(self.instance)
+        self.runtime_name = _text(props.runtime_name)
+        self._get_system()
+
+    def _get_system(self) -> None:
+        xr = self._xr
+        try:
+            self.system = xr.get_system(self.instance, xr.SystemGetInfo(form_factor=xr.FormFactor.HEAD_MOUNTED_DISPLAY))
+        except xr.FormFactorUnavailableError:
+            raise XrUnavailable("no headset found: connect and switch on the headset, then try again") from None
+        except xr.XrException as exc:
+            raise XrUnavailable(f"the OpenXR runtime has no headset ({_describe(exc)})") from None
+        presence = None
+        if "XR_EXT_user_presence" in self.enabled_extensions:
+            presence = xr.SystemUserPresencePropertiesEXT()
+        props = xr.SystemProperties(next=_address(presence) if presence is not None else None)
+        _check(xr, xr.raw_functions.xrGetSystemProperties(self.instance, self.system, ctypes.byref(props)))
+        self.system_name = _text(props.system_name)
+        self.presence_supported = bool(presence is not None and presence.supports_user_presence)
+        self.max_swapchain_size = (props.graphics_properties.max_swapchain_image_width, props.graphics_properties.max_swapchain_image_height)
+        views = xr.enumerate_view_configuration_views(self.instance, self.system, xr.ViewConfigurationType.PRIMARY_STEREO)
+        self._view_sizes = [
+            (min(max(16, round(v.recommended_image_rect_width * self._resolution_scale)), v.max_image_rect_width),
+             min(max(16, round(v.recommended_image_rect_height * self._resolution_scale)), v.max_image_rect_height))
+            for v in views
+        ]
+        # The runtime must be asked for the graphics requirements before a session is made.
+        self.gl_requirements = xr.get_opengl_graphics_requirements_khr(self.instance, self.system)
+
+    def _create_session(self) -> None:
+        xr = self._xr
+        binding = self._gl.binding(xr)
+        try:
+            self.session = xr.create_session(self.instance, xr.SessionCreateInfo(system_id=self.system, next=_address(binding)))
+        except xr.XrException as exc:
+            raise XrUnavailable(f"cannot start an OpenXR session ({_describe(exc)})") from None
+        identity = xr.Posef()
+        self.space = xr.create_reference_space(self.session, xr.ReferenceSpaceCreateInfo(
+            reference_space_type=xr.ReferenceSpaceType.LOCAL, pose_in_reference_space=identity))
+        self._head_space = xr.create_reference_space(self.session, xr.ReferenceSpaceCreateInfo(
+            reference_space_type=xr.ReferenceSpaceType.VIEW, pose_in_reference_space=identity))
+        formats = list(xr.enumerate_swapchain_formats(self.session))
+        self.swapchain_formats = tuple(formats)
+        preference = (_SRGB_PREFERENCE + _LINEAR_PREFERENCE) if self._prefer_srgb else (_LINEAR_PREFERENCE + _SRGB_PREFERENCE)
+        chosen = next((f for f in preference if f in formats), None)
+        if chosen is None:
+            raise XrUnavailable(f"the OpenXR runtime offers no colour format we can draw into ({', '.join(map(format_name, formats))})")
+        self.swapchain_format = chosen
+        if chosen not in _SRGB_PREFERENCE:
+            log.warning("the headset runtime offers no sRGB swapchain (%s); colours will look too bright", format_name(chosen))
+        self._swapchains = [_Swapchain(xr, self.session, chosen, w, h, self._capture) for w, h in self._view_sizes]
+        self._prepare_frame_structs()
+
+    def _prepare_frame_structs(self) -> None:
+        """Every struct the frame loop passes to the runtime, made once."""
+        xr = self._xr
+        n = len(self._swapchains)
+        self._wait_info = xr.FrameWaitInfo()
+        self._frame_state = xr.FrameState()
+        self._begin_info = xr.FrameBeginInfo()
+        self._locate_info = xr.ViewLocateInfo(view_configuration_type=xr.ViewConfigurationType.PRIMARY_STEREO, space=self.space)
+        self._view_state = xr.ViewState()
+        self._views = (xr.View * n)(*[xr.View() for _ in range(n)])
+        self._view_count = ctypes.c_uint32(0)
+        self._head_location = xr.SpaceLocation()
+        self._layer_views = (xr.CompositionLayerProjectionView * n)(*[xr.CompositionLayerProjectionView() for _ in range(n)])
+        for layer_view, chain in zip(self._layer_views, self._swapchains):
+            layer_view.sub_image.swapchain = chain.handle
+            layer_view.sub_image.image_rect.offset.x = layer_view.sub_image.image_rect.offset.y = 0
+            layer_view.sub_image.image_rect.extent.width = chain.width
+            layer_view.sub_image.image_rect.extent.height = chain.height
+            layer_view.sub_image.image_array_index = 0
+        self._layer = xr.CompositionLayerProjection(space=self.space, views=self._layer_views)
+        self._projection_layers = (ctypes.POINTER(xr.CompositionLayerBaseHeader) * 1)(
+            ctypes.cast(ctypes.pointer(self._layer), ctypes.POINTER(xr.CompositionLayerBaseHeader)))
+        self._end_info = xr.FrameEndInfo(environment_blend_mode=xr.EnvironmentBlendMode.OPAQUE, layers=self._projection_layers)
+        self._end_info.layer_count = 0
+        self._event = xr.EventDataBuffer()
+        self._event_type = int(xr.StructureType.EVENT_DATA_BUFFER)
+        self._orientation_valid = int(xr.ViewStateFlags.ORIENTATION_VALID_BIT)
+        self._space_orientation_valid = int(xr.SpaceLocationFlags.ORIENTATION_VALID_BIT)
+
+    # -- events ---------------------------------------------------------------------------------------------------
+
+    def poll_events(self, timeout: float = 0.0) -> list[InputEvent]:
+        """Runtime events since the last call as InputEvents: ("session", name=state, e.g. "focused"),
+        ("presence", name="on"/"off"), ("close", name=why) when the runtime wants us to quit or is gone.
+        Waits up to `timeout` seconds for the first one."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self._pump()
+            if self._events or time.monotonic() >= deadline:
+                break
+            time.sleep(min(0.01, max(0.0, deadline - time.monotonic())))
+        events, self._events = self._events, []
+        return events
+
+    def _pump(self) -> None:
+        xr = self._xr
+        if self.instance is None:
+            return
+        raw_poll = xr.raw_functions.xrPollEvent
+        buffer = self._event
+        while self.instance is not None:
+            buffer._type = self._event_type
+            buffer._next = None
+            result = raw_poll(self.instance, ctypes.byref(buffer))
+            if result != xr.Result.SUCCESS:
+                if result.value < 0:
+                    self._instance_lost(f"event polling failed ({result.name})")
+                return  # EVENT_UNAVAILABLE: the queue is empty
+            kind = xr.StructureType(buffer._type)
+            if kind == xr.StructureType.EVENT_DATA_SESSION_STATE_CHANGED:
+                event = ctypes.cast(ctypes.byref(buffer), ctypes.POINTER(xr.EventDataSessionStateChanged)).contents
+                self._on_state(xr.SessionState(event._state))
+            elif kind == xr.StructureType.EVENT_DATA_INSTANCE_LOSS_PENDING:
+                self._instance_lost("the OpenXR runtime is going away")
+            elif kind == getattr(xr.StructureType, "EVENT_DATA_USER_PRESENCE_CHANGED_EXT", None):
+                event = ctypes.cast(ctypes.byref(buffer), ctypes.POINTER(xr.EventDataUserPresenceChangedEXT)).contents
+                self._set_presence(bool(event.is_user_present))
+            elif kind == xr.StructureType.EVENT_DATA_EVENTS_LOST:
+                log.debug("the OpenXR runtime dropped events")
+
+    def _on_state(self, state) -> None:
+        xr = self._xr
+        S = xr.SessionState
+        self.state = state
+        log.debug("OpenXR session state %s", state.name)
+        self._events.append(InputEvent("session", state.name.lower()))
+        if state == S.READY:
+            _check(xr, xr.raw_functions.xrBeginSession(self.session, ctypes.byref(
+                xr.SessionBeginInfo(primary_view_configuration_type=xr.ViewConfigurationType.PRIMARY_STEREO))))
+            self._running = True
+        elif state == S.STOPPING:
+            self._running = False
+            _check(xr, xr.raw_functions.xrEndSession(self.session))
+        elif state == S.LOSS_PENDING:
+            self._running = False
+            self._destroy_session()
+        elif state == S.EXITING:
+            self._running = False
+            self._exiting = True
+            self._events.append(InputEvent("close", "exit"))
+        if not self.presence_supported:
+            self._set_presence(state in (S.VISIBLE, S.FOCUSED))
+
+    def _set_presence(self, present: bool) -> None:
+        if present != self._present:
+            self._present = present
+            self._events.append(InputEvent("presence", "on" if present else "off"))
+
+    def _instance_lost(self, why: str) -> None:
+        log.warning("%s", why)
+        self._running = False
+        self._exiting = True
+        self._destroy_session()
+        self._destroy_instance()
+        self._set_presence(False)
+        self._events.append(InputEvent("close", "lost"))
+
+    # -- frames ---------------------------------------------------------------------------------------------------
+
+    def wait_frame(self) -> XrFrame | None:
+        """Wait for the runtime's next frame slot and begin the frame (xrWaitFrame, xrBeginFrame). None when the
+        session is not running (then poll events, and wait, until it is). Every frame returned must be finished
+        with `render_views` (which submits nothing when `should_render` is false)."""
+        if not self._running or self.session is None:
+            return None
+        xr = self._xr
+        t0, c0 = time.perf_counter(), time.thread_time()
+        result = xr.raw_functions.xrWaitFrame(self.session, ctypes.byref(self._wait_info), ctypes.byref(self._frame_state))
+        if result.value < 0:
+            return self._frame_error(result)
+        result = xr.raw_functions.xrBeginFrame(self.session, ctypes.byref(self._begin_info))
+        if result.value < 0:
+            return self._frame_error(result)
+        state, frame = self._frame_state, self._frame
+        frame.display_time = state.predicted_display_time
+        frame.display_period = state.predicted_display_period
+        frame.should_render = bool(state.should_render)
+        self._frame_begun = True
+        self._t_wait = time.perf_counter() - t0
+        self._c_wait = time.thread_time() - c0
+        return frame
+
+    def _frame_error(self, result) -> None:
+        xr = self._xr
+        if result == xr.Result.ERROR_INSTANCE_LOST:
+            self._instance_lost("the OpenXR runtime is gone")
+        elif result in (xr.Result.ERROR_SESSION_LOST,):
+            self._running = False
+            self._destroy_session()
+            self._events.append(InputEvent("session", "loss_pending"))
+            self._set_presence(False)
+        elif result == xr.Result.ERROR_SESSION_NOT_RUNNING:
+            self._running = False
+        else:
+            _check(xr, result)
+        self._frame_begun = False
+        return None
+
+    def render_views(self, draw) -> None:
+        """Finish the frame begun by `wait_frame`: when it should be drawn, locate both eyes at its display time,
+        call `draw(eye, rotation, tan_bounds, viewport)` with each eye's swapchain image bound, and submit them as
+        a projection layer (xrEndFrame). `draw=None` submits an empty frame."""
+        if not self._frame_begun:
+            return
+        t0, c0 = time.perf_counter(), time.thread_time()
+        frame = self._frame
+        drawn = frame.should_render and draw is not None and self._draw_eyes(draw, frame.display_time)
+        self._end_frame(self._projection_layers if drawn else None, t0, c0)
+
+    def render_equirect(self, draw, size: tuple[int, int]) -> None:
+        """Finish the frame begun by `wait_frame` with the film as one equirectangular layer
+        (XR_KHR_composition_layer_equirect2, see `equirect_supported`): the compositor samples the sphere for each
+        eye itself, at its own display rate. `draw(viewport)` is called with a `size` (W×H) swapchain image bound:
+        draw the whole 360°×180° picture into it, GL-style (the picture's top row at the highest y), display-referred
+        colour as for `render_views`. The recenter rotation turns the layer."""
+        if not self._frame_begun:
+            return
+        if not self.equirect_supported:
+            raise RuntimeError("the OpenXR runtime offers no equirect layers (XR_KHR_composition_layer_equirect2)")
+        t0, c0 = time.perf_counter(), time.thread_time()
+        frame = self._frame
+        drawn = False
+        if frame.should_render and draw is not None:
+            self._locate_head(frame.display_time)
+            chain = self._equirect_chain(size)
+            raw = self._xr.raw_functions
+            chain.acquire(raw)
+            from OpenGL import GL
+
+            GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, chain.framebuffer())
+            try:
+                draw((0, 0, chain.width, chain.height))
+                if self._capture:
+                    chain.capture()
+                    self._captured = [chain]
+            finally:
+                chain.release(raw)
+            GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, 0)
+            # The layer's pose takes layer directions (the film's) to the reference space: the inverse of the
+            # world rotation, which takes reference-space directions to the film's.
+            x, y, z, w = xr_pose.quaternion_from_rotation(xr_pose.from_our_axes(self._world.T))
+            o = self._equirect_layer.pose.orientation
+            o.x, o.y, o.z, o.w = x, y, z, w
+            drawn = True
+        self._end_frame(self._equirect_layers if drawn else None, t0, c0)
+
+    def _equirect_chain(self, size: tuple[int, int]) -> "_Swapchain":
+        chain = self._equirect
+        if chain is None or (chain.width, chain.height) != tuple(size):
+            if chain is not None:
+                chain.destroy(self._xr)
+            xr = self._xr
+            chain = self._equirect = _Swapchain(xr, self.session, self.swapchain_format, size[0], size[1], self._capture)
+            layer = self._equirect_layer = xr.CompositionLayerEquirect2KHR(
+                space=self.space, eye_visibility=xr.EyeVisibility.BOTH, radius=0.0,  # 0: infinitely far
+                central_horizontal_angle=2 * math.pi, upper_vertical_angle=math.pi / 2, lower_vertical_angle=-math.pi / 2)
+            layer.sub_image.swapchain = chain.handle
+            layer.sub_image.image_rect.extent.width, layer.sub_image.image_rect.extent.height = chain.width, chain.height
+            self._equirect_layers = (ctypes.POINTER(xr.CompositionLayerBaseHeader) * 1)(
+                ctypes.cast(ctypes.pointer(layer), ctypes.POINTER(xr.CompositionLayerBaseHeader)))
+        return chain
+
+    def _end_frame(self, layers, t0: float, c0: float) -> None:
+        """xrEndFrame with `layers` (a one-element array of layer pointers, or None for an empty frame)."""
+        self._frame_begun = False
+        t1 = time.perf_counter()
+        info = self._end_info
+        info.display_time = self._frame.display_time
+        if layers is None:
+            info.layer_count = 0
+        else:
+            info.layer_count = 1
+            info._layers = layers
+        result = self._xr.raw_functions.xrEndFrame(self.session, ctypes.byref(info))
+        if result.value < 0:
+            self._frame_error(result)
+        t2, c2 = time.perf_counter(), time.thread_time()
+        times = self._times
+        n = times.frames
+        times.wait_ms = (times.wait_ms * n + self._t_wait * 1000.0) / (n + 1)
+        times.render_ms = (times.render_ms * n + (t1 - t0) * 1000.0) / (n + 1)
+        times.end_ms = (times.end_ms * n + (t2 - t1) * 1000.0) / (n + 1)
+        times.cpu_ms = (times.cpu_ms * n + (self._c_wait + c2 - c0) * 1000.0) / (n + 1)
+        times.frames = n + 1
+
+    def _locate_head(self, display_time: int) -> None:
+        location = self._head_location
+        result = self._xr.raw_functions.xrLocateSpace(self._head_space, self.space, display_time, ctypes.byref(location))
+        if result.value >= 0 and location._location_flags & self._space_orientation_valid:
+            o = location.pose.orientation
+            self._head = (o.x, o.y, o.z, o.w)
+            self._head_time = display_time
+
+    def _draw_eyes(self, draw, display_time: int) -> bool:
+        raw = self._xr.raw_functions
+        self._locate_info.display_time = display_time
+        result = raw.xrLocateViews(self.session, ctypes.byref(self._locate_info), ctypes.byref(self._view_state),
+                                   len(self._views), ctypes.byref(self._view_count), self._views)
+        if result.value < 0 or not (self._view_state._view_state_flags & self._orientation_valid):
+            return False
+        self._locate_head(display_time)
+        from OpenGL import GL
+
+        world = self._world
+        for eye in range(min(self._view_count.value, len(self._swapchains))):
+            view, chain, layer_view = self._views[eye], self._swapchains[eye], self._layer_views[eye]
+            chain.acquire(raw)
+            GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, chain.framebuffer())
+            o, fov = view.pose.orientation, view.fov
+            rotation = world @ xr_pose.head_rotation(o.x, o.y, o.z, o.w)
+            tan_bounds = xr_pose.tan_bounds_from_fov(fov.angle_left, fov.angle_right, fov.angle_up, fov.angle_down)
+            try:
+                draw(eye, rotation, tan_bounds, (0, 0, chain.width, chain.height))
+                if self._capture:
+                    chain.capture()
+            finally:
+                chain.release(raw)
+            layer_view.pose = view.pose
+            layer_view.fov = fov
+        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, 0)
+        self._captured = self._swapchains
+        return True
+
+    # -- head pose, recenter --------------------------------------------------------------------------------------
+
+    @property
+    def head_pose(self) -> HeadPose:
+        """The head at the last rendered frame's predicted display time (recenter applied)."""
+        rotation = self._world @ xr_pose.head_rotation(*self._head)
+        yaw, pitch, roll = xr_pose.yaw_pitch_roll(rotation)
+        return HeadPose(yaw, pitch, roll, self._head_time, self.monotonic_time(self._head_time), rotation)
+
+    def monotonic_time(self, xr_time: int) -> float | None:
+        """An XrTime on time.monotonic()'s clock (XR_KHR_convert_timespec_time), None when the runtime cannot say."""
+        if not xr_time or "XR_KHR_convert_timespec_time" not in self.enabled_extensions or self.instance is None:
+            return None
+        try:
+            ts = self._xr.convert_time_to_timespec_time_khr(self.instance, xr_time)
+        except self._xr.XrException:
+            return None
+        return ts.tv_sec + ts.tv_nsec * 1e-9
+
+    def recenter(self, yaw: float | None = None) -> None:
+        """Turn the film (about the vertical only: the horizon stays level) so that the viewer, facing where they
+        face now, sees the film's `yaw` (default: the yaw given at start)."""
+        if yaw is not None:
+            self._initial_yaw = float(yaw)
+        head = xr_pose.head_rotation(*self._head)
+        self._world = xr_pose.recenter_rotation(head, self._initial_yaw)
+
+    @property
+    def view_fovs(self) -> list[tuple[float, float, float, float]]:
+        """Each eye's field of view at the last rendered frame: (left, right, up, down) angles in radians."""
+        return [(v.fov.angle_left, v.fov.angle_right, v.fov.angle_up, v.fov.angle_down) for v in self._views[: self._view_count.value]]
+
+    @property
+    def world_rotation(self) -> np.ndarray:
+        return self._world
+
+    # -- session control ------------------------------------------------------------------------------------------
+
+    def request_exit(self) -> None:
+        """Ask the runtime to end the session: STOPPING (we end it), then EXITING, then a ("close") event."""
+        if self.session is not None and self._running:
+            _check(self._xr, self._xr.raw_functions.xrRequestExitSession(self.session))
+
+    def restart(self) -> None:
+        """Make a new session after the old one was lost (a "loss_pending" session event). Raises XrUnavailable
+        while the headset is still away."""
+        self._destroy_session()
+        if self.instance is None:
+            raise XrUnavailable("the OpenXR runtime is gone; start vrplayer again")
+        self._get_system()
+        self._exiting = False
+        self._create_session()
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    @property
+    def present(self) -> bool:
+        """Whether the headset is on a head (XR_EXT_user_presence), else whether the session is visible."""
+        return bool(self._present)
+
+    @property
+    def frame_times(self) -> FrameTimes:
+        return FrameTimes(**vars(self._times))
+
+    def reset_frame_times(self) -> None:
+        self._times = FrameTimes()
+
+    @property
+    def equirect_supported(self) -> bool:
+        """Whether the runtime offers XR_KHR_composition_layer_equirect2 (the film as a layer, sampled by the
+        compositor itself)."""
+        return "XR_KHR_composition_layer_equirect2" in self.extensions
+
+    # -- the Display interface ------------------------------------------------------------------------------------
+
+    def framebuffer_size(self) -> tuple[int, int]:
+        """One eye's picture size."""
+        return self._view_sizes[0] if self._view_sizes else (0, 0)
+
+    def present(self) -> None:
+        """Nothing: `render_views` submits each frame."""
+
+    def should_close(self) -> bool:
+        return self._exiting
+
+    def set_fullscreen(self, on: bool) -> None:
+        pass
+
+    def read_pixels(self) -> np.ndarray:
+        """The last frame's pictures, (H, W, 3) uint8 RGB, top row first: both eyes side by side, or the equirect
+        picture. Needs capture=True."""
+        if not self._capture:
+            raise RuntimeError("XrDisplay(capture=True) keeps the pictures read_pixels returns")
+        if not self._captured:
+            raise RuntimeError("no frame drawn yet")
+        return np.hstack([chain.captured for chain in self._captured])
+
+    def close(self) -> None:
+        """End the session (asking the runtime, briefly, to let it go cleanly) and free everything."""
+        if self.session is not None and self._running:
+            try:
+                self.request_exit()
+                deadline = time.monotonic() + 2.0
+                while self._running and time.monotonic() < deadline:
+                    self._pump()
+                    if self._running:
+                        # The runtime moves to STOPPING only while frames keep coming.
+                        if self.wait_frame() is not None:
+                            self.render_views(None)
+            except Exception as exc:  # closing must not fail
+                log.debug("ending the OpenXR session: %s", exc)
+        self._destroy_session()
+        self._destroy_instance()
+        if self._gl is not None:
+            self._gl.close()
+            self._gl = None
+
+    def _destroy_session(self) -> None:
+        xr = self._xr
+        if self._gl is not None and (self._swapchains or self._equirect):
+            self._gl.make_current()
+        for chain in self._swapchains:
+            chain.destroy(xr)
+        self._swapchains = []
+        if self._equirect is not None:
+            self._equirect.destroy(xr)
+            self._equirect = None
+        for name in ("_head_space", "space"):
+            space = getattr(self, name)
+            if space is not None:
+                xr.raw_functions.xrDestroySpace(space)
+                setattr(self, name, None)
+        if self.session is not None:
+            xr.raw_functions.xrDestroySession(self.session)
+            self.session = None
+        self._running = False
+        self._frame_begun = False
+
+    def _destroy_instance(self) -> None:
+        if self.instance is not None:
+            self._xr.raw_functions.xrDestroyInstance(self.instance)
+            self.instance = None
+
+
+class _Swapchain:
+    """One eye's swapchain: its GL textures, a framebuffer object per texture, the image acquired now."""
+
+    def __init__(self, xr, session, gl_format: int, width: int, height: int, capture: bool):
+        from OpenGL import GL
+
+        self.width, self.height = width, height
+        info = xr.SwapchainCreateInfo(
+            usage_flags=xr.SwapchainUsageFlags.COLOR_ATTACHMENT_BIT | xr.SwapchainUsageFlags.SAMPLED_BIT,
+            format=gl_format, sample_count=1, width=width, height=height, face_count=1, array_size=1, mip_count=1)
+        self.handle = xr.create_swapchain(session, info)
+        images = xr.enumerate_swapchain_images(self.handle, xr.SwapchainImageOpenGLKHR)
+        self.textures = [image.image for image in images]
+        self.framebuffers = []
+        for texture in self.textures:
+            fbo = int(GL.glGenFramebuffers(1))
+            GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, fbo)
+            GL.glFramebufferTexture2D(GL.GL_FRAMEBUFFER, GL.GL_COLOR_ATTACHMENT0, GL.GL_TEXTURE_2D, texture, 0)
+            status = GL.glCheckFramebufferStatus(GL.GL_FRAMEBUFFER)
+            if status != GL.GL_FRAMEBUFFER_COMPLETE:
+                raise XrUnavailable(f"cannot draw into the headset's swapchain images (framebuffer status {status:#x})")
+            self.framebuffers.append(fbo)
+        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, 0)
+        self._acquire_info = xr.SwapchainImageAcquireInfo()
+        self._wait_info = xr.SwapchainImageWaitInfo(timeout=xr.INFINITE_DURATION)
+        self._release_info = xr.SwapchainImageReleaseInfo()
+        self._index = ctypes.c_uint32(0)
+        self._xr = xr
+        self.captured = np.zeros((height, width, 3), np.uint8) if capture else None
+
+    def acquire(self, raw) -> None:
+        _check(self._xr, raw.xrAcquireSwapchainImage(self.handle, ctypes.byref(self._acquire_info), ctypes.byref(self._index)))
+        _check(self._xr, raw.xrWaitSwapchainImage(self.handle, ctypes.byref(self._wait_info)))
+
+    def framebuffer(self) -> int:
+        return self.framebuffers[self._index.value]
+
+    def release(self, raw) -> None:
+        _check(self._xr, raw.xrReleaseSwapchainImage(self.handle, ctypes.byref(self._release_info)))
+
+    def capture(self) -> None:
+        from OpenGL import GL
+
+        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, self.framebuffer())  # the draw callback may have changed it
+        GL.glPixelStorei(GL.GL_PACK_ALIGNMENT, 1)
+        GL.glReadPixels(0, 0, self.width, self.height, GL.GL_RGB, GL.GL_UNSIGNED_BYTE, self.captured.ctypes.data)
+        self.captured[:] = self.captured[::-1].copy()
+
+    def destroy(self, xr) -> None:
+        from OpenGL import GL
+
+        if self.framebuffers:
+            GL.glDeleteFramebuffers(len(self.framebuffers), self.framebuffers)
+            self.framebuffers = []
+        if self.handle is not None:
+            xr.raw_functions.xrDestroySwapchain(self.handle)
+            self.handle = None
+
+
+class _EglContext:
+    """A surfaceless EGL OpenGL 3.3 core context (Mesa), handed to the runtime through XR_MNDX_egl_enable."""
+
+    def __init__(self):
+        from OpenGL import EGL
+
+        self._EGL = EGL
+        self.display = self.context = None
+        try:
+            self.display = EGL.eglGetPlatformDisplayEXT(_EGL_PLATFORM_SURFACELESS_MESA, EGL.EGL_DEFAULT_DISPLAY, None)
+            major, minor = EGL.EGLint(), EGL.EGLint()
+            if not self.display or not EGL.eglInitialize(self.display, ctypes.pointer(major), ctypes.pointer(minor)):
+                raise XrUnavailable("EGL has no surfaceless display for the headset; install Mesa's EGL (libegl-mesa0)")
+            EGL.eglBindAPI(EGL.EGL_OPENGL_API)
+            self.config = EGL.EGLConfig()
+            count = EGL.EGLint()
+            attrs = (EGL.EGLint * 5)(EGL.EGL_RENDERABLE_TYPE, EGL.EGL_OPENGL_BIT, EGL.EGL_SURFACE_TYPE, EGL.EGL_PBUFFER_BIT, EGL.EGL_NONE)
+            EGL.eglChooseConfig(self.display, attrs, ctypes.pointer(self.config), 1, ctypes.pointer(count))
+            if not count.value:
+                raise XrUnavailable("EGL offers no OpenGL configuration for the headset; update Mesa")
+            ctx_attrs = (EGL.EGLint * 7)(
+                EGL.EGL_CONTEXT_MAJOR_VERSION, 3, EGL.EGL_CONTEXT_MINOR_VERSION, 3,
+                EGL.EGL_CONTEXT_OPENGL_PROFILE_MASK, EGL.EGL_CONTEXT_OPENGL_CORE_PROFILE_BIT, EGL.EGL_NONE)
+            self.context = EGL.eglCreateContext(self.display, self.config, EGL.EGL_NO_CONTEXT, ctx_attrs)
+            if not self.context:
+                raise XrUnavailable("EGL could not create an OpenGL 3.3 core context for the headset; update Mesa")
+            self.make_current()
+            self._libegl = ctypes.CDLL("libEGL.so.1")
+        except XrUnavailable:
+            self.close()
+            raise
+        except Exception as exc:
+            self.close()
+            raise XrUnavailable(f"OpenGL (EGL) is not available for the headset ({exc}); install Mesa's EGL") from None
+
+    def make_current(self) -> None:
+        EGL = self._EGL
+        if not EGL.eglMakeCurrent(self.display, EGL.EGL_NO_SURFACE, EGL.EGL_NO_SURFACE, self.context):
+            raise XrUnavailable("EGL could not make the headset's GL context current")
+
+    def binding(self, xr):
+        get_proc_address = ctypes.cast(self._libegl.eglGetProcAddress, xr.PFN_xrEglGetProcAddressMNDX)
+        binding = xr.GraphicsBindingEGLMNDX(get_proc_address=get_proc_address, display=self.display, config=self.config, context=self.context)
+        self._binding = binding  # the runtime reads it during xrCreateSession; keep it alive with us anyway
+        return binding
+
+    def close(self) -> None:
+        EGL = self._EGL
+        if self.display:
+            EGL.eglMakeCurrent(self.display, EGL.EGL_NO_SURFACE, EGL.EGL_NO_SURFACE, EGL.EGL_NO_CONTEXT)
+            if self.context:
+                EGL.eglDestroyContext(self.display, self.context)
+            EGL.eglTerminate(self.display)
+        self.display = self.context = None
+
+
+class _GlxContext:
+    """A hidden glfw window with a GLX context, for runtimes that take only XR_KHR_opengl_enable's Xlib binding."""
+
+    def __init__(self):
+        if not os.environ.get("DISPLAY"):
+            raise XrUnavailable("the headset runtime needs an X display for OpenGL (DISPLAY is not set)")
+        import glfw
+
+        self._glfw = glfw
+        if not glfw.init():
+            raise XrUnavailable("cannot open the X display for the headset's OpenGL context")
+        glfw.default_window_hints()
+        glfw.window_hint(glfw.VISIBLE, glfw.FALSE)
+        glfw.window_hint(glfw.CONTEXT_VERSION_MAJOR, 3)
+        glfw.window_hint(glfw.CONTEXT_VERSION_MINOR, 3)
+        glfw.window_hint(glfw.OPENGL_PROFILE, glfw.OPENGL_CORE_PROFILE)
+        glfw.window_hint(glfw.CONTEXT_CREATION_API, glfw.NATIVE_CONTEXT_API)
+        glfw.window_hint(glfw.DOUBLEBUFFER, glfw.FALSE)
+        self.window = glfw.create_window(64, 64, "vrplayer (headset)", None, None)
+        if not self.window:
+            glfw.terminate()
+            raise XrUnavailable("cannot create a GLX context for the headset; check the GL drivers (Mesa)")
+        self.make_current()
+
+    def make_current(self) -> None:
+        self._glfw.make_context_current(self.window)
+
+    def binding(self, xr):
+        glfw = self._glfw
+        from OpenGL import GLX
+
+        binding = xr.GraphicsBindingOpenGLXlibKHR()
+        binding.x_display = ctypes.cast(glfw.get_x11_display(), type(binding.x_display))
+        binding.glx_drawable = glfw.get_glx_window(self.window)
+        binding.glx_context = ctypes.cast(glfw.get_glx_context(self.window), GLX.GLXContext)
+        self._binding = binding
+        return binding
+
+    def close(self) -> None:
+        if self.window:
+            self._glfw.destroy_window(self.window)
+            self.window = None
+            self._glfw.terminate()
+
+
+def _address(struct) -> ctypes.c_void_p:
+    """A struct's address for a `next` chain (pyopenxr's helper takes a ctypes.pointer for the wrong address)."""
+    return ctypes.cast(ctypes.pointer(struct), ctypes.c_void_p)
+
+
+def _check(xr, result) -> None:
+    if result.value < 0:
+        raise xr.check_result(result)
+
+
+def _describe(exc) -> str:
+    return type(exc).__name__.removesuffix("Error") or str(exc)
+
+
+def _text(value) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
