@@ -49,7 +49,9 @@ class TextOverlay:
         GL.glUniform4f(self._u["u_colour"], 1.0, 1.0, 1.0, 1.0)
         GL.glUniform4f(self._u["u_backing"], 0.0, 0.0, 0.0, 0.6)
         tw, th = self._size
-        GL.glUniform4f(self._u["u_rect"], MARGIN, MARGIN, tw * SCALE, th * SCALE)
+        # Whole-pixel scaling keeps the glyphs crisp; a narrow window gets smaller text rather than a cut line.
+        scale = max(1, min(SCALE, (w - 2 * MARGIN) // max(1, tw)))
+        GL.glUniform4f(self._u["u_rect"], MARGIN, MARGIN, tw * scale, th * scale)
         GL.glUniform2f(self._u["u_target"], w, h)
         GL.glBindVertexArray(self._vao)
         GL.glDrawArrays(GL.GL_TRIANGLE_STRIP, 0, 4)
