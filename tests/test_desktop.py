@@ -126,3 +126,54 @@ def test_window_shows_the_film_and_follows_the_controls(xvfb, sample_film, tmp_p
     assert paused_spans
     assert any(abs((pts[j] - pts[i]) - 1 / 30) < 1e-3 for i, j in paused_spans)  # the step
     assert np.max(np.diff(pts)) > 4.5  # the seek
+
+
+def test_eye_keys_switch_between_eyes_side_by_side_and_anaglyph(xvfb, make_film):
+    """A top-bottom film whose left eye is red and right eye blue: E steps left → right → side by side →
+    anaglyph, X swaps the eyes — read back from the window."""
+    red, blue = np.zeros((256, 512, 3), np.uint8), np.zeros((256, 512, 3), np.uint8)
+    red[..., 0], blue[..., 2] = 200, 200
+    film = make_film("eyes_360_TB.mp4", width=512, height=512, seconds=2.0, audio=False,
+                     picture=np.concatenate([red, blue], axis=0))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vrplayer", "play", str(film), "--display", "desktop", "--no-audio", "--loop",
+         "--size", f"{SIZE[0]}x{SIZE[1]}", "--duration", "40"],
+        env={"DISPLAY": xvfb, "PATH": "/usr/bin:/bin"}, cwd=ROOT, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        window = None
+        deadline = time.monotonic() + 20
+        while window is None and time.monotonic() < deadline:
+            found = subprocess.run(["xdotool", "search", "--name", "vrplayer"], capture_output=True, text=True,
+                                   env={"DISPLAY": xvfb})
+            window = found.stdout.split()[0] if found.stdout.strip() else None
+            time.sleep(0.2)
+        assert window, "no vrplayer window appeared"
+        xdotool(xvfb, "windowfocus", "--sync", window)
+
+        def after(key=None):
+            if key:
+                xdotool(xvfb, "key", "--window", window, key)
+            time.sleep(0.6)
+            return window_picture(xvfb, window).astype(int)
+
+        def colour(picture, x0=0.0, x1=1.0):
+            h, w, _ = picture.shape
+            return np.median(picture[h // 4 : 3 * h // 4, int(w * x0) + 10 : int(w * x1) - 10].reshape(-1, 3), axis=0)
+
+        assert np.abs(colour(after()) - (200, 0, 0)).max() < 30  # the left eye by default
+        assert np.abs(colour(after("e")) - (0, 0, 200)).max() < 30  # right eye
+        both = after("e")  # side by side: left eye in the left half
+        assert np.abs(colour(both, 0.0, 0.5) - (200, 0, 0)).max() < 30
+        assert np.abs(colour(both, 0.5, 1.0) - (0, 0, 200)).max() < 30
+        anaglyph = colour(after("e"))  # red from the left eye only, green and blue from the right eye only
+        assert anaglyph[0] > 60 and anaglyph[2] > 150 and anaglyph[1] < 40, anaglyph
+        after("e")  # back to the left eye
+        assert np.abs(colour(after("x")) - (0, 0, 200)).max() < 30  # eyes swapped: "left" is now the blue half
+    finally:
+        subprocess.run(["xdotool", "key", "--window", window, "q"], env={"DISPLAY": xvfb}, capture_output=True)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -128,8 +128,8 @@ def _parse_cbmp(body: bytes, name: str, layout: ContainerLayout, problems: list[
 
 
 def _note_mesh(name: str, layout: ContainerLayout, problems: list[str]) -> None:
+    # A fact, not a fault: the layout decision says that a mesh cannot be drawn, and which override to use.
     layout.projection = "mesh"
-    problems.append(f"{name}: a mesh projection cannot be drawn; use --projection to choose how to show the picture")
 
 
 def _check_full_box(body: bytes, fields_size: int, name: str, what: str, problems: list[str]) -> bool:
@@ -286,9 +286,7 @@ class _Mp4Reader(_Reader):
         if mode in _ST3D_MODES:
             layout.stereo, layout.eyes_swapped = _ST3D_MODES[mode]
         elif mode == 3:
-            layout.stereo = "custom"
-            layout.problems.append(
-                f"{box.name} stereo_mode 3 (stereo-custom: eyes laid out by a mesh) is not supported; use --stereo")
+            layout.stereo = "custom"  # eyes laid out by a mesh: the layout decision says it is not supported
         else:
             layout.problems.append(f"{box.name} stereo_mode {mode} is not defined: stereo mode ignored")
 
@@ -713,7 +711,6 @@ def _apply_mkv_stereo_mode(mode: int, layout: ContainerLayout) -> None:
     if mode in _MKV_STEREO:
         layout.stereo, layout.eyes_swapped = _MKV_STEREO[mode]
     elif mode in _MKV_STEREO_UNSUPPORTED:
-        layout.stereo = _MKV_STEREO_UNSUPPORTED[mode]
-        layout.problems.append(f"StereoMode {mode} ({layout.stereo}) is not supported; use --stereo")
+        layout.stereo = _MKV_STEREO_UNSUPPORTED[mode]  # the layout decision says it is not supported
     else:
         layout.problems.append(f"StereoMode {mode} is not defined: stereo mode ignored")
