@@ -43,6 +43,19 @@ class PlayOptions:
     eye: str = "left"  # one of layout.EYE_MODES
 
 
+@dataclass
+class Film:
+    """What to play and how: a playlist entry, or a kiosk programme item."""
+
+    path: str
+    start: float = 0.0
+    end: float | None = None  # stop here (a trim); None: at the film's end
+    volume: float = 1.0  # times the player's volume
+    layout_flags: dict = field(default_factory=dict)  # layout overrides (see layout.decide_layout)
+    start_view: tuple = (None, None, None)  # (yaw, pitch, roll) to face; None each: the film's initial view
+    attract: bool = False  # shown while nobody watches: loops, and any key or click ends it with "viewer"
+
+
 class Playback:
     """One film being played: decoders, mixer, clock and scheduler."""
 
@@ -116,6 +129,10 @@ class Playback:
 
 
 class Player:
+    """Plays films on a display, with sound on the audio device. Also the engine of the kiosk, which sets:
+    `remote` (a callable returning commands from elsewhere: [(name, args)]), `on_tick` (called with the playback
+    on every turn of the loop) and `audience` (True: the keyboard only looks around, it cannot seek or quit)."""
+
     def __init__(self, display, options: PlayOptions, audio: bool = True):
         self.display = display
         self.options = options
@@ -125,6 +142,10 @@ class Player:
         self.output = None
         self.muted = False
         self.playback: Playback | None = None
+        self.remote = None
+        self.on_tick = None
+        self.audience = False
+        self._deadline = None
         self._present_cost = 0.0  # running estimate of seconds from picking a frame to its picture being shown
         self._timing = None
         if options.timing_log:
@@ -133,14 +154,20 @@ class Player:
             except OSError as exc:
                 raise PlayerError(f"cannot write the timing log {options.timing_log} ({exc.strerror})") from None
         if audio:
-            try:
-                from vrplayer.audio.output import open_output
+            self.open_audio()
 
-                self.output = open_output()
-                self.output.start(self._fill)
-            except AudioUnavailable as exc:
-                _log.warning("%s; playing without sound", exc)
-                self.output = None
+    def open_audio(self) -> bool:
+        """Open the audio device (again, after it was lost); False, with one warning, when there is none."""
+        from vrplayer.audio.output import open_output
+
+        try:
+            self.output = open_output()
+            self.output.start(self._fill)
+            return True
+        except AudioUnavailable as exc:
+            _log.warning("%s; playing without sound", exc)
+            self.output = None
+            return False
 
     def _fill(self, out, latency: float, now: float) -> None:
         playback = self.playback
@@ -153,13 +180,15 @@ class Player:
 
     def play(self, files: list[str]) -> int:
         """Play files in order (again and again with loop); a broken file is logged and skipped. Exit status."""
-        self._deadline = None if self.options.duration is None else time.monotonic() + self.options.duration
+        self.start_deadline()
         failures = 0
         while True:
             played = 0
             for path in files:
+                film = Film(path, start=self.options.start, layout_flags=self.options.layout_flags,
+                            start_view=self.options.start_view)
                 try:
-                    outcome = self._play_one(path)
+                    outcome = self.play_film(film)
                 except PlayerError as exc:
                     failures += 1
                     _log.error("skipping %s", exc)
@@ -173,19 +202,26 @@ class Player:
             _log.error("nothing in the playlist could be played")
         return 1 if failures else 0
 
-    def _play_one(self, path: str) -> str:
-        playback = Playback(path, self.output, self.options.volume, self.options.layout_flags)
+    def start_deadline(self) -> None:
+        """Start counting --duration (all films together)."""
+        self._deadline = None if self.options.duration is None else time.monotonic() + self.options.duration
+
+    def play_film(self, film: Film):
+        """Play one film to its end (or trim). Outcome: "end", "quit", "viewer" (an attract film was interrupted by
+        a viewer), or ("remote", name, args) for a remote command the caller handles (next, previous, …).
+        Raises PlayerError when the film cannot be played."""
+        playback = Playback(film.path, self.output, self.options.volume * film.volume, film.layout_flags)
         if playback.mixer is not None:
             playback.mixer.muted = self.muted
         try:
             self.playback = playback
-            self._set_layout(playback)
-            self._schedule_first(playback, playback.goto(self.options.start), paused=False)
-            _log.info("playing %s (%s)", path, "audio clock" if playback.mixer else "wall clock")
-            outcome = self._loop(playback)
+            self._set_layout(playback, film.start_view)
+            self._schedule_first(playback, playback.goto(film.start), paused=False)
+            _log.info("playing %s (%s)", film.path, "audio clock" if playback.mixer else "wall clock")
+            outcome = self._loop(playback, film)
             _log.info(
                 "%s %s: %d frames shown, %d dropped, %d audio underruns",
-                "stopped" if outcome == "quit" else "finished", path, playback.scheduler.shown,
+                "finished" if outcome == "end" else "stopped", film.path, playback.scheduler.shown,
                 playback.scheduler.dropped, playback.mixer.underruns if playback.mixer else 0,
             )
             return outcome
@@ -195,7 +231,7 @@ class Player:
 
     # -- the loop -------------------------------------------------------------------------------------------------
 
-    def _loop(self, playback: Playback) -> str:
+    def _loop(self, playback: Playback, film: Film):
         dirty = True
         info_refresh = 0.0
         while True:
@@ -208,11 +244,18 @@ class Player:
             else:
                 wait = min(0.02, max(0.0, due - (playback.clock.now() + self._present_cost)))
             for event in self.display.poll_events(wait):
+                if film.attract and event.kind in ("key", "click"):
+                    return "viewer"
                 command = controls.apply(event, self.view, self.display.framebuffer_size()[0])
                 dirty = True
-                if command is not None:
+                if command is not None and (not self.audience or command[0] in AUDIENCE_COMMANDS or event.kind == "close"):
                     if self._command(playback, command) == "quit":
                         return "quit"
+            for name, args in self.remote() if self.remote is not None else ():
+                dirty = True
+                if name not in REMOTE_IN_FILM:
+                    return ("remote", name, args)
+                self._remote_command(playback, film, name)
             # Pick by when the picture will be on screen: drawing and presenting take a few ms.
             frame = playback.scheduler.pick(playback.clock.now() + self._present_cost) if playback.clock.started else None
             if frame is not None:
@@ -224,12 +267,17 @@ class Player:
             if dirty:
                 self._render()
                 dirty = False
+            if self.on_tick is not None:
+                self.on_tick(playback)
             if self._deadline is not None and time.monotonic() >= self._deadline:
                 return "quit"
-            if playback.finished() and not playback.clock.paused:
-                return "end"
+            ended = playback.finished() or (film.end is not None and playback.clock.now() >= film.end)
+            if ended and not playback.clock.paused:
+                if not film.attract:
+                    return "end"
+                self._seek(playback, film.start, paused=False)  # the attract film loops until a viewer comes
 
-    def _set_layout(self, playback: Playback) -> None:
+    def _set_layout(self, playback: Playback, start_view: tuple) -> None:
         decision = playback.layout
         layout = decision.layout
         for warning in decision.warnings:
@@ -239,7 +287,7 @@ class Player:
             layout.stereo, ", eyes swapped" if layout.eyes_swapped else "", decision.sources["projection"], decision.sources["stereo"],
         )
         self.renderer.layout = layout
-        self.view.set_home(*start_pose(layout, self.options.start_view))
+        self.view.set_home(*start_pose(layout, start_view))
 
     def _schedule_first(self, playback: Playback, first, paused: bool) -> None:
         """A paused seek shows its frame at once; a playing one shows it when the clock (the sound) gets there,
@@ -320,6 +368,17 @@ class Player:
             _log.info("eyes %s", "swapped" if self.renderer.swap_eyes else "as the film has them")
         return None
 
+    def _remote_command(self, playback: Playback, film: Film, name: str) -> None:
+        """Commands from elsewhere (the kiosk's staff API) that act on the film being played."""
+        if name == "pause" and not playback.clock.paused:
+            playback.clock.pause()
+        elif name == "resume" and playback.clock.paused:
+            self._command(playback, ("pause",))  # resumes from exactly the frame on screen
+        elif name == "restart":
+            self._seek(playback, film.start, paused=False)
+        elif name == "recenter":
+            self.view.recenter()
+
     def _seek(self, playback: Playback, target: float, paused: bool) -> None:
         started = time.monotonic()
         first = playback.goto(target)
@@ -345,6 +404,11 @@ class Player:
         self.renderer.close()
 
 
+
+# What the keyboard may still do in front of an audience (kiosk): look around (applied in controls), and these.
+AUDIENCE_COMMANDS = {"info", "mute", "eye", "swap"}
+# Remote commands the loop carries out itself; the others end the film and go to the caller.
+REMOTE_IN_FILM = {"pause", "resume", "restart", "recenter"}
 
 _EYE_WORDS = {"left": "the left eye", "right": "the right eye", "side-by-side": "both eyes side by side", "anaglyph": "a red-cyan anaglyph"}
 

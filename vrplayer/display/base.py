@@ -10,7 +10,8 @@ import numpy as np
 
 @dataclass(frozen=True)
 class InputEvent:
-    """kind: "key" (name, shift), "drag" (dx, dy in pixels), "scroll" (dy steps), "resize", "close"."""
+    """kind: "key" (name, shift), "click" (left button pressed), "drag" (dx, dy in pixels), "scroll" (dy steps),
+    "resize", "close"."""
 
     kind: str
     name: str = ""

@@ -77,6 +77,8 @@ class DesktopDisplay:
         if button == self._glfw.MOUSE_BUTTON_LEFT:
             self._dragging = action == self._glfw.PRESS
             self._cursor = self._glfw.get_cursor_pos(window)
+            if action == self._glfw.PRESS:
+                self._events.append(InputEvent("click"))
 
     def _on_cursor(self, window, x, y) -> None:
         if self._dragging:

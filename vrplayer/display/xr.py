@@ -40,6 +40,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+from OpenGL import GL
 
 from vrplayer import xr_pose
 from vrplayer.display.base import InputEvent
@@ -296,6 +297,9 @@ class XrDisplay:
         self._end_info.layer_count = 0
         self._event = xr.EventDataBuffer()
         self._event_type = int(xr.StructureType.EVENT_DATA_BUFFER)
+        T = xr.StructureType
+        self._ev_state, self._ev_instance_loss = int(T.EVENT_DATA_SESSION_STATE_CHANGED), int(T.EVENT_DATA_INSTANCE_LOSS_PENDING)
+        self._ev_presence, self._ev_lost = int(T.EVENT_DATA_USER_PRESENCE_CHANGED_EXT), int(T.EVENT_DATA_EVENTS_LOST)
         self._orientation_valid = int(xr.ViewStateFlags.ORIENTATION_VALID_BIT)
         self._space_orientation_valid = int(xr.SpaceLocationFlags.ORIENTATION_VALID_BIT)
 
@@ -328,16 +332,16 @@ class XrDisplay:
                 if result.value < 0:
                     self._instance_lost(f"event polling failed ({result.name})")
                 return  # EVENT_UNAVAILABLE: the queue is empty
-            kind = xr.StructureType(buffer._type)
-            if kind == xr.StructureType.EVENT_DATA_SESSION_STATE_CHANGED:
+            kind = buffer._type  # an int: types from extensions pyopenxr does not know must not raise
+            if kind == self._ev_state:
                 event = ctypes.cast(ctypes.byref(buffer), ctypes.POINTER(xr.EventDataSessionStateChanged)).contents
                 self._on_state(xr.SessionState(event._state))
-            elif kind == xr.StructureType.EVENT_DATA_INSTANCE_LOSS_PENDING:
+            elif kind == self._ev_instance_loss:
                 self._instance_lost("the OpenXR runtime is going away")
-            elif kind == getattr(xr.StructureType, "EVENT_DATA_USER_PRESENCE_CHANGED_EXT", None):
+            elif kind == self._ev_presence:
                 event = ctypes.cast(ctypes.byref(buffer), ctypes.POINTER(xr.EventDataUserPresenceChangedEXT)).contents
                 self._set_presence(bool(event.is_user_present))
-            elif kind == xr.StructureType.EVENT_DATA_EVENTS_LOST:
+            elif kind == self._ev_lost:
                 log.debug("the OpenXR runtime dropped events")
 
     def _on_state(self, state) -> None:
@@ -347,8 +351,10 @@ class XrDisplay:
         log.debug("OpenXR session state %s", state.name)
         self._events.append(InputEvent("session", state.name.lower()))
         if state == S.READY:
-            _check(xr, xr.raw_functions.xrBeginSession(self.session, ctypes.byref(
-                xr.SessionBeginInfo(primary_view_configuration_type=xr.ViewConfigurationType.PRIMARY_STEREO))))
+            result = xr.raw_functions.xrBeginSession(self.session, ctypes.byref(
+                xr.SessionBeginInfo(primary_view_configuration_type=xr.ViewConfigurationType.PRIMARY_STEREO)))
+            if result.value < 0:
+                raise XrUnavailable(f"the headset session cannot start ({result.name})")
             self._running = True
         elif state == S.STOPPING:
             self._running = False
@@ -406,7 +412,7 @@ class XrDisplay:
         xr = self._xr
         if result == xr.Result.ERROR_INSTANCE_LOST:
             self._instance_lost("the OpenXR runtime is gone")
-        elif result in (xr.Result.ERROR_SESSION_LOST,):
+        elif result == xr.Result.ERROR_SESSION_LOST:
             self._running = False
             self._destroy_session()
             self._events.append(InputEvent("session", "loss_pending"))
@@ -447,8 +453,6 @@ class XrDisplay:
             chain = self._equirect_chain(size)
             raw = self._xr.raw_functions
             chain.acquire(raw)
-            from OpenGL import GL
-
             GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, chain.framebuffer())
             try:
                 draw((0, 0, chain.width, chain.height))
@@ -521,8 +525,6 @@ class XrDisplay:
         if result.value < 0 or not (self._view_state._view_state_flags & self._orientation_valid):
             return False
         self._locate_head(display_time)
-        from OpenGL import GL
-
         world = self._world
         for eye in range(min(self._view_count.value, len(self._swapchains))):
             view, chain, layer_view = self._views[eye], self._swapchains[eye], self._layer_views[eye]
@@ -693,8 +695,6 @@ class _Swapchain:
     """One eye's swapchain: its GL textures, a framebuffer object per texture, the image acquired now."""
 
     def __init__(self, xr, session, gl_format: int, width: int, height: int, capture: bool):
-        from OpenGL import GL
-
         self.width, self.height = width, height
         info = xr.SwapchainCreateInfo(
             usage_flags=xr.SwapchainUsageFlags.COLOR_ATTACHMENT_BIT | xr.SwapchainUsageFlags.SAMPLED_BIT,
@@ -730,16 +730,12 @@ class _Swapchain:
         _check(self._xr, raw.xrReleaseSwapchainImage(self.handle, ctypes.byref(self._release_info)))
 
     def capture(self) -> None:
-        from OpenGL import GL
-
         GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, self.framebuffer())  # the draw callback may have changed it
         GL.glPixelStorei(GL.GL_PACK_ALIGNMENT, 1)
         GL.glReadPixels(0, 0, self.width, self.height, GL.GL_RGB, GL.GL_UNSIGNED_BYTE, self.captured.ctypes.data)
         self.captured[:] = self.captured[::-1].copy()
 
     def destroy(self, xr) -> None:
-        from OpenGL import GL
-
         if self.framebuffers:
             GL.glDeleteFramebuffers(len(self.framebuffers), self.framebuffers)
             self.framebuffers = []
