@@ -99,9 +99,9 @@ class Pulse:
         }
 
 
-@pytest.fixture(scope="session")
-def pulse():
-    """A PulseAudio server with one float32 48 kHz null sink ("vsink"); its monitor gives back what was played."""
+def start_pulse() -> Pulse:
+    """A private PulseAudio server with one float32 48 kHz null sink ("vsink") as the default sink; its monitor
+    gives back what was played. Stop it with stop_pulse."""
     if not shutil.which("pulseaudio"):
         pytest.fail("PulseAudio is not installed: run scripts/setup.sh --test")
     runtime = Path(tempfile.mkdtemp(prefix="vrplayer-pulse-"))
@@ -124,10 +124,22 @@ def pulse():
             break
         time.sleep(0.05)
     else:
-        _stop(proc)
+        stop_pulse(server)
         pytest.fail("PulseAudio did not start")
     for command in (["pactl", "set-default-sink", "vsink"], ["pactl", "set-default-source", "vsink.monitor"]):
         subprocess.run(command, env=dict(env, **server.env), check=True, capture_output=True)
+    return server
+
+
+def stop_pulse(server: Pulse) -> None:
+    """Stop the server (by its PID) and remove its folder; safe to call twice."""
+    _stop(server.proc)
+    shutil.rmtree(server.runtime, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pulse():
+    """A PulseAudio server for the session (see start_pulse)."""
+    server = start_pulse()
     yield server
-    _stop(proc)
-    shutil.rmtree(runtime, ignore_errors=True)
+    stop_pulse(server)

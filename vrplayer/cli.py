@@ -102,6 +102,25 @@ def build_parser() -> argparse.ArgumentParser:
     snap.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH", help="picture size (default 1280x720)")
     snap.add_argument("-o", "--output", required=True, metavar="OUT.png")
 
+    kiosk = sub.add_parser("kiosk", help="run a festival kiosk: a programme all day, unattended",
+                           description="Play a programme (M3U, JSON or TOML; see README: Kiosk) over and over, skipping anything broken, "
+                                       "reloading the programme when it is edited, restarting after a crash, with a staff web page.")
+    kiosk.add_argument("programme", metavar="PROGRAMME")
+    kiosk.add_argument("--display", choices=("auto", "desktop", "offscreen"), default="auto", help="where to show the picture (default auto: the desktop window)")
+    kiosk.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH", help="window size (default 1280x720)")
+    kiosk.add_argument("--fullscreen", action="store_true", help="fullscreen (what a kiosk screen wants)")
+    kiosk.add_argument("--eye", choices=EYE_MODES, default="left", help="which eye of stereo films a screen shows (default left)")
+    kiosk.add_argument("--fov", type=_fov, default=90.0, metavar="D", help="horizontal field of view, 30–120 (default 90)")
+    kiosk.add_argument("--volume", type=float, default=1.0, metavar="V", help="volume, 0–2 (default 1; items scale it)")
+    kiosk.add_argument("--no-audio", action="store_true", help="no sound at all")
+    kiosk.add_argument("--control", metavar="HOST:PORT", help="serve the staff API and page here (off by default; beyond 127.0.0.1 a --token is required)")
+    kiosk.add_argument("--token", metavar="TOKEN", help="the staff API's access token (default: $VRPLAYER_KIOSK_TOKEN)")
+    kiosk.add_argument("--log-dir", default="kiosk-log", metavar="DIR", help="session log folder (default ./kiosk-log)")
+    kiosk.add_argument("--duration", type=_non_negative, metavar="S", help="stop after S seconds (for scripts and tests)")
+    kiosk.add_argument("--no-supervisor", action="store_true", help="run in this process: no restart after a crash (for a service manager that restarts it)")
+    kiosk.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    kiosk.add_argument("--resume", action="store_true", help=argparse.SUPPRESS)
+
     bench = sub.add_parser("bench", help="push a film through the whole pipeline as fast as it goes", description="Decode, upload, render offscreen (no vsync), decode and mix sound without playing it; print JSON figures.")
     bench.add_argument("file", metavar="FILE")
     bench.add_argument("--size", type=_size, default=(640, 360), metavar="WxH", help="render size (default 640x360)")
@@ -112,7 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    args.argv = argv  # the kiosk's supervisor starts its worker with the same arguments
     if args.command is None:
         parser.print_help()
         return 2
@@ -174,6 +195,42 @@ def _start_view(args) -> tuple[float | None, float | None, float | None]:
     return args.yaw, args.pitch, getattr(args, "roll", None)
 
 
+def _kiosk(args) -> int:
+    import os
+
+    from vrplayer.kiosk.supervisor import CONFIG_ERROR, supervise
+
+    args.token = args.token or os.environ.get("VRPLAYER_KIOSK_TOKEN")
+    if not args.worker and not args.no_supervisor:
+        at = args.argv.index("kiosk")
+        return supervise(args.argv[:at], [a for a in args.argv[at + 1:] if a != "--resume"], args.log_dir)
+    try:
+        return _kiosk_worker(args)
+    except PlayerError as exc:
+        print(f"vrplayer: {exc}", file=sys.stderr)
+        return CONFIG_ERROR
+
+
+def _kiosk_worker(args) -> int:
+    from vrplayer.display import open_display
+    from vrplayer.kiosk.runner import Kiosk, KioskOptions
+    from vrplayer.kiosk.programme import load_programme
+    from vrplayer.player import Player, PlayOptions
+
+    load_programme(args.programme)  # a programme that cannot be read at all is a one-line error before any window
+    options = PlayOptions(duration=args.duration, volume=max(0.0, min(2.0, args.volume)), view=ViewState(fov=args.fov), eye=args.eye)
+    display = open_display(args.display, size=args.size, title="vrplayer kiosk", fullscreen=args.fullscreen)
+    try:
+        player = Player(display, options, audio=not args.no_audio)
+        try:
+            kiosk = Kiosk(args.programme, player, KioskOptions(log_dir=args.log_dir, control=args.control, token=args.token, resume=args.resume))
+            return kiosk.run()
+        finally:
+            player.close()
+    finally:
+        display.close()
+
+
 def _bench(args) -> int:
     from vrplayer.bench import run
 
@@ -181,4 +238,4 @@ def _bench(args) -> int:
     return 0
 
 
-_COMMANDS = {"play": _play, "probe": _probe, "snapshot": _snapshot, "bench": _bench}
+_COMMANDS = {"play": _play, "probe": _probe, "snapshot": _snapshot, "kiosk": _kiosk, "bench": _bench}

@@ -6,6 +6,7 @@ across films (display, renderer, audio device, view) and runs the loop on the th
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from dataclasses import dataclass, field
@@ -145,6 +146,7 @@ class Player:
         self.remote = None
         self.on_tick = None
         self.audience = False
+        self.last_counts: dict = {}  # frames shown and dropped, audio underruns, of the last film played
         self._deadline = None
         self._present_cost = 0.0  # running estimate of seconds from picking a frame to its picture being shown
         self._timing = None
@@ -168,6 +170,12 @@ class Player:
             _log.warning("%s; playing without sound", exc)
             self.output = None
             return False
+
+    def drop_audio(self) -> None:
+        """Let go of an audio device that has gone; films play silently until open_audio() succeeds again."""
+        if self.output is not None:
+            self.output.close()
+            self.output = None
 
     def _fill(self, out, latency: float, now: float) -> None:
         playback = self.playback
@@ -209,16 +217,33 @@ class Player:
     def play_film(self, film: Film):
         """Play one film to its end (or trim). Outcome: "end", "quit", "viewer" (an attract film was interrupted by
         a viewer), or ("remote", name, args) for a remote command the caller handles (next, previous, …).
-        Raises PlayerError when the film cannot be played."""
+        If the audio device goes away, the film goes on silently from where it was. Raises PlayerError when the
+        film cannot be played."""
+        while True:
+            outcome = self._play_once(film)
+            if not (isinstance(outcome, tuple) and outcome[0] == "audio-lost"):
+                return outcome
+            _log.warning("the audio device went away at %s of %s; going on without sound", _clock_text(outcome[1]), film.path)
+            self.drop_audio()
+            film = dataclasses.replace(film, start=outcome[1])
+
+    def _play_once(self, film: Film):
         playback = Playback(film.path, self.output, self.options.volume * film.volume, film.layout_flags)
         if playback.mixer is not None:
             playback.mixer.muted = self.muted
         try:
             self.playback = playback
             self._set_layout(playback, film.start_view)
-            self._schedule_first(playback, playback.goto(film.start), paused=False)
+            first = playback.goto(film.start)
+            if first is None:
+                raise MediaError(f"{film.path}: no picture at {film.start:.3f} s (the film is shorter, or damaged)")
+            self._schedule_first(playback, first, paused=False)
             _log.info("playing %s (%s)", film.path, "audio clock" if playback.mixer else "wall clock")
             outcome = self._loop(playback, film)
+            self.last_counts = {
+                "frames_shown": playback.scheduler.shown, "frames_dropped": playback.scheduler.dropped,
+                "audio_underruns": playback.mixer.underruns if playback.mixer else 0,
+            }
             _log.info(
                 "%s %s: %d frames shown, %d dropped, %d audio underruns",
                 "finished" if outcome == "end" else "stopped", film.path, playback.scheduler.shown,
@@ -228,6 +253,31 @@ class Player:
         finally:
             self.playback = None
             playback.close()
+
+    def show_text(self, text: str, seconds: float | None = None, attract: bool = False):
+        """A black screen with `text` in the middle (a title card, a kiosk message) for `seconds` (None: until
+        something happens). Outcomes as play_film's: "end" when the time is up."""
+        until = None if seconds is None else time.monotonic() + seconds
+        while True:
+            for event in self.display.poll_events(0.05):
+                if attract and event.kind in ("key", "click"):
+                    return "viewer"
+                if event.kind == "close":
+                    return "quit"
+            for name, args in self.remote() if self.remote is not None else ():
+                if name not in REMOTE_IN_FILM:
+                    return ("remote", name, args)
+            width, height = self.display.framebuffer_size()
+            self.renderer.clear((0, 0, width, height))
+            self.overlay.draw(text, (0, 0, width, height), centred=True)
+            self.display.present()
+            if self.on_tick is not None:
+                self.on_tick(None)
+            now = time.monotonic()
+            if self._deadline is not None and now >= self._deadline:
+                return "quit"
+            if until is not None and now >= until:
+                return "end"
 
     # -- the loop -------------------------------------------------------------------------------------------------
 
@@ -269,6 +319,9 @@ class Player:
                 dirty = False
             if self.on_tick is not None:
                 self.on_tick(playback)
+            if self.output is not None and not self.output.alive:
+                # The sound (the master clock) has stopped: hand back where the film was, so it can go on silently.
+                return ("audio-lost", playback.current.pts if playback.current else playback.clock.now())
             if self._deadline is not None and time.monotonic() >= self._deadline:
                 return "quit"
             ended = playback.finished() or (film.end is not None and playback.clock.now() >= film.end)
@@ -282,9 +335,10 @@ class Player:
         layout = decision.layout
         for warning in decision.warnings:
             _log.warning("%s", warning)
+        sources = dict.fromkeys((decision.sources["projection"], decision.sources["stereo"]))  # each once, in order
         _log.info(
-            "%s: %s %s, %s%s (%s; %s)", playback.path, layout.projection, "x".join(f"{c:g}" for c in covered(layout, decision.width, decision.height)),
-            layout.stereo, ", eyes swapped" if layout.eyes_swapped else "", decision.sources["projection"], decision.sources["stereo"],
+            "%s: %s %s, %s%s (%s)", playback.path, layout.projection, "x".join(f"{c:g}" for c in covered(layout, decision.width, decision.height)),
+            layout.stereo, ", eyes swapped" if layout.eyes_swapped else "", "; ".join(sources),
         )
         self.renderer.layout = layout
         self.view.set_home(*start_pose(layout, start_view))

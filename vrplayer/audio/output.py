@@ -14,6 +14,7 @@ from vrplayer.errors import AudioUnavailable
 
 _log = log.get("audio.output")
 
+LOST_AFTER = 1.5  # seconds without a callback after which the device counts as lost
 FillFunction = Callable[[np.ndarray, float, float], None]  # (block, output latency s, monotonic now)
 
 
@@ -28,6 +29,8 @@ class AudioOutput(Protocol):
     def latency(self) -> float: ...
     @property
     def xruns(self) -> int: ...
+    @property
+    def alive(self) -> bool: ...
 
 
 class SoundDeviceOutput:
@@ -45,6 +48,7 @@ class SoundDeviceOutput:
         self.device_name = info["name"]
         self._fill: FillFunction | None = None
         self._xruns = 0
+        self._last_callback = 0.0
         try:
             self._stream = sd.OutputStream(
                 device=device,
@@ -65,10 +69,13 @@ class SoundDeviceOutput:
         ahead = time_info.outputBufferDacTime - time_info.currentTime
         if not 0.0 < ahead < 1.0:
             ahead = self._stream.latency
-        self._fill(outdata, ahead, time.monotonic())
+        now = time.monotonic()
+        self._last_callback = now
+        self._fill(outdata, ahead, now)
 
     def start(self, fill: FillFunction) -> None:
         self._fill = fill
+        self._last_callback = time.monotonic()
         self._stream.start()
         _log.info("audio out: %s, %d Hz, %d ch, block %d, latency %.0f ms", self.device_name, self.rate, self.channels, self.blocksize, self.latency * 1000)
 
@@ -80,11 +87,22 @@ class SoundDeviceOutput:
     def xruns(self) -> int:
         return self._xruns
 
+    @property
+    def alive(self) -> bool:
+        """False once the device has gone (unplugged, its sound server stopped): the stream stopped asking for
+        sound. A block is ~10 ms; a device that has not asked for 1.5 s is gone."""
+        return bool(self._stream.active) and time.monotonic() - self._last_callback < LOST_AFTER
+
     def close(self) -> None:
         try:
             self._stream.stop()
+        except Exception as exc:  # a device that is already gone may fail to stop: closing is what matters
+            _log.debug("stopping the audio stream: %s", _first_line(exc))
         finally:
-            self._stream.close()
+            try:
+                self._stream.close()
+            except Exception as exc:
+                _log.debug("closing the audio stream: %s", _first_line(exc))
 
 
 def open_output(device=None) -> SoundDeviceOutput:

@@ -1,4 +1,5 @@
-"""The on-screen info line: text drawn with the bitmap font into a texture, shown over the picture."""
+"""On-screen text: the info line (top left), and the kiosk's title cards and messages (centred, large), drawn with
+the bitmap font into a texture and shown over the picture."""
 
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ class TextOverlay:
         GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_WRAP_T, GL.GL_CLAMP_TO_EDGE)
         self._text, self._size = text, (w, h)
 
-    def draw(self, text: str, viewport: tuple[int, int, int, int]) -> None:
+    def draw(self, text: str, viewport: tuple[int, int, int, int], centred: bool = False) -> None:
+        """`text` over the viewport: the info line at the top left, or (centred) as large as fits, in the middle."""
         if text != self._text:
             self._set_text(text)
         x, y, w, h = viewport
@@ -50,8 +52,14 @@ class TextOverlay:
         GL.glUniform4f(self._u["u_backing"], 0.0, 0.0, 0.0, 0.6)
         tw, th = self._size
         # Whole-pixel scaling keeps the glyphs crisp; a narrow window gets smaller text rather than a cut line.
-        scale = max(1, min(SCALE, (w - 2 * MARGIN) // max(1, tw)))
-        GL.glUniform4f(self._u["u_rect"], MARGIN, MARGIN, tw * scale, th * scale)
+        largest = max(1, (w - 2 * MARGIN) // max(1, tw))
+        if centred:
+            scale = max(1, min(largest, (h // 8) // max(1, th)))
+            left, top = (w - tw * scale) // 2, (h - th * scale) // 2
+        else:
+            scale = min(SCALE, largest)
+            left, top = MARGIN, MARGIN
+        GL.glUniform4f(self._u["u_rect"], left, top, tw * scale, th * scale)
         GL.glUniform2f(self._u["u_target"], w, h)
         GL.glBindVertexArray(self._vao)
         GL.glDrawArrays(GL.GL_TRIANGLE_STRIP, 0, 4)

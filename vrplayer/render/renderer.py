@@ -185,11 +185,10 @@ class SphereRenderer:
         y down, z forward) and a frustum whose left, right, down, up edges have these tangents (a headset eye's
         field of view is asymmetric) into the viewport (x, y, w, h) of the bound framebuffer."""
         x, y, w, h = viewport
-        GL.glViewport(x, y, w, h)
         if not self.has_frame:
-            GL.glClearColor(0.0, 0.0, 0.0, 1.0)
-            GL.glClear(GL.GL_COLOR_BUFFER_BIT)
+            self.clear(viewport)
             return
+        GL.glViewport(x, y, w, h)
         GL.glDisable(GL.GL_BLEND)
         self._apply_layout(*self._picture_size)
         program = self._program_for(eye)
@@ -205,6 +204,12 @@ class SphereRenderer:
         GL.glUniform1i(u["u_eye"], _EYE_CODE[eye])
         GL.glBindVertexArray(self._vao)
         GL.glDrawArrays(GL.GL_TRIANGLES, 0, 3)
+
+    def clear(self, viewport) -> None:
+        """Black, where there is no film to show."""
+        GL.glViewport(*viewport)
+        GL.glClearColor(0.0, 0.0, 0.0, 1.0)
+        GL.glClear(GL.GL_COLOR_BUFFER_BIT)
 
     def _program_for(self, eye: str) -> _SphereProgram:
         kind = "anaglyph" if eye == "anaglyph" else "eye"
