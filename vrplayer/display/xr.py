@@ -603,7 +603,7 @@ class XrDisplay:
         return self._running
 
     @property
-    def present(self) -> bool:
+    def headset_on(self) -> bool:
         """Whether the headset is on a head (XR_EXT_user_presence), else whether the session is visible."""
         return bool(self._present)
 

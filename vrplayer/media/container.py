@@ -15,13 +15,21 @@ def open_container(path: str) -> av.container.InputContainer:
     if os.path.isdir(path):
         raise MediaError(f"{path}: is a folder, not a film; give the path of a video file")
     try:
-        return av.open(path, "r", metadata_errors="ignore")
+        return _open(path)
     except av.error.InvalidDataError:
         raise MediaError(f"{path}: not a video file FFmpeg can read (corrupt or unknown format)") from None
     except av.error.PermissionError:
         raise MediaError(f"{path}: permission denied; check the file's read permission") from None
     except (av.error.FFmpegError, OSError) as exc:
         raise MediaError(f"{path}: cannot be opened ({_reason(exc)})") from None
+
+
+def _open(path: str):
+    try:
+        # PyAV 18: undecodable metadata (a badly tagged title) must not stop the film from opening.
+        return av.open(path, "r", metadata_errors="ignore")
+    except TypeError:
+        return av.open(path, "r")  # PyAV 19 has no such option (and no longer fails on such metadata)
 
 
 def video_stream(container, path: str):

@@ -1,0 +1,517 @@
+"""The OpenXR display and its pose maths.
+
+- Pose and field-of-view maths (vrplayer.xr_pose): pure numpy, run everywhere.
+- The no-runtime path: a machine without an OpenXR runtime gets one clear line, fast.
+- A real runtime: Monado's simulated headset with its compositor in a window on a private Xvfb (tests/xr_runtime.py).
+  Monado needs Debian 13; elsewhere run these tests inside the root scripts/xr-root.sh builds:
+
+      scripts/xr-root.sh run python -m pytest tests/test_xr.py
+
+  That sets VRPLAYER_XR_TESTS=1: then a missing runtime fails the tests; without it they are skipped.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import xr_runtime
+from conftest import ROOT, make_sample
+from vrplayer import xr_pose
+from vrplayer.render import projection
+
+XR_REQUIRED = os.environ.get("VRPLAYER_XR_TESTS") == "1"
+# Never `import xr` here: it switches PyOpenGL to GLX for the whole process (vrplayer.display.xr guards against it).
+HAVE_PYOPENXR = importlib.util.find_spec("xr") is not None
+RUN_HINT = "run them with: scripts/xr-root.sh run python -m pytest tests/test_xr.py"
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Pose maths (no runtime)
+# ---------------------------------------------------------------------------------------------------------------------
+
+def quat_axis_angle(axis, degrees):
+    """OpenXR quaternion (x, y, z, w) for a rotation about an axis given in OpenXR's axes."""
+    axis = np.asarray(axis, float) / np.linalg.norm(axis)
+    half = math.radians(degrees) / 2
+    x, y, z = axis * math.sin(half)
+    return x, y, z, math.cos(half)
+
+
+def test_quaternion_rotation_round_trip():
+    rng = np.random.default_rng(1)
+    for _ in range(50):
+        q = rng.normal(size=4)
+        q /= np.linalg.norm(q)
+        r = xr_pose.rotation_from_quaternion(*q)
+        assert np.allclose(r @ r.T, np.eye(3), atol=1e-12) and np.isclose(np.linalg.det(r), 1.0)
+        back = np.array(xr_pose.quaternion_from_rotation(r))
+        assert np.allclose(back, q * np.sign(q[3]), atol=1e-9)
+    # 90° about OpenXR's up axis turns forward (−Z) to the left (−X).
+    r = xr_pose.rotation_from_quaternion(*quat_axis_angle((0, 1, 0), 90))
+    assert np.allclose(r @ [0, 0, -1], [-1, 0, 0], atol=1e-12)
+    assert np.allclose(xr_pose.rotation_from_quaternion(0, 0, 0, 0), np.eye(3))
+
+
+@pytest.mark.parametrize("axis, degrees, expected", [
+    ((0, 1, 0), -30, (30, 0, 0)),   # turning right is a negative turn about OpenXR's +Y (up)
+    ((0, 1, 0), 50, (-50, 0, 0)),
+    ((1, 0, 0), 20, (0, 20, 0)),    # looking up: positive about +X (right)
+    ((0, 0, 1), -15, (0, 0, 15)),   # right side down: negative about +Z (backwards)
+])
+def test_head_angles_follow_our_conventions(axis, degrees, expected):
+    assert np.allclose(xr_pose.head_angles(*quat_axis_angle(axis, degrees)), expected, atol=1e-9)
+
+
+def test_our_axes_match_projection_view_rotation():
+    rng = np.random.default_rng(2)
+    for _ in range(50):
+        yaw, pitch, roll = rng.uniform(-179, 179), rng.uniform(-89, 89), rng.uniform(-179, 179)
+        ours = projection.view_rotation(yaw, pitch, roll)
+        q = xr_pose.quaternion_from_rotation(xr_pose.from_our_axes(ours))
+        assert np.allclose(xr_pose.head_rotation(*q), ours, atol=1e-9)
+        assert np.allclose(xr_pose.head_angles(*q), (yaw, pitch, roll), atol=1e-6)
+        # The same physical direction: our forward (+z) is OpenXR's −Z, our down (+y) OpenXR's −Y.
+        r_xr = xr_pose.rotation_from_quaternion(*q)
+        assert np.allclose(ours @ [0, 0, 1], xr_pose.S @ (r_xr @ [0, 0, -1]), atol=1e-9)
+        assert np.allclose(ours @ [0, 1, 0], xr_pose.S @ (r_xr @ [0, -1, 0]), atol=1e-9)
+
+
+def test_yaw_pitch_roll_straight_up_and_down():
+    for pitch in (90, -90):
+        yaw, p, roll = xr_pose.yaw_pitch_roll(projection.view_rotation(30, pitch, 0))
+        assert (round(yaw, 6), round(p, 6), roll) == (30, pitch, 0)
+
+
+def test_tan_bounds_from_an_asymmetric_fov():
+    # XrFovf order: left, right, up, down (radians, left and down negative) → renderer order left, right, down, up.
+    left, right, up, down = math.radians(-50), math.radians(40), math.radians(45), math.radians(-55)
+    assert np.allclose(xr_pose.tan_bounds_from_fov(left, right, up, down),
+                       (math.tan(left), math.tan(right), math.tan(down), math.tan(up)))
+    tl, tr, td, tu = xr_pose.tan_bounds_from_fov(left, right, up, down)
+    assert tl < 0 < tr and td < 0 < tu
+
+
+def test_recenter_turns_only_about_the_vertical():
+    head = projection.view_rotation(40, 20, 10)
+    world = xr_pose.recenter_rotation(head, 90)
+    assert np.allclose(world[1], [0, 1, 0]) and np.allclose(world[:, 1], [0, 1, 0])  # the vertical stays put
+    assert np.allclose(xr_pose.yaw_pitch_roll(world @ head), (90, 20, 10))
+    # Later head turns add to the film's yaw.
+    later = projection.view_rotation(55, -5, 0)
+    assert np.allclose(xr_pose.yaw_pitch_roll(world @ later), (105, -5, 0))
+    assert np.allclose(xr_pose.recenter_rotation(np.eye(3), 0), np.eye(3))
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# No runtime
+# ---------------------------------------------------------------------------------------------------------------------
+
+_OPEN_SNIPPET = """
+import sys, time
+from vrplayer.errors import DisplayUnavailable
+from vrplayer.display.xr import XrDisplay, _load_xr
+try:
+    _load_xr()  # importing pyopenxr takes ≈ 0.3 s; time the search for a runtime alone
+except DisplayUnavailable:
+    pass
+t = time.perf_counter()
+try:
+    XrDisplay()
+except DisplayUnavailable as exc:
+    print(f"{time.perf_counter() - t:.3f}")
+    print(exc)
+    sys.exit(3)
+"""
+
+
+def open_in_subprocess(env_extra: dict[str, str]) -> subprocess.CompletedProcess:
+    env = dict(os.environ, **env_extra)
+    return subprocess.run([sys.executable, "-c", _OPEN_SNIPPET], capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
+
+
+def test_no_runtime_gives_one_clear_line_quickly(tmp_path):
+    # An active-runtime manifest that does not exist: no runtime, wherever this runs (inside the root too).
+    result = open_in_subprocess({"XR_RUNTIME_JSON": str(tmp_path / "none.json")})
+    assert result.returncode == 3, result.stderr
+    seconds, message = result.stdout.strip().splitlines()
+    assert "\n" not in message
+    if not HAVE_PYOPENXR:
+        assert "install pyopenxr" in message
+    else:
+        assert message.startswith("no OpenXR runtime found")
+        assert float(seconds) < 0.2, "failing to find a runtime should be quick"
+        assert "OpenXR-Loader" not in result.stderr, "the loader's own complaints belong in the debug log"
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# A real runtime: Monado's simulated headset
+# ---------------------------------------------------------------------------------------------------------------------
+
+def _why_no_runtime() -> str | None:
+    why = xr_runtime.available()
+    if why is None and not HAVE_PYOPENXR:
+        why = "pyopenxr is not installed"
+    return why
+
+
+@pytest.fixture(scope="module")
+def monado():
+    why = _why_no_runtime()
+    if why:
+        if XR_REQUIRED:
+            pytest.fail(f"VRPLAYER_XR_TESTS=1 but no OpenXR runtime can run here: {why}")
+        pytest.skip(f"no OpenXR runtime here ({why}); {RUN_HINT}")
+    runtime = xr_runtime.MonadoRuntime()
+    runtime.start()
+    saved = {key: os.environ.get(key) for key in (*runtime.env, "OXR_NO_PRINTING")}
+    os.environ.update(runtime.env, OXR_NO_PRINTING="1")  # Monado's client prints its instance info otherwise
+    yield runtime
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    runtime.stop()
+
+
+@pytest.fixture
+def display(monado):
+    from vrplayer.display.xr import XrDisplay
+
+    opened = []
+
+    def open_display(**kwargs):
+        opened.append(XrDisplay(**kwargs))
+        return opened[-1]
+
+    yield open_display
+    for d in opened:
+        d.close()
+
+
+def run_frames(display, draw, frames: int = 30, timeout: float = 30.0) -> list:
+    """Run the frame loop until `frames` frames were drawn; returns the events seen."""
+    events, drawn = [], 0
+    deadline = time.monotonic() + timeout
+    while drawn < frames:
+        assert time.monotonic() < deadline, f"only {drawn} of {frames} frames in {timeout} s; events {events}"
+        events += display.poll_events()
+        frame = display.wait_frame()
+        if frame is None:
+            events += display.poll_events(timeout=0.01)
+            continue
+        display.render_views(draw)
+        drawn += frame.should_render
+    return events
+
+
+def clear_eyes(colours):
+    from OpenGL import GL
+
+    def draw(eye, rotation, tan_bounds, viewport):
+        GL.glViewport(*viewport)
+        GL.glClearColor(*colours[eye], 1.0)
+        GL.glClear(GL.GL_COLOR_BUFFER_BIT)
+
+    return draw
+
+
+def names(events, kind):
+    return [e.name for e in events if e.kind == kind]
+
+
+def test_session_reaches_focused_with_two_located_views(display):
+    d = display()
+    assert d.system_name == "Monado: Simulated HMD"
+    assert d.graphics == "egl"  # Monado offers XR_MNDX_egl_enable: no X server needed for our context
+    events = run_frames(d, clear_eyes([(0, 0, 0), (0, 0, 0)]), frames=10)
+    states = names(events, "session")
+    assert states[:5] == ["idle", "ready", "synchronized", "visible", "focused"], states
+    assert d.state.name == "FOCUSED" and d.running
+    assert names(events, "presence")[-1] == "on" and d.headset_on
+    fovs = d.view_fovs
+    assert len(fovs) == 2
+    for left, right, up, down in fovs:
+        assert left < 0 < right and down < 0 < up
+    width, height = d.framebuffer_size()
+    assert width > 100 and height > 100
+    assert xr_formats_name(d.swapchain_format) == "GL_SRGB8_ALPHA8"
+    assert d.equirect_supported
+    times = d.frame_times
+    assert times.frames >= 10 and times.render_ms > 0 and times.wait_ms > 0
+    pose = d.head_pose
+    assert pose.display_time > 0 and pose.monotonic is not None
+    assert abs(pose.monotonic - time.monotonic()) < 1.0  # the predicted display time is about now
+    assert abs(pose.yaw) < 15 and abs(pose.pitch) < 15  # the simulated headset wobbles a little round forward
+
+
+def xr_formats_name(value):
+    from vrplayer.display.xr import format_name
+
+    return format_name(value)
+
+
+def region_median(picture, x0, x1, y0=0.2, y1=0.8):
+    h, w = picture.shape[:2]
+    return np.median(picture[int(h * y0):int(h * y1), int(w * x0):int(w * x1)].reshape(-1, 3), axis=0)
+
+
+@pytest.mark.parametrize("graphics", ["egl", "glx"])
+def test_each_eye_shows_in_the_compositor_with_the_right_gamma(display, monado, graphics):
+    # Left eye mid-grey: our values are gamma-encoded already, so 0.5 must come out as 128 on the "headset"
+    # (an sRGB image written raw); encoding twice would show ≈ 188. Right eye pure blue.
+    d = display(graphics=graphics, capture=True)
+    assert d.graphics == graphics
+    draw = clear_eyes([(0.5, 0.5, 0.5), (0.0, 0.0, 1.0)])
+    run_frames(d, draw, frames=20)
+    shot = monado.screenshot()
+    run_frames(d, draw, frames=2)
+    left, right = region_median(shot, 0.1, 0.4), region_median(shot, 0.6, 0.9)
+    assert np.abs(left - 128).max() <= 4, f"left eye shows {left}"
+    assert np.abs(right - (0, 0, 255)).max() <= 4, f"right eye shows {right}"
+    eyes = d.read_pixels()
+    assert np.abs(eyes[10, 10].astype(int) - 128).max() <= 1 and tuple(eyes[10, -10]) == (0, 0, 255)
+
+
+def test_request_exit_stops_then_exits_and_closes_cleanly(display, monado):
+    d = display()
+    run_frames(d, clear_eyes([(1, 0, 0), (0, 1, 0)]), frames=5)
+    d.request_exit()
+    events = []
+    deadline = time.monotonic() + 10
+    while not d.should_close():
+        assert time.monotonic() < deadline, f"no EXITING after request_exit: {events}"
+        events += d.poll_events()
+        if d.wait_frame() is not None:
+            d.render_views(None)
+        else:
+            events += d.poll_events(timeout=0.01)
+    states = names(events, "session")
+    assert states.index("stopping") < states.index("exiting"), states
+    assert names(events, "close") == ["exit"]
+    assert names(events, "presence")[-1] == "off"
+    assert not d.running and d.wait_frame() is None
+    t = time.perf_counter()
+    d.close()
+    assert time.perf_counter() - t < 1.0
+    assert d.session is None and d.instance is None
+    d.close()  # twice is harmless
+
+
+def decoded_frame(film, at: float):
+    from vrplayer.media.video import VideoDecoder
+
+    decoder = VideoDecoder(str(film))
+    try:
+        decoder.seek(at)
+        return decoder.get(timeout=30)
+    finally:
+        decoder.close()
+
+
+def eye_pixel(rotation, tan_bounds, width, height, lon, lat):
+    """Where a world direction appears in an eye picture (x right, y down from the top row)."""
+    cam = rotation.T @ projection.direction(lon, lat)
+    tl, tr, td, tu = tan_bounds
+    x = (cam[0] / cam[2] - tl) / (tr - tl) * width
+    y = (cam[1] / cam[2] + tu) / (tu - td) * height  # camera y is down; the top row looks along tan = tu (up)
+    return x, y
+
+
+@pytest.mark.parametrize("graphics", ["egl", "glx"])
+def test_the_film_appears_in_the_headset(display, monado, sample_film, graphics):
+    from vrplayer.render.renderer import SphereRenderer
+
+    d = display(graphics=graphics, capture=True, yaw=25)  # the film turned, so that N sits left of centre
+    renderer = SphereRenderer()
+    try:
+        renderer.upload(decoded_frame(sample_film, 0.5))
+        seen = {}
+
+        def draw(eye, rotation, tan_bounds, viewport):
+            seen[eye] = (rotation.copy(), tan_bounds)
+            renderer.draw_rays(rotation, tan_bounds, viewport)
+
+        run_frames(d, draw, frames=15)
+        shot = monado.screenshot()
+        run_frames(d, draw, frames=1)
+    finally:
+        renderer.close()
+    marker = make_sample.MARKERS["N"]
+    eyes = d.read_pixels()
+    width, height = d.framebuffer_size()
+    rotation, tan_bounds = seen[0]
+    yaw, pitch, _ = xr_pose.yaw_pitch_roll(rotation)
+    assert abs(yaw - 25) < 15 and abs(pitch) < 15
+    x, y = eye_pixel(rotation, tan_bounds, width, height, marker["lon"], marker["lat"])
+    assert 0.1 * width < x < 0.45 * width and 0.5 * height < y < 0.8 * height  # left of centre, below the horizon
+    # Our own picture of the left eye: the marker's colour where the maths puts it.
+    patch = eyes[round(y) - 3:round(y) + 4, round(x) - 3:round(x) + 4].reshape(-1, 3).astype(int)
+    assert np.abs(patch - marker["rgb"]).max() <= 12, f"{patch.mean(0)} vs {marker['rgb']}"
+    # The headset: the left half of the compositor window shows the left eye (the runtime may shift it a little
+    # for the head's motion since the frame was drawn).
+    sh, sw = shot.shape[:2]
+    found = marker_centre(shot[:, : sw // 2], marker["rgb"])
+    assert found is not None, "no N marker in the headset's left half"
+    assert abs(found[0] - x * (sw / 2) / width) < 12 and abs(found[1] - y * sh / height) < 12, (found, x, y)
+    left = shot[:, : sw // 2].astype(float)
+    assert left.mean() > 20, "the headset shows black"
+    # The whole left eye matches what the headset shows, compared as coarse blocks (the runtime's reprojection
+    # moves thin grid lines and text by a pixel or two).
+    corr = np.corrcoef(_blocks(eyes[:, :width]).ravel(), _blocks(left).ravel())[0, 1]
+    assert corr > 0.9, f"the headset's left half looks unlike the left eye (correlation {corr:.2f})"
+
+
+def marker_centre(picture, rgb, tolerance: int = 20):
+    """(x, y) centre of the pixels of a marker's colour, None when there are too few to be the marker."""
+    ys, xs = np.nonzero(np.abs(picture.astype(int) - rgb).max(axis=2) <= tolerance)
+    return (xs.mean(), ys.mean()) if len(xs) >= 30 else None
+
+
+def _blocks(picture, rows: int = 12, columns: int = 10) -> np.ndarray:
+    """Mean colour of each of rows × columns blocks: pictures of different sizes become comparable."""
+    h, w = picture.shape[:2]
+    ys, xs = np.linspace(0, h, rows + 1).astype(int), np.linspace(0, w, columns + 1).astype(int)
+    return np.array([[picture[ys[i]:ys[i + 1], xs[j]:xs[j + 1]].reshape(-1, 3).mean(0) for j in range(columns)]
+                     for i in range(rows)])
+
+
+def test_recenter_faces_the_initial_view(display):
+    d = display(yaw=0)
+    draw = clear_eyes([(0, 0, 0), (0, 0, 0)])
+    run_frames(d, draw, frames=5)
+    head = d.head_pose
+    d.recenter(yaw=90)
+    now = d.head_pose
+    assert abs(now.yaw - 90) < 1e-6 and abs(now.pitch - head.pitch) < 1e-6 and abs(now.roll - head.roll) < 1e-6
+    run_frames(d, draw, frames=5)
+    assert abs(d.head_pose.yaw - 90) < 10  # the simulated head wobbles on
+    assert np.allclose(d.world_rotation[1], [0, 1, 0])
+
+
+def test_a_new_session_after_the_old_one_is_gone(display):
+    """What the player does after a "loss_pending" session event: restart() makes a new session on the same
+    instance, and it runs to FOCUSED again."""
+    d = display()
+    draw = clear_eyes([(0, 0, 0), (0, 0, 0)])
+    run_frames(d, draw, frames=3)
+    d.restart()
+    assert not d.running
+    events = run_frames(d, draw, frames=3)
+    assert names(events, "session")[:5] == ["idle", "ready", "synchronized", "visible", "focused"]
+
+
+def test_runtime_gone_mid_session_closes_with_one_event(monkeypatch):
+    """The runtime's service dies: a ("close", "lost") event, nothing raised, close() still works."""
+    why = _why_no_runtime()
+    if why:
+        if XR_REQUIRED:
+            pytest.fail(f"VRPLAYER_XR_TESTS=1 but no OpenXR runtime can run here: {why}")
+        pytest.skip(f"no OpenXR runtime here ({why}); {RUN_HINT}")
+    from vrplayer.display.xr import XrDisplay
+
+    with xr_runtime.MonadoRuntime(compositor="null") as runtime:  # no X server at all: EGL only
+        for key, value in runtime.env.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.delenv("DISPLAY", raising=False)
+        monkeypatch.setenv("OXR_NO_PRINTING", "1")
+        d = XrDisplay()
+        try:
+            events = run_frames(d, clear_eyes([(1, 1, 1), (1, 1, 1)]), frames=5)
+            assert "focused" in names(events, "session")
+            runtime.service.kill()
+            runtime.service.wait()
+            deadline = time.monotonic() + 10
+            while not d.should_close():
+                assert time.monotonic() < deadline, f"the display did not notice the runtime was gone: {events}"
+                events += d.poll_events()
+                if d.wait_frame() is not None:
+                    d.render_views(clear_eyes([(1, 1, 1), (1, 1, 1)]))
+                else:
+                    events += d.poll_events(timeout=0.01)
+            events += d.poll_events()
+            assert names(events, "close") == ["lost"]
+        finally:
+            d.close()
+
+
+def test_service_down_gives_one_clear_line(monado, tmp_path):
+    # The runtime is installed (manifest active) but its service is not running.
+    empty = tmp_path / "run"
+    empty.mkdir(mode=0o700)
+    result = open_in_subprocess({"XDG_RUNTIME_DIR": str(empty)})
+    assert result.returncode == 3, result.stderr
+    message = result.stdout.strip().splitlines()[-1]
+    assert "OpenXR runtime" in message and "service" in message, message
+
+
+def test_the_film_as_an_equirect_layer_looks_like_the_projection(display, monado, sample_film):
+    """XR_KHR_composition_layer_equirect2: the compositor samples the film itself. Facing the same way, the headset
+    must show what our own projection shows: same place, same way up, not mirrored."""
+    from OpenGL import GL
+    from vrplayer.render.renderer import SphereRenderer
+
+    d = display(capture=True, yaw=25)
+    assert d.equirect_supported
+    frame = decoded_frame(sample_film, 0.5)
+    rgb = frame.frame.to_ndarray(format="rgb24")
+    height, width = rgb.shape[:2]
+    texture = GL.glGenTextures(1)
+    GL.glBindTexture(GL.GL_TEXTURE_2D, texture)
+    GL.glPixelStorei(GL.GL_UNPACK_ALIGNMENT, 1)
+    GL.glTexImage2D(GL.GL_TEXTURE_2D, 0, GL.GL_RGBA8, width, height, 0, GL.GL_RGB, GL.GL_UNSIGNED_BYTE, rgb)
+    source = GL.glGenFramebuffers(1)
+    GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, source)
+    GL.glFramebufferTexture2D(GL.GL_READ_FRAMEBUFFER, GL.GL_COLOR_ATTACHMENT0, GL.GL_TEXTURE_2D, texture, 0)
+    GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, 0)
+
+    def copy_film(viewport):
+        # The texture's first row is the picture's top; the swapchain wants the top at the highest y: flip.
+        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, source)
+        x, y, w, h = viewport
+        GL.glBlitFramebuffer(0, 0, width, height, x, y + h, x + w, y, GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR)
+        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, 0)
+
+    def run_equirect(frames):
+        deadline = time.monotonic() + 30
+        drawn = 0
+        while drawn < frames:
+            assert time.monotonic() < deadline
+            d.poll_events()
+            f = d.wait_frame()
+            if f is None:
+                d.poll_events(timeout=0.01)
+                continue
+            d.render_equirect(copy_film, (width, height))
+            drawn += f.should_render
+
+    renderer = SphereRenderer()
+    try:
+        renderer.upload(frame)
+        run_frames(d, lambda eye, rotation, tan_bounds, viewport: renderer.draw_rays(rotation, tan_bounds, viewport), frames=10)
+        projected = monado.screenshot()
+        run_equirect(10)
+        layered = monado.screenshot()
+        run_equirect(1)
+    finally:
+        renderer.close()
+        GL.glDeleteFramebuffers(1, [source])
+        GL.glDeleteTextures([texture])
+    assert d.read_pixels().shape == (height, width, 3)
+    sw = layered.shape[1]
+    corr = np.corrcoef(_blocks(projected[:, : sw // 2]).ravel(), _blocks(layered[:, : sw // 2]).ravel())[0, 1]
+    assert corr > 0.9, f"the equirect layer looks unlike the projection (correlation {corr:.2f})"
+    # Same place, same way up, not mirrored: the N marker where the projection shows it (left of centre, low).
+    rgb_n = make_sample.MARKERS["N"]["rgb"]
+    at_projected, at_layered = marker_centre(projected[:, : sw // 2], rgb_n), marker_centre(layered[:, : sw // 2], rgb_n)
+    assert at_projected is not None and at_layered is not None
+    assert at_projected[0] < sw / 4 and at_projected[1] > projected.shape[0] / 2
+    assert abs(at_projected[0] - at_layered[0]) < 15 and abs(at_projected[1] - at_layered[1]) < 15, (at_projected, at_layered)
