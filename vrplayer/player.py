@@ -146,6 +146,9 @@ class Player:
         self.remote = None
         self.on_tick = None
         self.audience = False
+        self.on_presence = None  # kiosk: (playback, on) -> None or an outcome that ends the film
+        self.head_pose = (0.0, 0.0, 0.0, time.monotonic())  # yaw, pitch, roll, when: for the sound (see audio)
+        self._paused_for_presence = False
         self.last_counts: dict = {}  # frames shown and dropped, audio underruns, of the last film played
         self._deadline = None
         self._present_cost = 0.0  # running estimate of seconds from picking a frame to its picture being shown
@@ -267,10 +270,15 @@ class Player:
             for name, args in self.remote() if self.remote is not None else ():
                 if name not in REMOTE_IN_FILM:
                     return ("remote", name, args)
-            width, height = self.display.framebuffer_size()
-            self.renderer.clear((0, 0, width, height))
-            self.overlay.draw(text, (0, 0, width, height), centred=True)
-            self.display.present()
+            if self.display.name == "xr":
+                if self.display.wait_frame() is not None:
+                    self.display.render_views(lambda eye, rotation, tan_bounds, viewport: self._text_screen(text, viewport))
+                else:
+                    time.sleep(0.01)
+            else:
+                width, height = self.display.framebuffer_size()
+                self._text_screen(text, (0, 0, width, height))
+                self.display.present()
             if self.on_tick is not None:
                 self.on_tick(None)
             now = time.monotonic()
@@ -279,9 +287,15 @@ class Player:
             if until is not None and now >= until:
                 return "end"
 
+    def _text_screen(self, text: str, viewport) -> None:
+        self.renderer.clear(viewport)
+        self.overlay.draw(text, viewport, centred=True)
+
     # -- the loop -------------------------------------------------------------------------------------------------
 
     def _loop(self, playback: Playback, film: Film):
+        if self.display.name == "xr":
+            return self._loop_headset(playback, film)
         dirty = True
         info_refresh = 0.0
         while True:
@@ -342,6 +356,87 @@ class Player:
         )
         self.renderer.layout = layout
         self.view.set_home(*start_pose(layout, start_view))
+        if self.display.name == "xr":
+            self.display.recenter(self.view.home_yaw)  # each film starts facing its initial view, horizon level
+
+    def _loop_headset(self, playback: Playback, film: Film):
+        """The headset's loop: the runtime paces it (one turn per headset frame, never waiting on the decoder);
+        each turn shows the newest frame due when this frame reaches the eyes, by the audio clock."""
+        headset = self.display
+        while True:
+            for event in headset.poll_events():
+                if event.kind == "close":
+                    return "quit"
+                if event.kind == "presence":
+                    outcome = self._presence(playback, event.name == "on")
+                    if outcome is not None:
+                        return outcome
+            outcome = self._operator_input(playback, film)
+            if outcome is not None:
+                return outcome
+            for name, args in self.remote() if self.remote is not None else ():
+                if name not in REMOTE_IN_FILM:
+                    return ("remote", name, args)
+                self._remote_command(playback, film, name)
+            frame = headset.wait_frame()
+            if frame is None:
+                time.sleep(0.01)  # the session is not running (yet, or any more): its events will say
+            else:
+                shown_at = headset.monotonic_time(frame.display_time) or time.monotonic() + frame.display_period * 1e-9
+                picked = playback.scheduler.pick(playback.clock.now() + max(0.0, shown_at - time.monotonic())) if playback.clock.started else None
+                if picked is not None:
+                    self._show(picked)
+                headset.render_views(self._draw_eye)
+                pose = headset.head_pose
+                self.head_pose = (pose.yaw, pose.pitch, pose.roll, pose.monotonic or time.monotonic())
+                if headset.mirror is not None and headset.mirror.show(playback.current, self.renderer.layout, pose.rotation):
+                    headset.make_current()
+            if self.on_tick is not None:
+                self.on_tick(playback)
+            if self.output is not None and not self.output.alive:
+                return ("audio-lost", playback.current.pts if playback.current else playback.clock.now())
+            if self._deadline is not None and time.monotonic() >= self._deadline:
+                return "quit"
+            ended = playback.finished() or (film.end is not None and playback.clock.now() >= film.end)
+            if ended and not playback.clock.paused:
+                if not film.attract:
+                    return "end"
+                if (playback.duration or 0.0) > 1.0:
+                    self._seek(playback, film.start, paused=False)
+
+    def _draw_eye(self, eye: int, rotation, tan_bounds, viewport) -> None:
+        self.renderer.draw_rays(rotation, tan_bounds, viewport, "left" if eye == 0 else "right")
+
+    def _operator_input(self, playback: Playback, film: Film):
+        """Keys in the headset mirror window: the operator's (pause, seek, recenter, mute, quit)."""
+        mirror = self.display.mirror
+        if mirror is None:
+            return None
+        for event in mirror.poll_events():
+            if film.attract and event.kind in ("key", "click"):
+                return "viewer"
+            if event.kind == "key" and event.name == "r":
+                self.display.recenter()
+                continue
+            command = controls.apply(event, ViewState(), 1)  # the head, not the keys, turns the view
+            if command is not None and (not self.audience or command[0] in AUDIENCE_COMMANDS or event.kind == "close"):
+                if self._command(playback, command) == "quit":
+                    return "quit"
+        return None
+
+    def _presence(self, playback: Playback, on: bool):
+        """The headset went on or came off a head. The kiosk decides what that means (see `on_presence`); by
+        default the film pauses while nobody wears the headset and goes on when someone puts it back on."""
+        _log.info("headset %s", "on" if on else "off")
+        if self.on_presence is not None:
+            return self.on_presence(playback, on)
+        if not on and not playback.clock.paused:
+            playback.clock.pause()
+            self._paused_for_presence = True
+        elif on and self._paused_for_presence:
+            self._paused_for_presence = False
+            self._command(playback, ("pause",))  # resumes from exactly the frame on screen
+        return None
 
     def _schedule_first(self, playback: Playback, first, paused: bool) -> None:
         """A paused seek shows its frame at once; a playing one shows it when the clock (the sound) gets there,
@@ -354,9 +449,10 @@ class Player:
             # Draw it once without presenting while the sound starts: the first draw of a film pays for texture
             # allocation and shader warm-up, which would otherwise make its first picture late. (Not timed: those
             # one-off costs say nothing about the next pictures.)
-            width, height = self.display.framebuffer_size()
             self.renderer.upload(first)
-            self.renderer.draw(self.view, (0, 0, width, height), self.options.eye)
+            if self.display.name != "xr":  # (a headset draws only inside its frames)
+                width, height = self.display.framebuffer_size()
+                self.renderer.draw(self.view, (0, 0, width, height), self.options.eye)
             self.renderer.finish()
             playback.scheduler.upcoming = first
         playback.clock.resume()

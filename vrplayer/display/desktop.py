@@ -14,7 +14,7 @@ _CHAR_KEYS = {"+": "plus", "=": "plus", "-": "minus", ",": "comma", ".": "period
 class DesktopDisplay:
     name = "desktop"
 
-    def __init__(self, size: tuple[int, int] = (1280, 720), title: str = "vrplayer", fullscreen: bool = False):
+    def __init__(self, size: tuple[int, int] = (1280, 720), title: str = "vrplayer", fullscreen: bool = False, vsync: bool = True):
         if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
             raise DisplayUnavailable("no display found (DISPLAY is not set); run on a desktop, under Xvfb, or use --display offscreen")
         try:
@@ -37,7 +37,7 @@ class DesktopDisplay:
             glfw.terminate()
             raise DisplayUnavailable(f"cannot create a window ({self._last_error()}); check the GL drivers (Mesa)")
         glfw.make_context_current(self._window)
-        glfw.swap_interval(1)
+        glfw.swap_interval(1 if vsync else 0)
         self._events: list[InputEvent] = []
         self._dragging = False
         self._cursor = (0.0, 0.0)
@@ -102,6 +102,9 @@ class DesktopDisplay:
 
     def framebuffer_size(self) -> tuple[int, int]:
         return self._glfw.get_framebuffer_size(self._window)
+
+    def make_current(self) -> None:
+        self._glfw.make_context_current(self._window)
 
     def present(self) -> None:
         self._glfw.swap_buffers(self._window)

@@ -172,6 +172,7 @@ class XrDisplay:
         self._times = FrameTimes()
         self._frame = XrFrame()
         self._frame_begun = False
+        self.mirror = None  # a display.mirror.Mirror when the operator wants to see what the viewer sees
         try:
             self._create_instance(graphics)
             self._gl = _EglContext() if self.graphics == "egl" else _GlxContext()
@@ -564,6 +565,10 @@ class XrDisplay:
             return None
         return ts.tv_sec + ts.tv_nsec * 1e-9
 
+    def make_current(self) -> None:
+        """Make the headset's GL context current again (after drawing into another window's, like the mirror)."""
+        self._gl.make_current()
+
     def recenter(self, yaw: float | None = None) -> None:
         """Turn the film (about the vertical only: the horizon stays level) so that the viewer, facing where they
         face now, sees the film's `yaw` (default: the yaw given at start)."""
@@ -646,6 +651,10 @@ class XrDisplay:
 
     def close(self) -> None:
         """End the session (asking the runtime, briefly, to let it go cleanly) and free everything."""
+        if self.mirror is not None:
+            self.mirror.close()
+            self.mirror = None
+            self.make_current()
         if self.session is not None and self._running:
             try:
                 self.request_exit()
