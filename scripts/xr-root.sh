@@ -15,7 +15,7 @@
 # bound), unpacking the tarball ≈ 15 s, starting a command in a ready root ≈ 0.3 s; the XR tests take ≈ 15 s.
 # Needs root (debootstrap, chroot, mounts). Commands run in a private mount namespace, so the mounts they need
 # (/proc, /sys, /dev, the repository) vanish with them, however they end.
-# Environment: VRPLAYER_XR_MIRROR (Debian mirror, default http://deb.debian.org/debian), VRPLAYER_XR_CACHE
+# Environment: VRPLAYER_XR_MIRROR (Debian mirror; default: the one this machine's apt uses), VRPLAYER_XR_CACHE
 # (where the root and tarballs live, default .cache under the repository).
 set -euo pipefail
 self=$(realpath "$0")
@@ -28,7 +28,7 @@ die() { say "$*"; exit 1; }
 packages=(
   monado-service libopenxr1-monado mesa-vulkan-drivers libgl1-mesa-dri libglx-mesa0 libegl-mesa0 libegl1 libgles2
   libgl1 libopengl0 libglx0 libx11-6 libxrandr2 libxinerama1 libxcursor1 libxi6 libxext6 libxxf86vm1
-  xvfb xauth x11-utils python3 python3-venv libportaudio2 ffmpeg ca-certificates
+  xvfb xauth x11-utils xdotool python3 python3-venv libportaudio2 ffmpeg ca-certificates
 )
 # Python packages: pyproject.toml's dependencies and its "test" and "xr" extras; these stand in for an extra that
 # pyproject.toml does not declare.
@@ -37,7 +37,14 @@ venv=/opt/venv  # inside the root
 
 cache=${VRPLAYER_XR_CACHE:-$repo/.cache}
 root=$cache/xr-root
-mirror=${VRPLAYER_XR_MIRROR:-http://deb.debian.org/debian}
+# The Debian mirror this machine's own apt sources name (deb822 .sources files or the one-line format).
+host_mirror() {
+  { grep -h '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}'
+    grep -h '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | awk '{print ($2 ~ /^\[/) ? $3 : $2}'
+  } | grep -v -e security -e snapshot | head -n1
+}
+mirror=${VRPLAYER_XR_MIRROR:-$(host_mirror)}
+[[ -n $mirror ]] || die "no Debian mirror named in /etc/apt: set VRPLAYER_XR_MIRROR"
 key=$(cat "$self" pyproject.toml | sha256sum | cut -c1-16)
 tarball=$cache/xr-root-$key.tar.zst
 marker=.vrplayer-xr-root  # written last into a finished root: holds the key

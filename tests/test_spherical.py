@@ -849,7 +849,15 @@ def test_every_cut_and_corruption_is_survived(base_mp4, tagged_mkv, tmp_path):
 def ffmpeg_side_data(path: Path) -> dict[str, tuple]:
     """SPHERICAL → (projection, yaw, pitch, roll, left, top, right, bottom, padding); STEREO3D → (type, flags)."""
     with av.open(str(path)) as container:
-        frame = next(container.decode(video=0))
+        coded = getattr(container.streams.video[0].codec_context, "coded_side_data", None)
+        if coded is not None:  # PyAV 19: the stream's side data, as raw structs
+            found = {}
+            if "spherical" in coded:
+                found["SPHERICAL"] = struct.unpack_from("<iiiiIIIII", bytes(coded["spherical"]))
+            if "stereo_3d" in coded:
+                found["STEREO3D"] = struct.unpack_from("<ii", bytes(coded["stereo_3d"]))
+            return found
+        frame = next(container.decode(video=0))  # PyAV 18: the first frame's side data
         side_data = getattr(frame, "side_data", None)
         if side_data is None or not hasattr(side_data, "__iter__"):
             pytest.skip("this PyAV does not expose frame side data")

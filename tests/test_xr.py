@@ -515,3 +515,142 @@ def test_the_film_as_an_equirect_layer_looks_like_the_projection(display, monado
     assert at_projected is not None and at_layered is not None
     assert at_projected[0] < sw / 4 and at_projected[1] > projected.shape[0] / 2
     assert abs(at_projected[0] - at_layered[0]) < 15 and abs(at_projected[1] - at_layered[1]) < 15, (at_projected, at_layered)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The player in the headset
+# ---------------------------------------------------------------------------------------------------------------------
+
+def test_vrplayer_plays_a_film_in_the_headset(monado, sample_film, tmp_path):
+    """`vrplayer play --display xr`: the film reaches the headset, frame after frame in order, paced by the runtime."""
+    import json
+
+    timing = tmp_path / "timing.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vrplayer", "play", str(sample_film), "--display", "xr", "--no-audio", "--start", "0.5",
+         "--duration", "4", "--timing-log", str(timing)],
+        cwd=ROOT, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        time.sleep(3.0)
+        shot = monado.screenshot()
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "WARNING" not in err, err
+    pts = [json.loads(line)["pts"] for line in timing.read_text().splitlines()]
+    assert len(pts) > 20 and pts == sorted(pts) and pts[0] >= 0.5 - 1e-6
+    left = shot[:, : shot.shape[1] // 2].astype(float)
+    assert left.mean() > 20 and left.std() > 10, "the headset does not show the film"
+
+
+def test_taking_the_headset_off_pauses_the_film_and_putting_it_on_resumes(display, monado, sample_film):
+    from vrplayer.display.base import InputEvent
+    from vrplayer.player import Film, Player, PlayOptions
+
+    headset = display()
+    player = Player(headset, PlayOptions(duration=5.0), audio=False)
+    started = time.monotonic()
+    seen = []  # (seconds since start, film paused?, film time)
+    sent = set()
+
+    def tick(playback):
+        t = time.monotonic() - started
+        seen.append((t, playback.clock.paused, playback.clock.now()))
+        # The simulated headset never leaves a head: its presence events are handed in as the runtime would.
+        if t > 1.5 and "off" not in sent:
+            sent.add("off")
+            headset._events.append(InputEvent("presence", "off"))
+        if t > 3.0 and "on" not in sent:
+            sent.add("on")
+            headset._events.append(InputEvent("presence", "on"))
+
+    player.on_tick = tick
+    try:
+        player.start_deadline()
+        outcome = player.play_film(Film(str(sample_film)))
+    finally:
+        player.close()
+    assert outcome == "quit"  # the duration ran out, the film did not end
+    off = [s for s in seen if 1.8 < s[0] < 2.9]
+    assert off and all(paused for _, paused, _ in off)
+    assert off[-1][2] - off[0][2] < 0.05  # the film stood still while nobody watched
+    back = [s for s in seen if s[0] > 3.5]
+    assert back and not back[-1][1] and back[-1][2] > off[-1][2] + 0.5  # and went on afterwards
+
+
+def test_the_mirror_window_shows_what_the_viewer_sees(monado, sample_film, tmp_path):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vrplayer", "play", str(sample_film), "--display", "xr", "--mirror", "--no-audio",
+         "--size", "480x270", "--duration", "4"],
+        cwd=ROOT, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        window = None
+        deadline = time.monotonic() + 20
+        while window is None and time.monotonic() < deadline:
+            found = subprocess.run(["xdotool", "search", "--name", "vrplayer mirror"], capture_output=True, text=True)
+            window = found.stdout.split()[0] if found.stdout.strip() else None
+            time.sleep(0.2)
+        assert window, "no mirror window"
+        time.sleep(1.5)
+        shot = monado.screenshot()
+        geometry = subprocess.run(["xdotool", "getwindowgeometry", "--shell", window], capture_output=True, text=True,
+                                  check=True).stdout
+        values = dict(line.split("=") for line in geometry.split())
+        x, y, w, h = (int(values[k]) for k in ("X", "Y", "WIDTH", "HEIGHT"))
+        picture = shot[y:y + h, x:x + w].astype(float)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert (w, h) == (480, 270)
+    assert picture.mean() > 20 and picture.std() > 10, "the mirror shows nothing"
+
+
+def test_a_headset_kiosk_pauses_for_a_viewer_who_leaves_resets_after_the_grace_and_restarts_for_the_next(
+        display, monado, sample_film, tmp_path):
+    from vrplayer.kiosk.runner import Kiosk, KioskOptions
+    from vrplayer.kiosk.sessionlog import read_events
+    from vrplayer.player import Player, PlayOptions
+
+    programme = tmp_path / "programme.toml"
+    programme.write_text(
+        f'grace_seconds = 1.0\non_viewer_leaves = "reset"\non_viewer_returns = "restart"\n'
+        f'[[items]]\nfile = "{sample_film}"\n')
+    headset = display()
+    player = Player(headset, PlayOptions(duration=9.0), audio=False)
+    kiosk = Kiosk(str(programme), player, KioskOptions(log_dir=str(tmp_path / "log")))
+    kiosk_tick = player.on_tick
+    started = time.monotonic()
+    done = set()
+
+    def tick(playback):
+        t = time.monotonic() - started
+        # The simulated headset never leaves a head: presence changes are handed in as the runtime reports them.
+        if t > 2.5 and "off" not in done:
+            done.add("off")
+            headset._set_presence(False)
+        if t > 5.0 and "on" not in done:
+            done.add("on")
+            headset._set_presence(True)
+        return kiosk_tick(playback)
+
+    player.on_tick = tick
+    try:
+        assert kiosk.run() == 0
+    finally:
+        player.close()
+    events = [(e["event"], e.get("how") or e.get("why")) for e in read_events(tmp_path / "log")
+              if e["event"] in ("viewer_on", "viewer_off", "film_started", "reset")]
+    assert events[:6] == [
+        ("viewer_on", "headset on"),  # the attract state gives way at once: the headset is on
+        ("film_started", None),
+        ("viewer_off", "headset off"),
+        ("reset", "no viewer for 1 s"),  # after the grace period: back to the attract state
+        ("viewer_on", "headset on"),
+        ("film_started", None),  # the next viewer gets the film from its start
+    ], events

@@ -84,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("--volume", type=float, default=1.0, metavar="V", help="volume, 0–2 (default 1)")
     play.add_argument("--no-audio", action="store_true", help="play without sound, on the wall clock")
     play.add_argument("--fullscreen", action="store_true", help="start in fullscreen")
-    play.add_argument("--display", choices=("auto", "desktop", "offscreen"), default="auto", help="where to show the picture (default auto: the desktop window)")
+    play.add_argument("--display", choices=("auto", "xr", "desktop", "offscreen"), default="auto", help="where to show the picture (default auto: the headset if there is one, else the desktop window)")
+    play.add_argument("--mirror", action="store_true", help="with a headset: also show the left eye in a desktop window (keys there: space, arrows, R, M, Q)")
     play.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH", help="window size (default 1280x720)")
     play.add_argument("--info", action="store_true", help="show the on-screen info line from the start (key I toggles it)")
     play.add_argument("--timing-log", metavar="FILE", help="write one JSON line per picture shown: media time and monotonic clock time")
@@ -106,7 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Play a programme (M3U, JSON or TOML; see README: Kiosk) over and over, skipping anything broken, "
                                        "reloading the programme when it is edited, restarting after a crash, with a staff web page.")
     kiosk.add_argument("programme", metavar="PROGRAMME")
-    kiosk.add_argument("--display", choices=("auto", "desktop", "offscreen"), default="auto", help="where to show the picture (default auto: the desktop window)")
+    kiosk.add_argument("--display", choices=("auto", "xr", "desktop", "offscreen"), default="auto", help="where to show the picture (default auto: the headset if there is one, else the desktop window)")
+    kiosk.add_argument("--mirror", action="store_true", help="with a headset: also show the left eye in a desktop window for the staff")
     kiosk.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH", help="window size (default 1280x720)")
     kiosk.add_argument("--fullscreen", action="store_true", help="fullscreen (what a kiosk screen wants)")
     kiosk.add_argument("--eye", choices=EYE_MODES, default="left", help="which eye of stereo films a screen shows (default left)")
@@ -162,7 +164,7 @@ def _play(args) -> int:
         show_info=args.info, timing_log=args.timing_log, view=ViewState(fov=args.fov), start_view=_start_view(args),
         layout_flags=layout_flags(args), eye=args.eye,
     )
-    display = open_display(args.display, size=args.size, title="vrplayer", fullscreen=args.fullscreen)
+    display = open_display(args.display, size=args.size, title="vrplayer", fullscreen=args.fullscreen, mirror=args.mirror)
     try:
         player = Player(display, options, audio=not args.no_audio)
         try:
@@ -219,7 +221,7 @@ def _kiosk_worker(args) -> int:
 
     load_programme(args.programme)  # a programme that cannot be read at all is a one-line error before any window
     options = PlayOptions(duration=args.duration, volume=max(0.0, min(2.0, args.volume)), view=ViewState(fov=args.fov), eye=args.eye)
-    display = open_display(args.display, size=args.size, title="vrplayer kiosk", fullscreen=args.fullscreen)
+    display = open_display(args.display, size=args.size, title="vrplayer kiosk", fullscreen=args.fullscreen, mirror=args.mirror)
     try:
         player = Player(display, options, audio=not args.no_audio)
         try:

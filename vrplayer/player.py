@@ -132,7 +132,8 @@ class Playback:
 class Player:
     """Plays films on a display, with sound on the audio device. Also the engine of the kiosk, which sets:
     `remote` (a callable returning commands from elsewhere: [(name, args)]), `on_tick` (called with the playback
-    on every turn of the loop) and `audience` (True: the keyboard only looks around, it cannot seek or quit)."""
+    on every turn of the loop; what it returns, when not None, ends the film as its outcome), `on_presence` (see
+    _presence) and `audience` (True: the keyboard only looks around, it cannot seek or quit)."""
 
     def __init__(self, display, options: PlayOptions, audio: bool = True):
         self.display = display
@@ -146,7 +147,7 @@ class Player:
         self.remote = None
         self.on_tick = None
         self.audience = False
-        self.on_presence = None  # kiosk: (playback, on) -> None or an outcome that ends the film
+        self.on_presence = None  # kiosk: on (bool) -> None, "pause", "resume" or "restart"
         self.head_pose = (0.0, 0.0, 0.0, time.monotonic())  # yaw, pitch, roll, when: for the sound (see audio)
         self._paused_for_presence = False
         self.last_counts: dict = {}  # frames shown and dropped, audio underruns, of the last film played
@@ -261,8 +262,11 @@ class Player:
         """A black screen with `text` in the middle (a title card, a kiosk message) for `seconds` (None: until
         something happens). Outcomes as play_film's: "end" when the time is up."""
         until = None if seconds is None else time.monotonic() + seconds
+        headset = self.display.name == "xr"
         while True:
-            for event in self.display.poll_events(0.05):
+            if attract and headset and self.display.headset_on:
+                return "viewer"  # someone has the headset on already
+            for event in self.display.poll_events(0.0 if headset else 0.05):
                 if attract and event.kind in ("key", "click"):
                     return "viewer"
                 if event.kind == "close":
@@ -331,8 +335,8 @@ class Player:
             if dirty:
                 self._render()
                 dirty = False
-            if self.on_tick is not None:
-                self.on_tick(playback)
+            if self.on_tick is not None and (outcome := self.on_tick(playback)) is not None:
+                return outcome
             if self.output is not None and not self.output.alive:
                 # The sound (the master clock) has stopped: hand back where the film was, so it can go on silently.
                 return ("audio-lost", playback.current.pts if playback.current else playback.clock.now())
@@ -364,11 +368,13 @@ class Player:
         each turn shows the newest frame due when this frame reaches the eyes, by the audio clock."""
         headset = self.display
         while True:
+            if film.attract and headset.headset_on:
+                return "viewer"  # someone has the headset on: the attract film gives way
             for event in headset.poll_events():
                 if event.kind == "close":
                     return "quit"
                 if event.kind == "presence":
-                    outcome = self._presence(playback, event.name == "on")
+                    outcome = self._presence(playback, film, event.name == "on")
                     if outcome is not None:
                         return outcome
             outcome = self._operator_input(playback, film)
@@ -387,12 +393,14 @@ class Player:
                 if picked is not None:
                     self._show(picked)
                 headset.render_views(self._draw_eye)
+                if picked is not None:
+                    self._log_timing(shown_at)
                 pose = headset.head_pose
                 self.head_pose = (pose.yaw, pose.pitch, pose.roll, pose.monotonic or time.monotonic())
                 if headset.mirror is not None and headset.mirror.show(playback.current, self.renderer.layout, pose.rotation):
                     headset.make_current()
-            if self.on_tick is not None:
-                self.on_tick(playback)
+            if self.on_tick is not None and (outcome := self.on_tick(playback)) is not None:
+                return outcome
             if self.output is not None and not self.output.alive:
                 return ("audio-lost", playback.current.pts if playback.current else playback.clock.now())
             if self._deadline is not None and time.monotonic() >= self._deadline:
@@ -424,12 +432,18 @@ class Player:
                     return "quit"
         return None
 
-    def _presence(self, playback: Playback, on: bool):
-        """The headset went on or came off a head. The kiosk decides what that means (see `on_presence`); by
-        default the film pauses while nobody wears the headset and goes on when someone puts it back on."""
+    def _presence(self, playback: Playback, film: Film, on: bool):
+        """The headset went on or came off a head. An attract film gives way to the viewer ("viewer"). The kiosk
+        decides what else that means (`on_presence(on)` returns None, "pause", "resume" or "restart"); by default
+        the film pauses while nobody wears the headset and goes on when someone puts it back on."""
         _log.info("headset %s", "on" if on else "off")
+        if film.attract:
+            return "viewer" if on else None
         if self.on_presence is not None:
-            return self.on_presence(playback, on)
+            action = self.on_presence(on)
+            if action is not None:
+                self._remote_command(playback, film, action)
+            return None
         if not on and not playback.clock.paused:
             playback.clock.pause()
             self._paused_for_presence = True
@@ -472,6 +486,9 @@ class Player:
         self.display.present()
         shown = time.monotonic()
         self._present_cost += 0.1 * (min(shown - started, 0.1) - self._present_cost)
+        self._log_timing(shown)
+
+    def _log_timing(self, shown: float) -> None:
         if self._timing is not None and self.playback is not None and self.playback.current is not None:
             self._timing.write(json.dumps({"pts": round(self.playback.current.pts, 6), "shown": shown}) + "\n")
 

@@ -9,6 +9,10 @@ Viewers, on a desktop kiosk (no headset to say who is there):
   start_trigger "auto": the programme plays on by itself, film after film;
   start_trigger "key":  the attract film (or a "press a key" screen) shows until someone presses a key or clicks;
                         then the next film plays from its start, and the kiosk waits for the next viewer.
+In a headset, putting it on is the trigger: the attract film (or a "put on the headset" screen) shows until then.
+When it comes off mid-film, `on_viewer_leaves` says what happens: "reset" (pause; after `grace_seconds` back to the
+attract state), "pause" (until someone puts it on) or "continue"; when it goes back on within the grace period,
+`on_viewer_returns` says "restart" (the film from its start) or "resume". Every film starts recentred.
 """
 
 from __future__ import annotations
@@ -66,9 +70,12 @@ class Kiosk:
         self._announced = False
         self._audio_retry_at = 0.0
         self._attract_broken = False  # the attract film failed: the start screen stands in until the next reload
+        self._left_at: float | None = None  # when the viewer took the headset off mid-film
+        self.headset = player.display.name == "xr"
         player.audience = True
         player.remote = self._take_commands
         player.on_tick = self._tick
+        player.on_presence = self._presence
 
     # -- the programme ------------------------------------------------------------------------------------------
 
@@ -96,7 +103,7 @@ class Kiosk:
             self._between_films()
             if self.cursor.no_playable:
                 outcome = self._nothing_to_play()
-            elif self.programme.options.start_trigger == "key" and not self.viewer:
+            elif not self.viewer and (self.headset or self.programme.options.start_trigger == "key"):
                 outcome = self._attract()
             else:
                 index = self._pending if self._pending is not None else self.cursor.next()
@@ -142,7 +149,9 @@ class Kiosk:
         if self._trace is not None and len(self._trace):
             self._trace.write(self.session, title=item.display_title)
         self._trace = None
-        if outcome == "end" and self.programme.options.start_trigger == "key":
+        if outcome == "viewer-left":
+            self.session.event("reset", item=item.number, why=f"no viewer for {self.programme.options.grace_seconds:g} s")
+        elif outcome == "end" and self.programme.options.start_trigger == "key" and not self.headset:
             self._viewer_left("film over")
         return outcome
 
@@ -166,11 +175,28 @@ class Kiosk:
                 _log.error("attract film: %s; showing the start screen instead", exc)
                 self.session.event("error", what="attract", error=str(exc))
         if outcome is None:
-            outcome = self.player.show_text("PRESS ANY KEY TO START", RETRY_SECONDS, attract=True)
+            invitation = "PUT ON THE HEADSET TO START" if self.headset else "PRESS ANY KEY TO START"
+            outcome = self.player.show_text(invitation, RETRY_SECONDS, attract=True)
         if outcome == "viewer":
             self.viewer = True
-            self.session.event("viewer_on", how="key")
+            self.session.event("viewer_on", how="headset on" if self.headset else "key")
         return outcome
+
+    def _presence(self, on: bool) -> str | None:
+        """The headset came off or went on during a film: what the film should do (see the module notes)."""
+        options = self.programme.options
+        if not on:
+            self._viewer_left("headset off")
+            if options.on_viewer_leaves == "continue":
+                return None
+            self._left_at = time.monotonic()
+            return "pause"
+        self.viewer = True
+        self.session.event("viewer_on", how="headset on")
+        left_at, self._left_at = self._left_at, None
+        if left_at is None:
+            return None
+        return "resume" if options.on_viewer_returns == "resume" else "restart"
 
     def _viewer_left(self, why: str) -> None:
         if self.viewer:
@@ -254,8 +280,14 @@ class Kiosk:
 
     # -- status and trace (on the player's thread, every turn of its loop) ---------------------------------------
 
-    def _tick(self, playback) -> None:
+    def _tick(self, playback) -> str | None:
+        """Status, head trace, and the grace period of a viewer who left: "viewer-left" ends the film."""
         now = time.monotonic()
+        options = self.programme.options
+        if (self._left_at is not None and options.on_viewer_leaves == "reset"
+                and now - self._left_at >= options.grace_seconds):
+            self._left_at = None
+            return "viewer-left"
         if playback is not None and self.state == "playing" and not self._announced and self.item is not None:
             self._announced = True
             self.session.event("film_started", item=self.item.number, title=self.item.display_title,
@@ -264,7 +296,7 @@ class Kiosk:
             view = self.player.view
             self._trace.add(now, view.yaw, view.pitch)
         if now - self._status_at < STATUS_EVERY:
-            return
+            return None
         self._status_at = now
         status = {
             "state": ("paused" if playback is not None and playback.clock.paused and self.state == "playing" else self.state),
@@ -272,7 +304,7 @@ class Kiosk:
             "position": round(playback.clock.now(), 1) if playback is not None else None,
             "duration": round(playback.duration, 1) if playback is not None and playback.duration else None,
             "viewer": self.viewer,
-            "headset": None,  # a desktop kiosk has no headset to tell who is there
+            "headset": (("on" if self.player.display.headset_on else "off") if self.headset else None),
             "dropped_frames": playback.scheduler.dropped if playback is not None else 0,
             "films_played": self.films_played,
             "sound": "on" if self.player.output is not None else "none",
@@ -282,6 +314,7 @@ class Kiosk:
             "last_errors": list(self.errors)[-5:],
         }
         self._status = status  # one assignment: the HTTP threads read whole dicts
+        return None
 
     def _status_now(self) -> dict:
         return self._status
