@@ -7,6 +7,8 @@ Makes (once, cached in bench/.cache/) 3840×1920 test films with sample_media/ma
   * ffmpeg decode-only:  ffmpeg -benchmark -i CLIP -map 0:v -f null -   (frames / wall time)
   * PyAV decode-only:    thread_type AUTO, iterate the frames, no conversion
   * vrplayer bench at 160x90 (the player's own overhead: rasterising is negligible), 640x360 and 1280x720
+  * mpv at 640x360 and 1280x720 (when installed): the v360 filter to a flat view, drawn by its GPU output on the
+    same llvmpipe (--vo=gpu --gpu-sw), untimed, on a private Xvfb: another 360 player doing the same work
 
 and prints a table (fps and the ratio to ffmpeg decode-only of the same run, first frame, exact seeks, peak RSS),
 the RSS samples of the long film, and the figures as JSON (last line of stdout, or --json OUT).
@@ -19,6 +21,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -35,6 +38,7 @@ GOALS = {
     "seek_ms": 300.0,  # exact seek at 4K with 1 s key-frame spacing
 }
 SIZES = ("160x90", "640x360", "1280x720")
+MPV_SIZES = ("640x360", "1280x720")
 
 
 def log(text: str) -> None:
@@ -156,6 +160,53 @@ def pyav_seek(path: str, count: int) -> dict:
     return {"seek_ms_median": round(statistics.median(times), 1), "seek_ms_max": round(max(times), 1), "seek_ms": [round(t, 1) for t in times]}
 
 
+class PrivateX:
+    """A private Xvfb for mpv's window, stopped by PID."""
+
+    def __init__(self):
+        self.proc = None
+        self.display = None
+
+    def start(self) -> "PrivateX":
+        if not shutil.which("Xvfb"):
+            return self
+        read, write = os.pipe()
+        self.proc = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
+                                     pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(write)
+        with os.fdopen(read) as handle:
+            number = handle.readline().strip()
+        self.display = f":{number}" if number else None
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def mpv_render(path: str, size: str, frames: int, display: str) -> dict:
+    """mpv drawing the film's 360 view at `size` as fast as it goes: v360 to a flat 90° view, its GPU output on
+    llvmpipe. Its start-up is taken out by timing a short run too: fps = (frames − 30) / (t_all − t_30)."""
+    width, height = (int(v) for v in size.split("x"))
+    from vrplayer.render.projection import vertical_fov
+
+    vf = f"v360=input=e:output=flat:h_fov=90:v_fov={vertical_fov(90, width, height):.4f}:w={width}:h={height}:interp=linear"
+    command = ["mpv", "--no-config", "--really-quiet", "--vo=gpu", "--gpu-sw", "--gpu-context=x11egl", "--hwdec=no",
+               "--no-audio", "--untimed", "--no-osc", f"--geometry={width}x{height}", f"--vf={vf}"]
+    env = dict(os.environ, DISPLAY=display)
+    times = {}
+    for count in (30, frames):
+        started = time.perf_counter()
+        subprocess.run(command + [f"--frames={count}", path], env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times[count] = time.perf_counter() - started
+    fps = (frames - 30) / (times[frames] - times[30])
+    return {"frames": frames, "seconds": round(times[frames], 3), "fps": round(fps, 2)}
+
+
 def busy_cores(seconds: float = 1.0) -> float:
     """How many cores something (anything: this script is idle meanwhile) kept busy over `seconds`, from /proc/stat."""
     def sample():
@@ -245,6 +296,7 @@ def print_table(results: dict) -> None:
         floor = clip.get("pyav_seek", {})
         rows = [("ffmpeg decode-only", clip["ffmpeg"], {}), ("PyAV decode-only", clip["pyav"], {"seek_ms_median": floor.get("seek_ms_median"), "seek_ms_max": floor.get("seek_ms_max")})]
         rows += [(f"vrplayer {size}", figures, figures) for size, figures in clip["vrplayer"].items()]
+        rows += [(f"mpv {size}", figures, {}) for size, figures in clip.get("mpv", {}).items()]
         for name, figures, p in rows:
             exact = p.get("seek_exact")
             print(
@@ -284,6 +336,11 @@ def goal_lines(results: dict) -> list[str]:
         if mid:
             r = round_ratio(mid, clip)
             lines.append(f"{clip['label']}: pipeline at 640x360 = {r:.2f} × decode-only (goal ≥ {GOALS['pipeline_ratio_640x360']:.2f}): {'met' if r >= GOALS['pipeline_ratio_640x360'] else 'NOT met'}")
+        for size, theirs in clip.get("mpv", {}).items():
+            ours = clip["vrplayer"].get(size)
+            if ours:
+                lead = round_ratio(ours, clip) / round_ratio(theirs, clip)
+                lines.append(f"{clip['label']}: at {size} vrplayer {round_ratio(ours, clip):.2f} vs mpv {round_ratio(theirs, clip):.2f} × decode-only ({lead:.2f}× mpv's speed)")
         if small:
             r = round_ratio(small, clip)
             lines.append(f"{clip['label']}: player overhead, pipeline at 160x90 = {r:.2f} × decode-only (goal ≥ {GOALS['pipeline_ratio_640x360']:.2f}): {'met' if r >= GOALS['pipeline_ratio_640x360'] else 'NOT met'}")
@@ -328,10 +385,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     results: dict = {"machine": {"cpus": os.cpu_count(), "ffmpeg": ffmpeg_version()}, "repeat": args.repeat, "clips": {}}
+    xserver = PrivateX().start() if shutil.which("mpv") else None
+    if xserver is None:
+        log("mpv is not installed: no mpv comparison (apt-get install mpv to add it)")
     for spec in wanted:
         path = spec["path"]
         load = load_average()
         ff_runs, pv_runs, players, busy = [], [], {size: [] for size in SIZES}, []
+        mpv_runs = {size: [] for size in MPV_SIZES}
         # Interleave the routes, so that anything else busy on the machine meanwhile spreads over all of them.
         for round_ in range(1, args.repeat + 1):
             busy.append(wait_quiet(args.quiet_wait) if args.quiet_wait > 0 else busy_cores())
@@ -342,21 +403,28 @@ def main(argv: list[str] | None = None) -> int:
             for size in SIZES:
                 players[size].append(vrplayer_bench(path, size, args.seeks))
                 log(f"  vrplayer {size}: {players[size][-1]['fps']:.1f} fps")
+            if xserver is not None and xserver.display:
+                for size in MPV_SIZES:
+                    mpv_runs[size].append(mpv_render(path, size, ff_runs[-1]["frames"], xserver.display))
+                    log(f"  mpv {size}: {mpv_runs[size][-1]['fps']:.1f} fps")
         seek_floor = pyav_seek(path, args.seeks)
         log(f"  PyAV exact-seek floor: median {seek_floor['seek_ms_median']:.0f} ms, max {seek_floor['seek_ms_max']:.0f} ms")
         results["clips"][spec["key"]] = {
             "label": spec["label"], "path": os.path.relpath(path, ROOT),
             "ffmpeg": median_run(ff_runs), "pyav": median_run(pv_runs), "pyav_seek": seek_floor,
             "vrplayer": {size: median_run(runs) for size, runs in players.items()},
+            "mpv": {size: median_run(runs) for size, runs in mpv_runs.items() if runs},
             "load_average": [load, load_average()],
             "busy_cores_before_rounds": busy,
         }
+    if xserver is not None:
+        xserver.stop()
     if long_spec:
         log(f"{long_spec['label']}: vrplayer bench --size 640x360 (memory)")
         figures = vrplayer_bench(long_spec["path"], "640x360", min(args.seeks, 2))
         results["long"] = {"label": long_spec["label"], "size": "640x360", **figures}
     for clip in results["clips"].values():
-        for figures in [clip["pyav"], *clip["vrplayer"].values()]:
+        for figures in [clip["pyav"], *clip["vrplayer"].values(), *clip["mpv"].values()]:
             figures["ratio_to_ffmpeg"] = round_ratio(figures, clip)
     results["goals"] = goal_lines(results)
     print_table(results)

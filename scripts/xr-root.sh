@@ -41,7 +41,7 @@ root=$cache/xr-root
 host_mirror() {
   { grep -h '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}'
     grep -h '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | awk '{print ($2 ~ /^\[/) ? $3 : $2}'
-  } | grep -v -e security -e snapshot | head -n1
+  } | grep -v -e security -e snapshot | head -n1 || true  # (a missing sources file is no error)
 }
 mirror=${VRPLAYER_XR_MIRROR:-$(host_mirror)}
 [[ -n $mirror ]] || die "no Debian mirror named in /etc/apt: set VRPLAYER_XR_MIRROR"
