@@ -191,6 +191,8 @@ class Kiosk:
                 return None
             self._left_at = time.monotonic()
             return "pause"
+        if self.viewer:
+            return None  # already greeted (the attract state saw the headset go on)
         self.viewer = True
         self.session.event("viewer_on", how="headset on")
         left_at, self._left_at = self._left_at, None
