@@ -189,6 +189,14 @@ vec3 eye_colour(vec3 d, int eye) {
 
 void main() {
     vec2 p = (gl_FragCoord.xy - u_viewport.xy) / u_viewport.zw;  // 0..1, GL's y points up
+#ifdef UNWRAP
+    // The eye's picture itself, RGB, top row at the top of the viewport: for a headset's equirect layer, which the
+    // compositor samples on the sphere at display time.
+    vec2 origin = u_eye_origin[u_eye];
+    vec4 rect_uv = vec4(origin, origin + u_eye_size) / u_picture_size.xyxy;
+    frag_colour = vec4(sample_film((origin + vec2(p.x, 1.0 - p.y) * u_eye_size) / u_picture_size, rect_uv, true), 1.0);
+    return;
+#endif
     // Camera y points down, GL's window y up. Asymmetric bounds serve headset eyes; the desktop's are symmetric.
     vec3 ray = vec3(mix(u_tan_bounds.x, u_tan_bounds.y, p.x), -mix(u_tan_bounds.z, u_tan_bounds.w, p.y), 1.0);
     vec3 d = normalize(u_view * ray);

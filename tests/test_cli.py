@@ -16,7 +16,7 @@ def one_line_error(result):
 
 
 def test_help_for_every_command():
-    for command in ([], ["play"], ["probe"], ["snapshot"], ["bench"]):
+    for command in ([], ["play"], ["probe"], ["snapshot"], ["kiosk"], ["bench"]):
         result = run_cli(*command, "--help")
         assert result.returncode == 0 and "usage: vrplayer" in result.stdout
 
@@ -154,3 +154,16 @@ def test_stopping_a_frame_threaded_hevc_film_midway_does_not_hang(make_film, tmp
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout)
     assert figures["frames"] == 20 and figures["seek_exact"] is True
+
+
+def test_without_a_headset_auto_says_so_in_one_line_and_uses_the_desktop(xvfb, sample_film):
+    result = run_cli("play", sample_film, "--no-audio", "--duration", "1", "--size", "320x180", env={"DISPLAY": xvfb})
+    assert result.returncode == 0, result.stderr
+    fallback = [line for line in result.stderr.splitlines() if "showing the desktop window" in line]
+    assert len(fallback) == 1 and "OpenXR" in fallback[0], result.stderr
+
+
+def test_display_xr_without_a_headset_is_one_line(sample_film):
+    result = run_cli("play", sample_film, "--display", "xr", "--no-audio")
+    lines = one_line_error(result)
+    assert "OpenXR" in lines[-1], lines

@@ -654,3 +654,23 @@ def test_a_headset_kiosk_pauses_for_a_viewer_who_leaves_resets_after_the_grace_a
         ("viewer_on", "headset on"),
         ("film_started", None),  # the next viewer gets the film from its start
     ], events
+
+
+def test_the_film_as_an_equirect_layer_from_the_player(monado, sample_film, tmp_path):
+    """`--xr-layer equirect`: the player hands the decoded film to the compositor as an equirect layer."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vrplayer", "play", str(sample_film), "--display", "xr", "--xr-layer", "equirect",
+         "--no-audio", "--duration", "3"],
+        cwd=ROOT, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        time.sleep(2.2)
+        shot = monado.screenshot()
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "headset, equirect layer:" in err, err
+    left = shot[:, : shot.shape[1] // 2].astype(float)
+    assert left.mean() > 20 and left.std() > 10, "the headset does not show the film"

@@ -85,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("--no-audio", action="store_true", help="play without sound, on the wall clock")
     play.add_argument("--fullscreen", action="store_true", help="start in fullscreen")
     play.add_argument("--display", choices=("auto", "xr", "desktop", "offscreen"), default="auto", help="where to show the picture (default auto: the headset if there is one, else the desktop window)")
+    play.add_argument("--xr-layer", choices=("projection", "equirect"), default="projection", help="headset: draw each eye (default), or hand a mono 360° film to the runtime as an equirect layer that its compositor samples at display time")
     play.add_argument("--mirror", action="store_true", help="with a headset: also show the left eye in a desktop window (keys there: space, arrows, R, M, Q)")
     play.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH", help="window size (default 1280x720)")
     play.add_argument("--info", action="store_true", help="show the on-screen info line from the start (key I toggles it)")
@@ -162,7 +163,7 @@ def _play(args) -> int:
     options = PlayOptions(
         loop=args.loop, start=args.start, duration=args.duration, volume=max(0.0, min(2.0, args.volume)),
         show_info=args.info, timing_log=args.timing_log, view=ViewState(fov=args.fov), start_view=_start_view(args),
-        layout_flags=layout_flags(args), eye=args.eye,
+        layout_flags=layout_flags(args), eye=args.eye, xr_layer=args.xr_layer,
     )
     display = open_display(args.display, size=args.size, title="vrplayer", fullscreen=args.fullscreen, mirror=args.mirror)
     try:

@@ -42,6 +42,7 @@ class PlayOptions:
     start_view: tuple = (None, None, None)
     layout_flags: dict = field(default_factory=dict)  # layout overrides for every film (see layout.decide_layout)
     eye: str = "left"  # one of layout.EYE_MODES
+    xr_layer: str = "projection"  # headset: draw each eye ("projection"), or hand the film over as an "equirect" layer
 
 
 @dataclass
@@ -150,6 +151,7 @@ class Player:
         self.on_presence = None  # kiosk: on (bool) -> None, "pause", "resume" or "restart"
         self.head_pose = (0.0, 0.0, 0.0, time.monotonic())  # yaw, pitch, roll, when: for the sound (see audio)
         self._paused_for_presence = False
+        self._equirect_size = None  # headset: the equirect layer's size while the film goes as one
         self.last_counts: dict = {}  # frames shown and dropped, audio underruns, of the last film played
         self._deadline = None
         self._present_cost = 0.0  # running estimate of seconds from picking a frame to its picture being shown
@@ -243,7 +245,16 @@ class Player:
                 raise MediaError(f"{film.path}: no picture at {film.start:.3f} s (the film is shorter, or damaged)")
             self._schedule_first(playback, first, paused=False)
             _log.info("playing %s (%s)", film.path, "audio clock" if playback.mixer else "wall clock")
+            if self.display.name == "xr":
+                self.display.reset_frame_times()
             outcome = self._loop(playback, film)
+            if self.display.name == "xr":
+                t = self.display.frame_times
+                _log.info(
+                    "headset, %s: %d frames; per frame: waiting for the runtime %.1f ms, drawing %.1f ms, submitting %.1f ms; "
+                    "CPU of the frame loop %.1f ms", "equirect layer" if self._equirect_size else "each eye drawn",
+                    t.frames, t.wait_ms, t.render_ms, t.end_ms, t.cpu_ms,
+                )
             self.last_counts = {
                 "frames_shown": playback.scheduler.shown, "frames_dropped": playback.scheduler.dropped,
                 "audio_underruns": playback.mixer.underruns if playback.mixer else 0,
@@ -367,6 +378,7 @@ class Player:
         """The headset's loop: the runtime paces it (one turn per headset frame, never waiting on the decoder);
         each turn shows the newest frame due when this frame reaches the eyes, by the audio clock."""
         headset = self.display
+        self._equirect_size = self._equirect_layer_size(playback)
         while True:
             if film.attract and headset.headset_on:
                 return "viewer"  # someone has the headset on: the attract film gives way
@@ -392,7 +404,10 @@ class Player:
                 picked = playback.scheduler.pick(playback.clock.now() + max(0.0, shown_at - time.monotonic())) if playback.clock.started else None
                 if picked is not None:
                     self._show(picked)
-                headset.render_views(self._draw_eye)
+                if self._equirect_size is not None:
+                    headset.render_equirect(self.renderer.draw_picture, self._equirect_size)
+                else:
+                    headset.render_views(self._draw_eye)
                 if picked is not None:
                     self._log_timing(shown_at)
                 pose = headset.head_pose
@@ -411,6 +426,22 @@ class Player:
                     return "end"
                 if (playback.duration or 0.0) > 1.0:
                     self._seek(playback, film.start, paused=False)
+
+    def _equirect_layer_size(self, playback: Playback):
+        """The size of the equirect layer to hand the headset this film in, or None to draw each eye: the layer
+        takes one whole 360° picture (not a crop, not a stereo pair) and needs the runtime's support."""
+        if self.options.xr_layer != "equirect":
+            return None
+        layout = playback.layout.layout
+        usable = (layout.projection == "equirectangular" and layout.stereo == "mono" and self.display.equirect_supported
+                  and not (layout.crop_left or layout.crop_top or layout.crop_right or layout.crop_bottom))
+        if not usable:
+            _log.info("%s: drawn for each eye (an equirect layer takes only a whole mono 360° picture%s)", playback.path,
+                      "" if self.display.equirect_supported else ", and this runtime offers none")
+            return None
+        width, height = playback.layout.width, playback.layout.height
+        scale = min(1.0, 4096 / width)  # (runtimes limit swapchain sizes; 4096 is widely accepted)
+        return (round(width * scale), round(height * scale))
 
     def _draw_eye(self, eye: int, rotation, tan_bounds, viewport) -> None:
         self.renderer.draw_rays(rotation, tan_bounds, viewport, "left" if eye == 0 else "right")

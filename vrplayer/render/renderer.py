@@ -64,7 +64,7 @@ class _SphereProgram:
 
 class SphereRenderer:
     def __init__(self):
-        self._programs = {"eye": _SphereProgram()}  # the anaglyph build is made when first asked for
+        self._programs = {"eye": _SphereProgram()}  # the other builds (_BUILDS) are made when first asked for
         # Uniforms that change with the film (plane layout, colour, projection), set on every program that draws.
         self._settings: dict[str, tuple] = {f"u_plane{unit}": (GL.glUniform1i, (unit,)) for unit in range(3)}
         self._settings_version = 0
@@ -193,10 +193,7 @@ class SphereRenderer:
         self._apply_layout(*self._picture_size)
         program = self._program_for(eye)
         program.use(self._settings, self._settings_version)
-        for unit, texture in enumerate(self._textures):
-            GL.glActiveTexture(GL.GL_TEXTURE0 + unit)
-            GL.glBindTexture(GL.GL_TEXTURE_2D, texture)
-        GL.glActiveTexture(GL.GL_TEXTURE0)
+        self._bind_textures()
         u = program.u
         GL.glUniformMatrix3fv(u["u_view"], 1, GL.GL_TRUE, np.asarray(rotation, dtype=np.float32))
         GL.glUniform4f(u["u_tan_bounds"], *tan_bounds)
@@ -211,10 +208,37 @@ class SphereRenderer:
         GL.glClearColor(0.0, 0.0, 0.0, 1.0)
         GL.glClear(GL.GL_COLOR_BUFFER_BIT)
 
+    def draw_picture(self, viewport, eye: str = "left") -> None:
+        """The eye's picture itself (its equirectangular film, converted to RGB), filling the viewport top row up:
+        what a headset's equirect layer takes."""
+        if not self.has_frame:
+            self.clear(viewport)
+            return
+        GL.glViewport(*viewport)
+        GL.glDisable(GL.GL_BLEND)
+        self._apply_layout(*self._picture_size)
+        program = self._program_for("unwrap")
+        program.use(self._settings, self._settings_version)
+        self._bind_textures()
+        GL.glUniform4f(program.u["u_viewport"], *viewport)
+        GL.glUniform1i(program.u["u_eye"], _EYE_CODE[eye])
+        GL.glBindVertexArray(self._vao)
+        GL.glDrawArrays(GL.GL_TRIANGLES, 0, 3)
+
+    def _bind_textures(self) -> None:
+        for unit, texture in enumerate(self._textures):
+            GL.glActiveTexture(GL.GL_TEXTURE0 + unit)
+            GL.glBindTexture(GL.GL_TEXTURE_2D, texture)
+        GL.glActiveTexture(GL.GL_TEXTURE0)
+
+    # Builds of sphere.frag: llvmpipe runs both sides of even a uniform branch, so modes that would add texture
+    # fetches or replace the projection are compiled in rather than switched by a uniform.
+    _BUILDS = {"anaglyph": ("ANAGLYPH",), "unwrap": ("UNWRAP",)}
+
     def _program_for(self, eye: str) -> _SphereProgram:
-        kind = "anaglyph" if eye == "anaglyph" else "eye"
+        kind = eye if eye in self._BUILDS else "eye"
         if kind not in self._programs:
-            self._programs[kind] = _SphereProgram(("ANAGLYPH",))
+            self._programs[kind] = _SphereProgram(self._BUILDS[kind])
         return self._programs[kind]
 
     def finish(self) -> None:
