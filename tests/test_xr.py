@@ -579,6 +579,9 @@ def test_taking_the_headset_off_pauses_the_film_and_putting_it_on_resumes(displa
     assert off[-1][2] - off[0][2] < 0.05  # the film stood still while nobody watched
     back = [s for s in seen if s[0] > 3.5]
     assert back and not back[-1][1] and back[-1][2] > off[-1][2] + 0.5  # and went on afterwards
+    # The head pose of the last frame, with its time on the monotonic clock, for the sound.
+    yaw, pitch, roll, when = player.head_pose
+    assert when > started and abs(pitch) < 20 and abs(roll) < 20
 
 
 def test_the_mirror_window_shows_what_the_viewer_sees(monado, sample_film, tmp_path):
