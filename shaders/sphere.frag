@@ -31,6 +31,7 @@ uniform vec4 u_face_rect[6];   // cubemaps: each face's rectangle in the eye's p
 uniform int u_wrap;            // 1: the texture repeats across the ±180° seam (a 360° picture as wide as the texture);
                                // 0: clamp to the eye's picture
 uniform int u_eye;             // 0 left eye, 1 right eye (the ANAGLYPH build shows both)
+uniform float u_brightness;    // 1, or less while the picture fades out (a kiosk viewer took the headset off)
 
 out vec4 frag_colour;
 
@@ -207,5 +208,5 @@ void main() {
 #else
     vec3 colour = eye_colour(d, u_eye);
 #endif
-    frag_colour = vec4(colour, 1.0);
+    frag_colour = vec4(colour * u_brightness, 1.0);
 }

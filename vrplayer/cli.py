@@ -201,7 +201,8 @@ def _start_view(args) -> tuple[float | None, float | None, float | None]:
 def _kiosk(args) -> int:
     import os
 
-    from vrplayer.kiosk.supervisor import CONFIG_ERROR, supervise
+    from vrplayer.errors import DisplayUnavailable
+    from vrplayer.kiosk.supervisor import CONFIG_ERROR, DISPLAY_GONE, supervise
 
     args.token = args.token or os.environ.get("VRPLAYER_KIOSK_TOKEN")
     if not args.worker and not args.no_supervisor:
@@ -209,6 +210,9 @@ def _kiosk(args) -> int:
         return supervise(args.argv[:at], [a for a in args.argv[at + 1:] if a != "--resume"], args.log_dir)
     try:
         return _kiosk_worker(args)
+    except DisplayUnavailable as exc:
+        print(f"vrplayer: {exc}", file=sys.stderr)
+        return DISPLAY_GONE  # the supervisor tries again after a pause: the display or headset may come
     except PlayerError as exc:
         print(f"vrplayer: {exc}", file=sys.stderr)
         return CONFIG_ERROR

@@ -80,6 +80,7 @@ class Playback:
             except MediaError:
                 self.video.close()
                 raise
+        self.volume = volume
         if self.audio is not None:
             self.mixer = Mixer(self.audio.ring, volume)
             self.clock = AudioClock(self.mixer)
@@ -148,10 +149,12 @@ class Player:
         self.remote = None
         self.on_tick = None
         self.audience = False
-        self.on_presence = None  # kiosk: on (bool) -> None, "pause", "resume" or "restart"
+        self.on_presence = None  # kiosk: on (bool) -> None, "fade" (out, then pause), "pause", "resume" or "restart"
         self.head_pose = (0.0, 0.0, 0.0, time.monotonic())  # yaw, pitch, roll, when: for the sound (see audio)
         self._paused_for_presence = False
         self._equirect_size = None  # headset: the equirect layer's size while the film goes as one
+        self._fade = None  # (started, seconds) of a fade-out in progress or done
+        self.fade_seconds = 1.0
         self.last_counts: dict = {}  # frames shown and dropped, audio underruns, of the last film played
         self._deadline = None
         self._present_cost = 0.0  # running estimate of seconds from picking a frame to its picture being shown
@@ -222,7 +225,8 @@ class Player:
 
     def play_film(self, film: Film):
         """Play one film to its end (or trim). Outcome: "end", "quit", "viewer" (an attract film was interrupted by
-        a viewer), or ("remote", name, args) for a remote command the caller handles (next, previous, …).
+        a viewer), "headset-lost" (the OpenXR runtime went away), whatever `on_tick` returned, or
+        ("remote", name, args) for a remote command the caller handles (next, previous, …).
         If the audio device goes away, the film goes on silently from where it was. Raises PlayerError when the
         film cannot be played."""
         while True:
@@ -239,6 +243,7 @@ class Player:
             playback.mixer.muted = self.muted
         try:
             self.playback = playback
+            self._unfade(playback)
             self._set_layout(playback, film.start_view)
             first = playback.goto(film.start)
             if first is None:
@@ -281,7 +286,7 @@ class Player:
                 if attract and event.kind in ("key", "click"):
                     return "viewer"
                 if event.kind == "close":
-                    return "quit"
+                    return "headset-lost" if event.name == "lost" else "quit"
             for name, args in self.remote() if self.remote is not None else ():
                 if name not in REMOTE_IN_FILM:
                     return ("remote", name, args)
@@ -340,6 +345,8 @@ class Player:
             if frame is not None:
                 self._show(frame)
                 dirty = True
+            if self._step_fade(playback):
+                dirty = True
             if self.options.show_info and time.monotonic() >= info_refresh:
                 info_refresh = time.monotonic() + 0.25
                 dirty = True
@@ -384,7 +391,7 @@ class Player:
                 return "viewer"  # someone has the headset on: the attract film gives way
             for event in headset.poll_events():
                 if event.kind == "close":
-                    return "quit"
+                    return "headset-lost" if event.name == "lost" else "quit"
                 if event.kind == "presence":
                     outcome = self._presence(playback, film, event.name == "on")
                     if outcome is not None:
@@ -396,6 +403,7 @@ class Player:
                 if name not in REMOTE_IN_FILM:
                     return ("remote", name, args)
                 self._remote_command(playback, film, name)
+            self._step_fade(playback)
             frame = headset.wait_frame()
             if frame is None:
                 time.sleep(0.01)  # the session is not running (yet, or any more): its events will say
@@ -567,15 +575,38 @@ class Player:
         return None
 
     def _remote_command(self, playback: Playback, film: Film, name: str) -> None:
-        """Commands from elsewhere (the kiosk's staff API) that act on the film being played."""
+        """Commands from elsewhere (the kiosk's staff API, its presence policy) that act on the film being played."""
+        if name in ("resume", "restart"):
+            self._unfade(playback)
         if name == "pause" and not playback.clock.paused:
             playback.clock.pause()
+        elif name == "fade":
+            self._fade = (time.monotonic(), max(0.0, self.fade_seconds))
         elif name == "resume" and playback.clock.paused:
             self._command(playback, ("pause",))  # resumes from exactly the frame on screen
         elif name == "restart":
             self._seek(playback, film.start, paused=False)
         elif name == "recenter":
             self.view.recenter()
+
+    def _step_fade(self, playback: Playback) -> bool:
+        """Carry a fade-out on (sound and picture down together); pause at the end of it. True while fading."""
+        if self._fade is None:
+            return False
+        started, seconds = self._fade
+        level = 0.0 if seconds <= 0 else max(0.0, 1.0 - (time.monotonic() - started) / seconds)
+        self.renderer.brightness = level
+        if playback.mixer is not None:
+            playback.mixer.volume = playback.volume * level
+        if level == 0.0 and not playback.clock.paused:
+            playback.clock.pause()
+        return level > 0.0
+
+    def _unfade(self, playback: Playback) -> None:
+        self._fade = None
+        self.renderer.brightness = 1.0
+        if playback.mixer is not None:
+            playback.mixer.volume = playback.volume
 
     def _seek(self, playback: Playback, target: float, paused: bool) -> None:
         started = time.monotonic()

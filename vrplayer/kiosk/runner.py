@@ -29,6 +29,7 @@ from vrplayer.errors import PlayerError
 from vrplayer.kiosk.control import CommandQueue, ControlServer
 from vrplayer.kiosk.programme import ProgrammeItem, ProgrammeWatcher, cursor_after_reload
 from vrplayer.kiosk.sessionlog import SessionLog, ViewingTrace
+from vrplayer.kiosk.supervisor import DISPLAY_GONE
 from vrplayer.player import Film
 
 _log = log.get("kiosk")
@@ -116,6 +117,10 @@ class Kiosk:
                 outcome = self._play_item(index)
             if outcome == "quit":
                 return 0
+            if outcome == "headset-lost":
+                self.session.event("headset_lost")
+                _log.error("the headset (its OpenXR runtime) is gone; the kiosk starts again and waits for it")
+                return DISPLAY_GONE
             if isinstance(outcome, tuple) and outcome[0] == "remote":
                 self._remote(outcome[1], outcome[2])
 
@@ -190,7 +195,8 @@ class Kiosk:
             if options.on_viewer_leaves == "continue":
                 return None
             self._left_at = time.monotonic()
-            return "pause"
+            self.player.fade_seconds = options.fade_seconds
+            return "fade"  # sound and picture down, then paused
         if self.viewer:
             return None  # already greeted (the attract state saw the headset go on)
         self.viewer = True

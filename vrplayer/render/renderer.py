@@ -39,7 +39,7 @@ def colour_transform_for(layout: PixelLayout, avcol_spc: int | None, avcol_range
 _UNIFORMS = (
     "u_plane0", "u_plane1", "u_plane2", "u_layout", "u_colour_matrix", "u_colour_scale", "u_colour_offset",
     "u_neutral_chroma", "u_view", "u_tan_bounds", "u_viewport", "u_projection", "u_crop", "u_lens", "u_eye_size",
-    "u_picture_size", "u_eye_origin", "u_face_rect", "u_wrap", "u_eye",
+    "u_picture_size", "u_eye_origin", "u_face_rect", "u_wrap", "u_eye", "u_brightness",
 )
 
 
@@ -75,6 +75,7 @@ class SphereRenderer:
         self._layout_key = None
         self.layout = Layout()
         self.swap_eyes = False  # the viewer's own swap, on top of the layout's
+        self.brightness = 1.0  # below 1 while the picture fades out
         self.has_frame = False
         self._picture_size = (0, 0)
 
@@ -199,6 +200,7 @@ class SphereRenderer:
         GL.glUniform4f(u["u_tan_bounds"], *tan_bounds)
         GL.glUniform4f(u["u_viewport"], x, y, w, h)
         GL.glUniform1i(u["u_eye"], _EYE_CODE[eye])
+        GL.glUniform1f(u["u_brightness"], self.brightness)
         GL.glBindVertexArray(self._vao)
         GL.glDrawArrays(GL.GL_TRIANGLES, 0, 3)
 
