@@ -222,3 +222,33 @@ def test_losing_the_audio_device_goes_on_silently(films, tmp_path):
         err = finish(proc)
         stop_pulse(server)
     assert "audio device went away" in err, err
+
+
+def test_a_desktop_kiosk_waits_for_a_key_and_greets_each_viewer_with_a_film(xvfb, films, tmp_path):
+    prog = programme(tmp_path / "prog.toml", [films["b"]], start_trigger="key")
+    log = tmp_path / "log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vrplayer", "kiosk", str(prog), "--display", "desktop", "--size", "480x270",
+         "--no-audio", "--no-supervisor", "--log-dir", str(log), "--duration", "40"],
+        cwd=ROOT, env={**os.environ, "DISPLAY": xvfb}, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        found = wait_for(lambda: subprocess.run(["xdotool", "search", "--name", "vrplayer kiosk"], capture_output=True,
+                                                text=True, env={"DISPLAY": xvfb}).stdout.split(), what="the kiosk window")
+        window = found[0]
+        time.sleep(1.5)
+        assert started_films(log) == []  # nobody pressed anything: the start screen waits
+        subprocess.run(["xdotool", "key", "--window", window, "space"], env={"DISPLAY": xvfb}, check=True)
+        wait_for(lambda: started_films(log) == ["kiosk_b.mp4"], what="the film for the first viewer")
+        subprocess.run(["xdotool", "key", "--window", window, "q", "Escape"], env={"DISPLAY": xvfb}, check=True)
+        wait_for(lambda: events(log, "viewer_off"), what="the film to end and the kiosk to wait again")
+        assert events(log, "film_ended")[0]["reason"] == "end"  # Q and Esc do nothing in front of an audience
+        time.sleep(1.0)
+        assert len(started_films(log)) == 1  # it waits for the next viewer rather than playing on
+        subprocess.run(["xdotool", "key", "--window", window, "Return"], env={"DISPLAY": xvfb}, check=True)
+        wait_for(lambda: len(started_films(log)) == 2, what="the film for the second viewer")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        finish(proc)
+    assert [e["how"] for e in events(log, "viewer_on")] == ["key", "key"]
+    assert events(log, "viewer_off")[0]["why"] == "film over"

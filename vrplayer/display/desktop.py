@@ -66,6 +66,8 @@ class DesktopDisplay:
         }
         if key in names:
             self._events.append(InputEvent("key", names[key], shift=bool(mods & glfw.MOD_SHIFT)))
+        elif key >= 256:  # other non-printable keys (Enter, Tab, F1…): no control, but a key all the same (a kiosk's start)
+            self._events.append(InputEvent("key", "other"))
 
     def _on_char(self, window, codepoint) -> None:
         char = chr(codepoint)
