@@ -517,6 +517,7 @@ class Player:
 
     def _render(self) -> None:
         started = time.monotonic()
+        self.head_pose = (self.view.yaw, self.view.pitch, self.view.roll, started)
         width, height = self.display.framebuffer_size()
         viewport = (0, 0, width, height)
         self.renderer.draw(self.view, viewport, self.options.eye)

@@ -301,8 +301,8 @@ class Kiosk:
             self.session.event("film_started", item=self.item.number, title=self.item.display_title,
                                file=str(self.item.file), layout=playback.layout.layout.projection)
         if playback is not None and self._trace is not None:
-            view = self.player.view
-            self._trace.add(now, view.yaw, view.pitch)
+            yaw, pitch, _, _ = self.player.head_pose  # the headset's, or the desktop view's
+            self._trace.add(now, yaw, pitch)
         if now - self._status_at < STATUS_EVERY:
             return None
         self._status_at = now
