@@ -12,7 +12,7 @@ want_tests=0
 say() { echo "setup: $*" >&2; }
 
 # -- system packages ------------------------------------------------------------------------------------------
-packages=(libegl1 libegl-mesa0 libgl1-mesa-dri libgles2 libportaudio2 libxrandr2 libxinerama1 libxcursor1 libxi6)
+packages=(libegl1 libegl-mesa0 libgl1-mesa-dri libgles2 libportaudio2 libxrandr2 libxinerama1 libxcursor1 libxi6 libmysofa1)
 if ((want_tests)); then
   packages+=(ffmpeg xvfb xauth xdotool pulseaudio pulseaudio-utils libasound2-plugins mkvtoolnix)
 fi
