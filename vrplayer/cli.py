@@ -54,6 +54,15 @@ def _layout_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--initial-yaw", type=float, metavar="D", help="the film's initial view: D degrees right of its centre")
 
 
+def _sound_arguments(parser: argparse.ArgumentParser, hrtf: bool = True) -> None:
+    from vrplayer.audio.ambisonics import FORMAT_NAMES
+
+    parser.add_argument("--audio-format", choices=FORMAT_NAMES, metavar="NAME",
+                        help=f"what the film's sound is, when detection gets it wrong: {', '.join(FORMAT_NAMES)}")
+    if hrtf:
+        parser.add_argument("--hrtf", metavar="FILE.sofa", help="the listener's own HRTF for spatial sound (default: MIT KEMAR)")
+
+
 def _covered(text: str) -> float:
     value = float(text)
     if not 0 < value <= 360:
@@ -82,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     _view_arguments(play)
     _layout_arguments(play)
     play.add_argument("--volume", type=float, default=1.0, metavar="V", help="volume, 0–2 (default 1)")
+    _sound_arguments(play)
     play.add_argument("--no-audio", action="store_true", help="play without sound, on the wall clock")
     play.add_argument("--fullscreen", action="store_true", help="start in fullscreen")
     play.add_argument("--display", choices=("auto", "xr", "desktop", "offscreen"), default="auto", help="where to show the picture (default auto: the headset if there is one, else the desktop window)")
@@ -95,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     probe.add_argument("file", metavar="FILE")
     probe.add_argument("--json", action="store_true", help="print JSON")
     _layout_arguments(probe)
+    _sound_arguments(probe, hrtf=False)
 
     snap = sub.add_parser("snapshot", help="render one view of one frame to a PNG", description="Render exactly the frame shown at S seconds, through the real renderer, offscreen.")
     snap.add_argument("file", metavar="FILE")
@@ -163,7 +174,8 @@ def _play(args) -> int:
     options = PlayOptions(
         loop=args.loop, start=args.start, duration=args.duration, volume=max(0.0, min(2.0, args.volume)),
         show_info=args.info, timing_log=args.timing_log, view=ViewState(fov=args.fov), start_view=_start_view(args),
-        layout_flags=layout_flags(args), eye=args.eye, xr_layer=args.xr_layer,
+        layout_flags=layout_flags(args), eye=args.eye, xr_layer=args.xr_layer, audio_format=args.audio_format,
+        hrtf=args.hrtf,
     )
     display = open_display(args.display, size=args.size, title="vrplayer", fullscreen=args.fullscreen, mirror=args.mirror)
     try:
@@ -179,7 +191,7 @@ def _play(args) -> int:
 def _probe(args) -> int:
     from vrplayer.media.probe import describe, probe
 
-    info, decision = probe(args.file, layout_flags(args))
+    info, decision = probe(args.file, layout_flags(args), args.audio_format)
     print(json.dumps(info, indent=2) if args.json else describe(info, decision))
     return 0
 

@@ -15,7 +15,8 @@ from vrplayer import controls, log
 from vrplayer.audio.mixer import Mixer
 from vrplayer.errors import AudioUnavailable, MediaError, PlayerError
 from vrplayer.layout import EYE_MODES, covered
-from vrplayer.media.audio import AudioDecoder
+from vrplayer.audio.soundfield import decide_sound, make_renderer
+from vrplayer.media.audio import AudioDecoder, audio_track
 from vrplayer.media.probe import decide_film_layout
 from vrplayer.media.video import EndOfStream, VideoDecoder
 from vrplayer.render.overlay import TextOverlay
@@ -43,6 +44,8 @@ class PlayOptions:
     layout_flags: dict = field(default_factory=dict)  # layout overrides for every film (see layout.decide_layout)
     eye: str = "left"  # one of layout.EYE_MODES
     xr_layer: str = "projection"  # headset: draw each eye ("projection"), or hand the film over as an "equirect" layer
+    audio_format: str | None = None  # --audio-format: what the film's sound is, when detection gets it wrong
+    hrtf: str | None = None  # --hrtf: a SOFA file for the listener (default: MIT KEMAR)
 
 
 @dataclass
@@ -61,7 +64,8 @@ class Film:
 class Playback:
     """One film being played: decoders, mixer, clock and scheduler."""
 
-    def __init__(self, path: str, output, volume: float, layout_flags: dict | None = None):
+    def __init__(self, path: str, output, volume: float, layout_flags: dict | None = None, sound: dict | None = None):
+        """sound: {"audio_format": --audio-format or None, "hrtf": a SOFA file or None}."""
         self.path = path
         self.video = VideoDecoder(path)
         cc = self.video.stream.codec_context
@@ -72,23 +76,36 @@ class Playback:
             raise
         self.audio = None
         self.mixer = None
+        self.sound = None  # the SoundDecision, when the film has sound and there is a device
+        self.spatial = None  # its BinauralRenderer, when the sound follows the head
         if output is not None:
             try:
-                self.audio = AudioDecoder(path, output.rate, output.channels)
-            except LookupError:
-                _log.info("%s has no sound: playing on the wall clock", path)
+                self._open_sound(output, sound or {})
             except MediaError:
                 self.video.close()
                 raise
         self.volume = volume
         if self.audio is not None:
-            self.mixer = Mixer(self.audio.ring, volume)
+            self.mixer = Mixer(self.audio.ring, volume, self.spatial, output.blocksize)
             self.clock = AudioClock(self.mixer)
         else:
             self.clock = WallClock()
         self.scheduler = FrameScheduler(lambda: self.video.get(0), lambda item: isinstance(item, EndOfStream))
         self.current = None  # the VideoFrame on screen
         self.duration = self.video.duration
+
+    def _open_sound(self, output, sound: dict) -> None:
+        track = audio_track(self.path)
+        if track is None:
+            _log.info("%s has no sound: playing on the wall clock", self.path)
+            return
+        index, channels, layout_name = track
+        self.sound = decide_sound(self.path, index, channels, layout_name, self.layout.audio, sound.get("audio_format"))
+        if self.sound.warning:
+            _log.warning("%s: %s", self.path, self.sound.warning)
+        self.spatial = make_renderer(self.sound, output.rate, sound.get("hrtf"))
+        _log.info("%s: sound %s", self.path, self.sound.describe() if self.spatial or not self.sound.rendered else f"{self.sound.format.name}, downmixed")
+        self.audio = AudioDecoder(self.path, output.rate, None if self.spatial is not None else output.channels)
 
     def goto(self, target: float) -> object:
         """Exact seek (or start) to `target`, paused there; returns the first frame to show, having waited for it."""
@@ -238,7 +255,8 @@ class Player:
             film = dataclasses.replace(film, start=outcome[1])
 
     def _play_once(self, film: Film):
-        playback = Playback(film.path, self.output, self.options.volume * film.volume, film.layout_flags)
+        playback = Playback(film.path, self.output, self.options.volume * film.volume, film.layout_flags,
+                            {"audio_format": self.options.audio_format, "hrtf": self.options.hrtf})
         if playback.mixer is not None:
             playback.mixer.muted = self.muted
         try:
@@ -420,6 +438,8 @@ class Player:
                     self._log_timing(shown_at)
                 pose = headset.head_pose
                 self.head_pose = (pose.yaw, pose.pitch, pose.roll, pose.monotonic or time.monotonic())
+                if playback.spatial is not None:
+                    playback.spatial.set_head_matrix(pose.rotation)  # recentering included: sound and picture agree
                 if headset.mirror is not None and headset.mirror.show(playback.current, self.renderer.layout, pose.rotation):
                     headset.make_current()
             if self.on_tick is not None and (outcome := self.on_tick(playback)) is not None:
@@ -518,6 +538,8 @@ class Player:
     def _render(self) -> None:
         started = time.monotonic()
         self.head_pose = (self.view.yaw, self.view.pitch, self.view.roll, started)
+        if self.playback is not None and self.playback.spatial is not None:
+            self.playback.spatial.set_view(self.view.yaw, self.view.pitch, self.view.roll)  # the sound turns too
         width, height = self.display.framebuffer_size()
         viewport = (0, 0, width, height)
         self.renderer.draw(self.view, viewport, self.options.eye)

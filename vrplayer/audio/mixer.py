@@ -12,8 +12,14 @@ from vrplayer.audio.ring import SampleRing
 
 
 class Mixer:
-    def __init__(self, ring: SampleRing, volume: float = 1.0):
+    def __init__(self, ring: SampleRing, volume: float = 1.0, spatial=None, block_frames: int = 4096):
+        """spatial: a BinauralRenderer when the ring holds a sound field (its channels) to render for the head;
+        None when the ring already holds the output's channels."""
         self.ring = ring
+        self.spatial = spatial
+        self._reset_spatial = False
+        # The track's channels for one block, before rendering: made here, not in the callback.
+        self._scratch = np.zeros((block_frames, ring.channels), np.float32) if spatial is not None else None
         self.volume = volume
         self.muted = False
         self.paused = True
@@ -35,7 +41,10 @@ class Mixer:
             out.fill(0.0)
             return
         start = ring.read_position
-        count = ring.read_into(out, self.gain)
+        if self.spatial is None:
+            count = ring.read_into(out, self.gain)
+        else:
+            count = self._render(out)
         if count < len(out):
             out[count:].fill(0.0)
             if not ring.finished:
@@ -44,7 +53,21 @@ class Mixer:
             self.blocks += 1
             self.anchor = (self.blocks, ring.pts_at(start), now + latency, count / ring.rate)
 
+    def _render(self, out: np.ndarray) -> int:
+        """Read the sound field's block and render it for the head (binaurally) into out."""
+        if self._reset_spatial:  # a new generation: forget the old sound's filter tails
+            self._reset_spatial = False
+            self.spatial.reset()
+        if len(out) > len(self._scratch):  # (a device asking for bigger blocks than ever before: once)
+            self._scratch = np.zeros((len(out), self.ring.channels), np.float32)
+        block = self._scratch[: len(out)]
+        count = self.ring.read_into(block, self.gain)
+        if count:
+            self.spatial.render(block[:count], out[:count])
+        return count
+
     def restart(self, generation: int) -> None:
         """Open the gate for a new generation (after a seek or at the start); the clock waits for its first block."""
         self.anchor = None
+        self._reset_spatial = self.spatial is not None
         self.generation = generation

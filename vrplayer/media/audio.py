@@ -22,8 +22,23 @@ _log = log.get("media.audio")
 _LAYOUTS = {1: "mono", 2: "stereo"}
 
 
+def audio_track(path: str) -> tuple[int, int, str | None] | None:
+    """(stream index, channel count, codec layout name) of the film's sound, or None when it has none."""
+    container = open_container(path)
+    try:
+        stream = audio_stream(container)
+        if stream is None:
+            return None
+        cc = stream.codec_context
+        return stream.index, cc.channels, (cc.layout.name if cc.layout else None)
+    finally:
+        container.close()
+
+
 class AudioDecoder:
-    def __init__(self, path: str, rate: int, channels: int, ring_seconds: float = 1.0):
+    def __init__(self, path: str, rate: int, channels: int | None, ring_seconds: float = 1.0):
+        """channels: what the ring holds, resampled to it (1 or 2), or None to keep every channel of the track as
+        it is (a sound field to be rendered for the head: ambisonics, 5.1 …)."""
         self.path = path
         self._container = open_container(path)
         self._stream = audio_stream(self._container)
@@ -33,8 +48,12 @@ class AudioDecoder:
         self._stream.thread_type = "AUTO"
         self._origin = origin_seconds(self._container)
         self.rate = rate
-        self.channels = channels
-        self.ring = SampleRing(int(rate * ring_seconds), channels)
+        cc = self._stream.codec_context
+        # Keeping the track's channels: resample to its own layout object (a layout built from a count, like
+        # "16 channels", is refused by the resampler).
+        self._layout = cc.layout if channels is None else _LAYOUTS.get(channels, "stereo")
+        self.channels = cc.channels if channels is None else channels
+        self.ring = SampleRing(int(rate * ring_seconds), self.channels)
         self._lock = threading.Lock()
         self._seek_target: float | None = None
         self.generation = 0
@@ -96,7 +115,7 @@ class AudioDecoder:
                 _log.warning("audio seek to %.3f s failed (%s)", target, exc)
             stream.codec_context.flush_buffers()
         self.ring.reset(target, self.rate, generation)
-        resampler = av.AudioResampler(format="flt", layout=_LAYOUTS.get(self.channels, "stereo"), rate=self.rate)
+        resampler = av.AudioResampler(format="flt", layout=self._layout, rate=self.rate)
         next_index = 0  # ring frame index the next sample goes to (ring frame 0 = target)
         for frame in self._frames(generation):
             for out in resampler.resample(frame):

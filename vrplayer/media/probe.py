@@ -29,7 +29,7 @@ def decide_film_layout(path: str, width: int, height: int, flags: dict | None = 
         raise PlayerError(str(exc)) from None
 
 
-def probe(path: str, flags: dict | None = None) -> tuple[dict, layouts.LayoutDecision]:
+def probe(path: str, flags: dict | None = None, audio_format: str | None = None) -> tuple[dict, layouts.LayoutDecision]:
     """The film's facts as a JSON-ready dict, and its layout decision."""
     container = open_container(path)
     try:
@@ -70,11 +70,19 @@ def probe(path: str, flags: dict | None = None) -> tuple[dict, layouts.LayoutDec
         audio = audio_stream(container)
         if audio is not None:
             acc = audio.codec_context
+            from vrplayer.audio.soundfield import decide_sound
+
+            layout_name = acc.layout.name if acc.layout else None
+            sound = decide_sound(path, audio.index, acc.channels, layout_name, decision.audio, audio_format)
             info["audio"] = {
                 "codec": acc.name,
                 "sample_rate": acc.sample_rate,
                 "channels": acc.channels,
-                "layout": acc.layout.name if acc.layout else None,
+                "layout": layout_name,
+                "format": sound.format.name,
+                "spatial": sound.format.spatial,
+                "format_source": sound.source,
+                "warning": sound.warning,
             }
         return info, decision
     finally:
@@ -95,6 +103,10 @@ def describe(info: dict, decision: layouts.LayoutDecision) -> str:
     ]
     a = info["audio"]
     lines.append(f"audio:       {a['codec']} {a['sample_rate']} Hz, {a['channels']} ch ({a['layout']})" if a else "audio:       none (plays on the wall clock)")
+    if a:
+        lines.append(f"sound:       {a['format']}{', follows the head (binaural)' if a['spatial'] else ''} — {a['format_source']}")
+        if a["warning"]:
+            lines.append(f"warning:     {a['warning']}")
     lines += layouts.describe_decision(decision)
     lines += [f"warning:     {w}" for w in decision.warnings]
     return "\n".join(lines)
