@@ -9,7 +9,8 @@
 uniform sampler2D u_plane0;  // Y (or G for planar RGB)
 uniform sampler2D u_plane1;  // U, or interleaved UV (NV12 / P010), or B
 uniform sampler2D u_plane2;  // V (or R)
-uniform int u_layout;        // 0: three planes, 1: Y + interleaved UV, 2: Y only (gray)
+// (How the planes are laid out, 0: three planes, 1: Y + interleaved UV, 2: Y only (gray), is the PLANES build
+// constant, like PROJECTION: a branch on a uniform would fetch the other layouts' planes too on llvmpipe.)
 
 uniform mat3 u_colour_matrix;  // (Y', Cb, Cr) -> R'G'B', or a plane reorder for planar RGB
 uniform vec3 u_colour_scale;   // normalised texture sample -> code value -> nominal range
@@ -21,7 +22,8 @@ uniform vec4 u_tan_bounds;     // tangents of the view's left, right, down, up e
 uniform vec4 u_viewport;       // x, y, width, height in window pixels
 
 // The film's layout (see vrplayer/layout.py).
-uniform int u_projection;      // 0 equirect, 1 EAC, 2 cubemap 3x2, 3 cubemap 6x1, 4 fisheye, 5 dual fisheye, 6 flat
+// (The projection itself, 0 equirect, 1 EAC, 2 cubemap 3x2, 3 cubemap 6x1, 4 fisheye, 5 dual fisheye, 6 flat, is
+// the PROJECTION build constant: see locate.)
 uniform vec4 u_crop;           // equirect: fractions of the full 360x180 picture cut off left, top, right, bottom
 uniform vec2 u_lens;           // fisheye: 1 / half the lens FOV (radians); flat: tan of half the screen's FOV (x, y)
 uniform vec2 u_eye_size;       // one eye's picture, pixels
@@ -30,6 +32,7 @@ uniform vec2 u_eye_origin[2];  // where the left and the right eye's picture sta
 uniform vec4 u_face_rect[6];   // cubemaps: each face's rectangle in the eye's picture, pixels (x0, y0, w, h)
 uniform int u_wrap;            // 1: the texture repeats across the ±180° seam (a 360° picture as wide as the texture);
                                // 0: clamp to the eye's picture
+uniform vec2 u_half_texel[3];  // half a texel of each plane, in texture coordinates
 uniform int u_eye;             // 0 left eye, 1 right eye (the ANAGLYPH build shows both)
 uniform float u_brightness;    // 1, or less while the picture fades out (a kiosk viewer took the headset off)
 
@@ -46,16 +49,14 @@ const mat3 ANAGLYPH_RIGHT = mat3(-0.011, 0.377, -0.026, -0.032, 0.761, -0.093, -
 // Explicit level 0: the film has no mipmaps, and the longitude wrap must not trigger a derivative-based LOD.
 // Each plane's coordinate is kept half a texel inside `rect` (normalised, min.xy max.xy), so bilinear filtering
 // never reaches into the other eye or another cube face; with `clamp_s` false the texture repeats across.
-float plane_r(sampler2D plane, vec2 uv, vec4 rect, bool clamp_s) {
-    vec2 inset = 0.5 / vec2(textureSize(plane, 0));
+float plane_r(sampler2D plane, vec2 inset, vec2 uv, vec4 rect, bool clamp_s) {
     vec2 lo = rect.xy + inset, hi = rect.zw - inset;
     uv.y = clamp(uv.y, lo.y, hi.y);
     if (clamp_s) uv.x = clamp(uv.x, lo.x, hi.x);
     return textureLod(plane, uv, 0.0).r;
 }
 
-vec2 plane_rg(sampler2D plane, vec2 uv, vec4 rect, bool clamp_s) {
-    vec2 inset = 0.5 / vec2(textureSize(plane, 0));
+vec2 plane_rg(sampler2D plane, vec2 inset, vec2 uv, vec4 rect, bool clamp_s) {
     vec2 lo = rect.xy + inset, hi = rect.zw - inset;
     uv.y = clamp(uv.y, lo.y, hi.y);
     if (clamp_s) uv.x = clamp(uv.x, lo.x, hi.x);
@@ -63,15 +64,14 @@ vec2 plane_rg(sampler2D plane, vec2 uv, vec4 rect, bool clamp_s) {
 }
 
 vec3 sample_film(vec2 uv, vec4 rect, bool clamp_s) {
-    float y = plane_r(u_plane0, uv, rect, clamp_s);
-    vec2 c;
-    if (u_layout == 1) {
-        c = plane_rg(u_plane1, uv, rect, clamp_s);
-    } else if (u_layout == 2) {
-        c = vec2(u_neutral_chroma);
-    } else {
-        c = vec2(plane_r(u_plane1, uv, rect, clamp_s), plane_r(u_plane2, uv, rect, clamp_s));
-    }
+    float y = plane_r(u_plane0, u_half_texel[0], uv, rect, clamp_s);
+#if PLANES == 1
+    vec2 c = plane_rg(u_plane1, u_half_texel[1], uv, rect, clamp_s);
+#elif PLANES == 2
+    vec2 c = vec2(u_neutral_chroma);
+#else
+    vec2 c = vec2(plane_r(u_plane1, u_half_texel[1], uv, rect, clamp_s), plane_r(u_plane2, u_half_texel[2], uv, rect, clamp_s));
+#endif
     vec3 nominal = vec3(y, c) * u_colour_scale + u_colour_offset;
     return clamp(u_colour_matrix * nominal, 0.0, 1.0);
 }
@@ -165,13 +165,22 @@ bool flat_screen(vec3 d, out vec2 px, out vec4 rect) {
     return d.z > 0.0 && all(greaterThanEqual(uv, vec2(0.0))) && all(lessThanEqual(uv, vec2(1.0)));
 }
 
+// The projection is chosen when the shader is built (PROJECTION, the same codes as u_projection): llvmpipe
+// evaluates every branch of a dispatch on a uniform, which cost a sixth of the frame.
 bool locate(vec3 d, out vec2 px, out vec4 rect) {
-    if (u_projection == 0) return equirect(d, px, rect);
-    if (u_projection == 1) return eac(d, px, rect);
-    if (u_projection == 4) return fisheye(d, px, rect);
-    if (u_projection == 5) return dual_fisheye(d, px, rect);
-    if (u_projection == 6) return flat_screen(d, px, rect);
+#if PROJECTION == 1
+    return eac(d, px, rect);
+#elif PROJECTION == 2 || PROJECTION == 3
     return cubemap(d, px, rect);
+#elif PROJECTION == 4
+    return fisheye(d, px, rect);
+#elif PROJECTION == 5
+    return dual_fisheye(d, px, rect);
+#elif PROJECTION == 6
+    return flat_screen(d, px, rect);
+#else
+    return equirect(d, px, rect);
+#endif
 }
 
 // The colour one eye sees in direction d (black where its picture does not reach). One bilinear fetch per plane:

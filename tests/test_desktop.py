@@ -48,6 +48,17 @@ def dominant(picture: np.ndarray) -> np.ndarray:
     return np.median(picture[h // 2 - 30 : h // 2 + 30, w // 2 - 30 : w // 2 + 30].reshape(-1, 3), axis=0)
 
 
+def find_window(display: str, name: str = "vrplayer", timeout: float = 20.0) -> str:
+    """The id of the first window with that name, once it is there."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = subprocess.run(["xdotool", "search", "--name", name], capture_output=True, text=True, env={"DISPLAY": display})
+        if found.stdout.strip():
+            return found.stdout.split()[0]
+        time.sleep(0.2)
+    raise AssertionError(f"no {name} window appeared")
+
+
 def window_size(display, window_id):
     geometry = subprocess.run(["xdotool", "getwindowgeometry", "--shell", window_id], capture_output=True, text=True,
                               check=True, env={"DISPLAY": display}).stdout
@@ -64,14 +75,7 @@ def test_window_shows_the_film_and_follows_the_controls(xvfb, sample_film, tmp_p
         env={"DISPLAY": xvfb, "PATH": "/usr/bin:/bin"}, cwd=ROOT, stderr=subprocess.PIPE, text=True,
     )
     try:
-        window = None
-        deadline = time.monotonic() + 20
-        while window is None and time.monotonic() < deadline:
-            found = subprocess.run(["xdotool", "search", "--name", "vrplayer"], capture_output=True, text=True,
-                                   env={"DISPLAY": xvfb})
-            window = found.stdout.split()[0] if found.stdout.strip() else None
-            time.sleep(0.2)
-        assert window, "no vrplayer window appeared"
+        window = find_window(xvfb)
         time.sleep(1.5)
         picture = steady_picture(xvfb, window)
         assert picture.shape[:2] == (SIZE[1], SIZE[0])
@@ -141,14 +145,7 @@ def test_eye_keys_switch_between_eyes_side_by_side_and_anaglyph(xvfb, make_film)
         env={"DISPLAY": xvfb, "PATH": "/usr/bin:/bin"}, cwd=ROOT, stderr=subprocess.PIPE, text=True,
     )
     try:
-        window = None
-        deadline = time.monotonic() + 20
-        while window is None and time.monotonic() < deadline:
-            found = subprocess.run(["xdotool", "search", "--name", "vrplayer"], capture_output=True, text=True,
-                                   env={"DISPLAY": xvfb})
-            window = found.stdout.split()[0] if found.stdout.strip() else None
-            time.sleep(0.2)
-        assert window, "no vrplayer window appeared"
+        window = find_window(xvfb)
         xdotool(xvfb, "windowfocus", "--sync", window)
 
         def after(key=None):

@@ -24,6 +24,7 @@ import pytest
 
 import xr_runtime
 from conftest import ROOT, make_sample
+from test_render import decoded_frame
 from vrplayer import xr_pose
 from vrplayer.render import projection
 
@@ -304,17 +305,6 @@ def test_request_exit_stops_then_exits_and_closes_cleanly(display, monado):
     assert time.perf_counter() - t < 1.0
     assert d.session is None and d.instance is None
     d.close()  # twice is harmless
-
-
-def decoded_frame(film, at: float):
-    from vrplayer.media.video import VideoDecoder
-
-    decoder = VideoDecoder(str(film))
-    try:
-        decoder.seek(at)
-        return decoder.get(timeout=30)
-    finally:
-        decoder.close()
 
 
 def eye_pixel(rotation, tan_bounds, width, height, lon, lat):

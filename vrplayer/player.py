@@ -46,6 +46,7 @@ class PlayOptions:
     xr_layer: str = "projection"  # headset: draw each eye ("projection"), or hand the film over as an "equirect" layer
     audio_format: str | None = None  # --audio-format: what the film's sound is, when detection gets it wrong
     hrtf: str | None = None  # --hrtf: a SOFA file for the listener (default: MIT KEMAR)
+    head_path: object = None  # --head-path: a scripted head (audio.offline.HeadPath) the view and the sound follow
 
 
 @dataclass
@@ -87,6 +88,7 @@ class Playback:
         self.volume = volume
         if self.audio is not None:
             self.mixer = Mixer(self.audio.ring, volume, self.spatial, output.blocksize)
+            self.mixer.head_path = (sound or {}).get("head_path") if self.spatial is not None else None
             self.clock = AudioClock(self.mixer)
         else:
             self.clock = WallClock()
@@ -256,7 +258,8 @@ class Player:
 
     def _play_once(self, film: Film):
         playback = Playback(film.path, self.output, self.options.volume * film.volume, film.layout_flags,
-                            {"audio_format": self.options.audio_format, "hrtf": self.options.hrtf})
+                            {"audio_format": self.options.audio_format, "hrtf": self.options.hrtf,
+                             "head_path": self.options.head_path})
         if playback.mixer is not None:
             playback.mixer.muted = self.muted
         try:
@@ -282,6 +285,13 @@ class Player:
                 "frames_shown": playback.scheduler.shown, "frames_dropped": playback.scheduler.dropped,
                 "audio_underruns": playback.mixer.underruns if playback.mixer else 0,
             }
+            mixer = playback.mixer
+            if mixer is not None and mixer.turns and self.output is not None:
+                _log.info(
+                    "head to ear: %d turns of the sound, %.1f ms on average, %.1f ms at most (a block is %.1f ms, the "
+                    "device's latency %.1f ms)", mixer.turns, 1000 * mixer.turn_latency_sum / mixer.turns,
+                    1000 * mixer.turn_latency_max, 1000 * self.output.blocksize / self.output.rate, 1000 * self.output.latency,
+                )
             _log.info(
                 "%s %s: %d frames shown, %d dropped, %d audio underruns",
                 "finished" if outcome == "end" else "stopped", film.path, playback.scheduler.shown,
@@ -353,11 +363,10 @@ class Player:
                 if command is not None and (not self.audience or command[0] in AUDIENCE_COMMANDS or event.kind == "close"):
                     if self._command(playback, command) == "quit":
                         return "quit"
-            for name, args in self.remote() if self.remote is not None else ():
-                dirty = True
-                if name not in REMOTE_IN_FILM:
-                    return ("remote", name, args)
-                self._remote_command(playback, film, name)
+            outcome, acted = self._remote_commands(playback, film)
+            if outcome is not None:
+                return outcome
+            dirty = dirty or acted
             # Pick by when the picture will be on screen: drawing and presenting take a few ms.
             frame = playback.scheduler.pick(playback.clock.now() + self._present_cost) if playback.clock.started else None
             if frame is not None:
@@ -365,24 +374,45 @@ class Player:
                 dirty = True
             if self._step_fade(playback):
                 dirty = True
+            if self.options.head_path is not None:  # a scripted head turns the view (the mixer turns the sound)
+                self.view.yaw, self.view.pitch, self.view.roll = self.options.head_path(playback.clock.now())
             if self.options.show_info and time.monotonic() >= info_refresh:
                 info_refresh = time.monotonic() + 0.25
                 dirty = True
             if dirty:
                 self._render()
                 dirty = False
-            if self.on_tick is not None and (outcome := self.on_tick(playback)) is not None:
+            outcome = self._end_of_turn(playback, film)
+            if outcome is not None:
                 return outcome
-            if self.output is not None and not self.output.alive:
-                # The sound (the master clock) has stopped: hand back where the film was, so it can go on silently.
-                return ("audio-lost", playback.current.pts if playback.current else playback.clock.now())
-            if self._deadline is not None and time.monotonic() >= self._deadline:
-                return "quit"
-            ended = playback.finished() or (film.end is not None and playback.clock.now() >= film.end)
-            if ended and not playback.clock.paused:
-                if not film.attract:
-                    return "end"
-                self._seek(playback, film.start, paused=False)  # the attract film loops until a viewer comes
+
+    def _end_of_turn(self, playback: Playback, film: Film):
+        """What ends the film after a turn of either loop (an outcome), or None to go on."""
+        if self.on_tick is not None and (outcome := self.on_tick(playback)) is not None:
+            return outcome
+        if self.output is not None and not self.output.alive:
+            # The sound (the master clock) has stopped: hand back where the film was, so it can go on silently.
+            return ("audio-lost", playback.current.pts if playback.current else playback.clock.now())
+        if self._deadline is not None and time.monotonic() >= self._deadline:
+            return "quit"
+        ended = playback.finished() or (film.end is not None and playback.clock.now() >= film.end)
+        if ended and not playback.clock.paused:
+            if not film.attract:
+                return "end"
+            if (playback.duration or 0.0) > 1.0:  # the attract film loops until a viewer comes (a still just stays)
+                self._seek(playback, film.start, paused=False)
+        return None
+
+    def _remote_commands(self, playback: Playback, film: Film) -> tuple[object, bool]:
+        """Carry out the remote commands that act on the film; the first other one ends it. (outcome or None,
+        whether anything was done: the picture may need drawing again)."""
+        acted = False
+        for name, args in self.remote() if self.remote is not None else ():
+            if name not in REMOTE_IN_FILM:
+                return ("remote", name, args), True
+            self._remote_command(playback, film, name)
+            acted = True
+        return None, acted
 
     def _set_layout(self, playback: Playback, start_view: tuple) -> None:
         decision = playback.layout
@@ -417,10 +447,9 @@ class Player:
             outcome = self._operator_input(playback, film)
             if outcome is not None:
                 return outcome
-            for name, args in self.remote() if self.remote is not None else ():
-                if name not in REMOTE_IN_FILM:
-                    return ("remote", name, args)
-                self._remote_command(playback, film, name)
+            outcome, _ = self._remote_commands(playback, film)
+            if outcome is not None:
+                return outcome
             self._step_fade(playback)
             frame = headset.wait_frame()
             if frame is None:
@@ -442,18 +471,9 @@ class Player:
                     playback.spatial.set_head_matrix(pose.rotation)  # recentering included: sound and picture agree
                 if headset.mirror is not None and headset.mirror.show(playback.current, self.renderer.layout, pose.rotation):
                     headset.make_current()
-            if self.on_tick is not None and (outcome := self.on_tick(playback)) is not None:
+            outcome = self._end_of_turn(playback, film)
+            if outcome is not None:
                 return outcome
-            if self.output is not None and not self.output.alive:
-                return ("audio-lost", playback.current.pts if playback.current else playback.clock.now())
-            if self._deadline is not None and time.monotonic() >= self._deadline:
-                return "quit"
-            ended = playback.finished() or (film.end is not None and playback.clock.now() >= film.end)
-            if ended and not playback.clock.paused:
-                if not film.attract:
-                    return "end"
-                if (playback.duration or 0.0) > 1.0:
-                    self._seek(playback, film.start, paused=False)
 
     def _equirect_layer_size(self, playback: Playback):
         """The size of the equirect layer to hand the headset this film in, or None to draw each eye: the layer
@@ -538,7 +558,7 @@ class Player:
     def _render(self) -> None:
         started = time.monotonic()
         self.head_pose = (self.view.yaw, self.view.pitch, self.view.roll, started)
-        if self.playback is not None and self.playback.spatial is not None:
+        if self.playback is not None and self.playback.spatial is not None and self.options.head_path is None:
             self.playback.spatial.set_view(self.view.yaw, self.view.pitch, self.view.roll)  # the sound turns too
         width, height = self.display.framebuffer_size()
         viewport = (0, 0, width, height)

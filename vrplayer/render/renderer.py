@@ -37,14 +37,17 @@ def colour_transform_for(layout: PixelLayout, avcol_spc: int | None, avcol_range
 
 
 _UNIFORMS = (
-    "u_plane0", "u_plane1", "u_plane2", "u_layout", "u_colour_matrix", "u_colour_scale", "u_colour_offset",
-    "u_neutral_chroma", "u_view", "u_tan_bounds", "u_viewport", "u_projection", "u_crop", "u_lens", "u_eye_size",
+    "u_plane0", "u_plane1", "u_plane2", "u_half_texel", "u_colour_matrix", "u_colour_scale", "u_colour_offset",
+    "u_neutral_chroma", "u_view", "u_tan_bounds", "u_viewport", "u_crop", "u_lens", "u_eye_size",
     "u_picture_size", "u_eye_origin", "u_face_rect", "u_wrap", "u_eye", "u_brightness",
 )
 
 
 class _SphereProgram:
-    """One build of sphere.frag and its uniform locations; it catches up with the film's settings when used."""
+    """One build of sphere.frag and its uniform locations; it catches up with the film's settings when used.
+
+    Builds differ by what llvmpipe would otherwise pay for on every pixel (it runs both sides of even a uniform
+    branch): the projection, the plane layout, and the mode (one eye, the anaglyph's two, the unwrapped picture)."""
 
     def __init__(self, defines: tuple[str, ...] = ()):
         self.id = shaders.program("fullscreen.vert", "sphere.frag", defines)
@@ -64,7 +67,8 @@ class _SphereProgram:
 
 class SphereRenderer:
     def __init__(self):
-        self._programs = {"eye": _SphereProgram()}  # the other builds (_BUILDS) are made when first asked for
+        self._programs: dict[tuple, _SphereProgram] = {}  # builds, made when first needed (see _program_for)
+        self._planes_code = 0
         # Uniforms that change with the film (plane layout, colour, projection), set on every program that draws.
         self._settings: dict[str, tuple] = {f"u_plane{unit}": (GL.glUniform1i, (unit,)) for unit in range(3)}
         self._settings_version = 0
@@ -123,7 +127,9 @@ class SphereRenderer:
             # Longitude wraps around (bilinear filtering blends across the ±180° seam); latitude stops at the poles.
             GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_WRAP_S, GL.GL_REPEAT)
             GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_WRAP_T, GL.GL_CLAMP_TO_EDGE)
-        self._set(u_layout=(GL.glUniform1i, (_LAYOUT_CODE[layout.kind],)))
+        self._planes_code = _LAYOUT_CODE[layout.kind]
+        half_texels = [(0.5 / plane.width, 0.5 / plane.height) for plane in planes] + [(0.0, 0.0)] * (3 - len(planes))
+        self._set(u_half_texel=(GL.glUniform2fv, (3, np.array(half_texels, dtype=np.float32))))
 
     def _apply_layout(self, width: int, height: int) -> None:
         """Set the projection uniforms for the current layout and picture size (when either has changed)."""
@@ -149,7 +155,6 @@ class SphereRenderer:
         full_circle = p == "equirectangular" and layout.crop_left == 0.0 and layout.crop_right == 0.0
         wrap = 1 if full_circle and eye_w == width else 0
         self._set(
-            u_projection=(GL.glUniform1i, (_PROJECTION_CODE[p],)),
             u_crop=(GL.glUniform4f, (layout.crop_left, layout.crop_top, layout.crop_right, layout.crop_bottom)),
             u_lens=(GL.glUniform2f, lens),
             u_eye_size=(GL.glUniform2f, (eye_w, eye_h)),
@@ -233,15 +238,17 @@ class SphereRenderer:
             GL.glBindTexture(GL.GL_TEXTURE_2D, texture)
         GL.glActiveTexture(GL.GL_TEXTURE0)
 
-    # Builds of sphere.frag: llvmpipe runs both sides of even a uniform branch, so modes that would add texture
-    # fetches or replace the projection are compiled in rather than switched by a uniform.
-    _BUILDS = {"anaglyph": ("ANAGLYPH",), "unwrap": ("UNWRAP",)}
+    # Modes of sphere.frag with a build of their own (see _SphereProgram).
+    _MODES = {"anaglyph": ("ANAGLYPH",), "unwrap": ("UNWRAP",)}
 
     def _program_for(self, eye: str) -> _SphereProgram:
-        kind = eye if eye in self._BUILDS else "eye"
-        if kind not in self._programs:
-            self._programs[kind] = _SphereProgram(self._BUILDS[kind])
-        return self._programs[kind]
+        mode = eye if eye in self._MODES else "eye"
+        projection_code = _PROJECTION_CODE[self.layout.projection]
+        key = (mode, projection_code, self._planes_code)
+        if key not in self._programs:
+            defines = self._MODES.get(mode, ()) + (f"PROJECTION {projection_code}", f"PLANES {self._planes_code}")
+            self._programs[key] = _SphereProgram(defines)
+        return self._programs[key]
 
     def finish(self) -> None:
         """Wait until the GL has drawn everything asked of it."""
