@@ -308,6 +308,40 @@ def beep_track(seconds: float, rate: int = 48000, channels: int = 2) -> np.ndarr
     return out
 
 
+#: The spatial film's voices: each marker's direction sounds a tone of its own, one after another, one a second
+#: (N at 0 s, E at 1 s, S at 2 s, W at 3 s, N at 4 s …), so eyes and ears can check each other.
+VOICE_HZ = {"N": 440.0, "E": 554.4, "S": 659.3, "W": 784.0}
+VOICE_ORDER = ("N", "E", "S", "W")
+VOICE_SECONDS = 0.4
+VOICE_AMPLITUDE = 0.35
+
+
+def ambisonic_track(seconds: float, rate: int = 48000) -> np.ndarray:
+    """(4, N) float32 first-order AmbiX (ACN W Y Z X, SN3D): at every whole second k a tone burst from the
+    direction of marker VOICE_ORDER[k % 4] (the beep's timing: it starts on the second, with the flash).
+
+    Ambisonic axes are x front, y left, z up; a marker at longitude lon (right-positive) and latitude lat sits at
+    ambisonic azimuth −lon, elevation lat."""
+    n = int(round(seconds * rate))
+    out = np.zeros((4, n), np.float32)
+    length = int(VOICE_SECONDS * rate)
+    t = np.arange(length) / rate
+    ramp = int(0.01 * rate)
+    envelope = np.ones(length)
+    envelope[:ramp] = np.linspace(0.0, 1.0, ramp)
+    envelope[-ramp:] = np.linspace(1.0, 0.0, ramp)
+    for k, start in enumerate(range(0, n, rate)):
+        name = VOICE_ORDER[k % len(VOICE_ORDER)]
+        marker = MARKERS[name]
+        az, el = np.radians(-marker["lon"]), np.radians(marker["lat"])
+        tone = VOICE_AMPLITUDE * envelope * np.sin(2 * np.pi * VOICE_HZ[name] * t)
+        gains = (1.0, np.sin(az) * np.cos(el), np.sin(el), np.cos(az) * np.cos(el))  # W Y Z X
+        stop = min(n, start + length)
+        for channel, gain in enumerate(gains):
+            out[channel, start:stop] = (gain * tone[: stop - start]).astype(np.float32)
+    return out
+
+
 # --------------------------------------------------------------------------
 # RGB -> Y'CbCr (numpy, so matrix, range and chroma siting are ours)
 # --------------------------------------------------------------------------
@@ -446,7 +480,8 @@ def _add_grain(luma: np.ndarray, amplitude: int, frame_index: int) -> np.ndarray
 
 def make_film(path, width=1920, height=960, seconds=10.0, fps=30, codec="libx264",
               pix_fmt="yuv420p", audio=True, crf=None, gop=None, color_range="tv",
-              colorspace="bt709", extra_options=None, progress=None, picture=None, grain=0):
+              colorspace="bt709", extra_options=None, progress=None, picture=None, grain=0,
+              sound="stereo"):
     """Write the test film to ``path`` (container from the extension).
 
     codec / pix_fmt: libx264 with yuv420p or yuv444p, libx265 with yuv420p10le
@@ -463,7 +498,9 @@ def make_film(path, width=1920, height=960, seconds=10.0, fps=30, codec="libx264
     picture: an (H, W, 3) RGB still shown in every frame instead of the scene.
     grain: ± this many 8-bit luma steps of deterministic noise, new every frame (as camera footage has), so a
     benchmark clip costs a decoder what real footage does; 0 (default) keeps the picture clean.
-    Audio (``audio=True``) is the ``beep_track``, stereo AAC 48 kHz 128 kb/s.
+    Audio (``audio=True``) is the ``beep_track``, stereo AAC 48 kHz 128 kb/s; with ``sound="ambix1"`` it is the
+    ``ambisonic_track`` instead: first-order AmbiX as 4-channel AAC (layout "quad": AAC has no ambisonic layout,
+    and 5.1 would low-pass a channel as LFE) with the SA3D box that says what it is.
     """
     import av
 
@@ -525,10 +562,14 @@ def make_film(path, width=1920, height=960, seconds=10.0, fps=30, codec="libx264
         if codec == "libx265" and ext in (".mp4", ".mov"):
             cc.codec_tag = "hvc1"  # what Apple players want
         if audio:
-            ast = out.add_stream("aac", rate=rate, layout="stereo")
-            ast.bit_rate = 128000
+            spatial = sound == "ambix1"
+            a_layout = "quad" if spatial else "stereo"
+            ast = out.add_stream("aac", rate=rate, layout=a_layout)
+            ast.bit_rate = 256000 if spatial else 128000
             ast.codec_context.thread_count = 1
-            pcm = beep_track(n_frames / fps, rate, 2)
+            if spatial:
+                ast.metadata["SA3D"] = "ambisonic 1"  # FFmpeg's MP4 muxer writes the SA3D box from this
+            pcm = ambisonic_track(n_frames / fps, rate) if spatial else beep_track(n_frames / fps, rate, 2)
             a_pos = 0
 
         for n in range(n_frames):
@@ -547,7 +588,7 @@ def make_film(path, width=1920, height=960, seconds=10.0, fps=30, codec="libx264
                 while a_pos + 1024 <= a_end or (n == n_frames - 1 and a_pos < a_end):
                     chunk = pcm[:, a_pos:a_pos + 1024]
                     af = av.AudioFrame.from_ndarray(np.ascontiguousarray(chunk),
-                                                    format="fltp", layout="stereo")
+                                                    format="fltp", layout=a_layout)
                     af.sample_rate = rate
                     af.pts = a_pos
                     af.time_base = Fraction(1, rate)
@@ -648,6 +689,7 @@ def check_sync(path, fps=None):
 # --------------------------------------------------------------------------
 
 DEFAULT_OUTPUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sample_360.mp4")
+SPATIAL_OUTPUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sample_360_ambix.mp4")
 
 
 def main(argv=None):
@@ -664,8 +706,13 @@ def main(argv=None):
     p.add_argument("--colorspace", default="bt709", choices=sorted(_COLORSPACES))
     p.add_argument("--color-range", default="tv", choices=("tv", "pc"))
     p.add_argument("--no-audio", action="store_true")
+    p.add_argument("--sound", default="stereo", choices=("stereo", "ambix1"),
+                   help="stereo beeps (default), or first-order ambisonics with a tone from each marker in turn "
+                        "(then the default output is %s)" % os.path.basename(SPATIAL_OUTPUT))
     p.add_argument("--no-check", action="store_true", help="skip decoding the result back")
     a = p.parse_args(argv)
+    if a.sound == "ambix1" and a.output == DEFAULT_OUTPUT:
+        a.output = SPATIAL_OUTPUT
     width, height = (int(v) for v in a.size.lower().split("x"))
     pix_fmt = a.pix_fmt or {"libx265": "yuv420p10le", "ffv1": "bgr0"}.get(a.codec, "yuv420p")
     crf = None if a.crf is None else (int(a.crf) if a.crf == int(a.crf) else a.crf)
@@ -674,10 +721,10 @@ def main(argv=None):
         print("make_sample: %5.1f s of %.1f written" % (s, a.seconds), file=sys.stderr, flush=True)
 
     make_film(a.output, width, height, a.seconds, a.fps, a.codec, pix_fmt, not a.no_audio,
-              crf=crf, color_range=a.color_range, colorspace=a.colorspace, progress=progress)
+              crf=crf, color_range=a.color_range, colorspace=a.colorspace, progress=progress, sound=a.sound)
     size = os.path.getsize(a.output)
     print("make_sample: wrote %s (%.2f MB)" % (a.output, size / 1e6), file=sys.stderr)
-    if not a.no_check:
+    if not a.no_check and a.sound == "stereo":
         r = check_sync(a.output)
         ms = lambda v: " ".join("%+.2f" % (x * 1000) for x in v)  # noqa: E731
         print("make_sample: flash pts - k s (ms):", ms(r["flash_offsets_s"]), file=sys.stderr)

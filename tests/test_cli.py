@@ -16,7 +16,7 @@ def one_line_error(result):
 
 
 def test_help_for_every_command():
-    for command in ([], ["play"], ["probe"], ["snapshot"], ["kiosk"], ["bench"]):
+    for command in ([], ["play"], ["probe"], ["snapshot"], ["render-audio"], ["kiosk"], ["bench"]):
         result = run_cli(*command, "--help")
         assert result.returncode == 0 and "usage: vrplayer" in result.stdout
 

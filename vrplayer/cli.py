@@ -61,6 +61,7 @@ def _sound_arguments(parser: argparse.ArgumentParser, hrtf: bool = True) -> None
                         help=f"what the film's sound is, when detection gets it wrong: {', '.join(FORMAT_NAMES)}")
     if hrtf:
         parser.add_argument("--hrtf", metavar="FILE.sofa", help="the listener's own HRTF for spatial sound (default: MIT KEMAR)")
+        parser.add_argument("--head-path", metavar="FILE", help="a scripted head: lines of TIME YAW [PITCH [ROLL]] (film seconds, degrees) that view and sound follow")
 
 
 def _covered(text: str) -> float:
@@ -114,6 +115,16 @@ def build_parser() -> argparse.ArgumentParser:
     _layout_arguments(snap)
     snap.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH", help="picture size (default 1280x720)")
     snap.add_argument("-o", "--output", required=True, metavar="OUT.png")
+
+    render = sub.add_parser("render-audio", help="render a film's sound for headphones, for a fixed head or a head path",
+                            description="Render the film's sound as a listener hears it (spatial sound rotated by the head and "
+                                        "decoded binaurally) to a 32-bit float stereo WAV, to check a mix without a headset.")
+    render.add_argument("file", metavar="FILE")
+    render.add_argument("-o", "--output", required=True, metavar="OUT.wav")
+    render.add_argument("--yaw", type=float, default=0.0, metavar="D", help="the head faces D degrees right (default 0)")
+    render.add_argument("--pitch", type=float, default=0.0, metavar="D", help="the head looks D degrees up (default 0)")
+    render.add_argument("--rate", type=int, default=48000, metavar="HZ", help="sample rate (default 48000)")
+    _sound_arguments(render)
 
     kiosk = sub.add_parser("kiosk", help="run a festival kiosk: a programme all day, unattended",
                            description="Play a programme (M3U, JSON or TOML; see README: Kiosk) over and over, skipping anything broken, "
@@ -175,7 +186,7 @@ def _play(args) -> int:
         loop=args.loop, start=args.start, duration=args.duration, volume=max(0.0, min(2.0, args.volume)),
         show_info=args.info, timing_log=args.timing_log, view=ViewState(fov=args.fov), start_view=_start_view(args),
         layout_flags=layout_flags(args), eye=args.eye, xr_layer=args.xr_layer, audio_format=args.audio_format,
-        hrtf=args.hrtf,
+        hrtf=args.hrtf, head_path=_head_path(args),
     )
     display = open_display(args.display, size=args.size, title="vrplayer", fullscreen=args.fullscreen, mirror=args.mirror)
     try:
@@ -208,6 +219,35 @@ def _snapshot(args) -> int:
 def _start_view(args) -> tuple[float | None, float | None, float | None]:
     """--yaw/--pitch/--roll as given (None: the film's initial view decides)."""
     return args.yaw, args.pitch, getattr(args, "roll", None)
+
+
+def _head_path(args):
+    if not getattr(args, "head_path", None):
+        return None
+    from vrplayer.audio.offline import load_head_path
+
+    return load_head_path(args.head_path)
+
+
+def _render_audio(args) -> int:
+    from vrplayer.audio.offline import HeadPath, render_file
+    from vrplayer.media.probe import decide_film_layout
+    from vrplayer.media.video import VideoDecoder
+
+    head = _head_path(args) or HeadPath.fixed(args.yaw, args.pitch)
+    decoder = VideoDecoder(args.file)  # (the manifest's audio format needs the layout decision, which needs the picture)
+    try:
+        cc = decoder.stream.codec_context
+        manifest_audio = decide_film_layout(args.file, cc.width, cc.height).audio
+    finally:
+        decoder.close()
+    progress_log = log.get("render-audio")
+
+    def progress(done: float, total: float) -> None:
+        progress_log.info("%.1f s of %s rendered", done, f"{total:.1f} s" if total else "?")
+
+    render_file(args.file, args.output, head, args.rate, args.audio_format, args.hrtf, manifest_audio, progress)
+    return 0
 
 
 def _kiosk(args) -> int:
@@ -257,4 +297,4 @@ def _bench(args) -> int:
     return 0
 
 
-_COMMANDS = {"play": _play, "probe": _probe, "snapshot": _snapshot, "kiosk": _kiosk, "bench": _bench}
+_COMMANDS = {"play": _play, "probe": _probe, "snapshot": _snapshot, "render-audio": _render_audio, "kiosk": _kiosk, "bench": _bench}

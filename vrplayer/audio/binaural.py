@@ -36,6 +36,7 @@ recovered it does nothing at all (bit-exact identity).
 from __future__ import annotations
 
 import math
+import time
 from functools import lru_cache
 
 import numpy as np
@@ -137,6 +138,8 @@ class BinauralRenderer:
         self.order = 0
         self.delay_frames = 0
         self._pending = np.eye(3)
+        self._pending_time = 0.0
+        self.turned_at = 0.0  # monotonic time the newest pose that changed the sound was set (for latency figures)
         self._applied = None
         if self.passthrough:
             self._mono = fmt.channels == 1
@@ -185,6 +188,7 @@ class BinauralRenderer:
 
     def set_rotation(self, field_rotation: np.ndarray) -> None:
         """The newest field rotation (3×3, ambisonic axes; see `ambisonics.field_rotation_from_view`)."""
+        self._pending_time = time.monotonic()
         self._pending = np.array(field_rotation, dtype=np.float64)
 
     def set_view(self, yaw_deg: float, pitch_deg: float = 0.0, roll_deg: float = 0.0) -> None:
@@ -254,6 +258,7 @@ class BinauralRenderer:
         if np.array_equal(self._matrix_new, self._matrix):
             return False
         np.subtract(self._matrix_new, self._matrix, out=self._matrix_diff)
+        self.turned_at = self._pending_time  # when the head pose that turns the sound now was handed over
         return True
 
     def _ramp_for(self, m: int, start: int, total: int) -> np.ndarray:

@@ -18,6 +18,11 @@ class Mixer:
         self.ring = ring
         self.spatial = spatial
         self._reset_spatial = False
+        self.head_path = None  # a scripted head (audio.offline.HeadPath): each block takes its pose by film time
+        # Head to ear: from a pose being handed over to the first block it turns being heard (s): count, sum, max.
+        self.turns, self.turn_latency_sum, self.turn_latency_max = 0, 0.0, 0.0
+        self._turned_at = 0.0
+        self._heard_at = 0.0
         # The track's channels for one block, before rendering: made here, not in the callback.
         self._scratch = np.zeros((block_frames, ring.channels), np.float32) if spatial is not None else None
         self.volume = volume
@@ -41,6 +46,7 @@ class Mixer:
             out.fill(0.0)
             return
         start = ring.read_position
+        self._heard_at = now + latency
         if self.spatial is None:
             count = ring.read_into(out, self.gain)
         else:
@@ -61,9 +67,18 @@ class Mixer:
         if len(out) > len(self._scratch):  # (a device asking for bigger blocks than ever before: once)
             self._scratch = np.zeros((len(out), self.ring.channels), np.float32)
         block = self._scratch[: len(out)]
+        if self.head_path is not None:
+            self.spatial.set_view(*self.head_path(self.ring.pts_at(self.ring.read_position)))
         count = self.ring.read_into(block, self.gain)
         if count:
             self.spatial.render(block[:count], out[:count])
+            turned_at = self.spatial.turned_at
+            if turned_at != self._turned_at:  # this block carries a new pose: heard from its first sample on
+                self._turned_at = turned_at
+                latency = self._heard_at - turned_at
+                self.turns += 1
+                self.turn_latency_sum += latency
+                self.turn_latency_max = max(self.turn_latency_max, latency)
         return count
 
     def restart(self, generation: int) -> None:

@@ -15,6 +15,7 @@ from vrplayer.errors import AudioUnavailable
 _log = log.get("audio.output")
 
 LOST_AFTER = 1.5  # seconds without a callback after which the device counts as lost
+STARTING = 5.0  # seconds a new stream may stall while it starts (a sound server's ALSA plugin: 1–2 s after its first blocks)
 FillFunction = Callable[[np.ndarray, float, float], None]  # (block, output latency s, monotonic now)
 
 
@@ -42,13 +43,15 @@ class SoundDeviceOutput:
             info = sd.query_devices(device, kind="output")
         except (sd.PortAudioError, ValueError) as exc:
             raise AudioUnavailable(f"no audio output device ({_first_line(exc)})") from None
-        self.rate = int(rate or info["default_samplerate"])
         self.channels = min(channels, int(info["max_output_channels"])) or channels
+        self.rate = int(rate or _preferred_rate(sd, device, self.channels, info))
         self.blocksize = blocksize
         self.device_name = info["name"]
         self._fill: FillFunction | None = None
         self._xruns = 0
+        self.faults = 0  # blocks whose mixing raised (each played as silence)
         self._last_callback = 0.0
+        self._started_at = 0.0
         try:
             self._stream = sd.OutputStream(
                 device=device,
@@ -71,11 +74,17 @@ class SoundDeviceOutput:
             ahead = self._stream.latency
         now = time.monotonic()
         self._last_callback = now
-        self._fill(outdata, ahead, now)
+        try:
+            self._fill(outdata, ahead, now)
+        except Exception as exc:  # a fault in mixing must not stop the stream (and the clock) for good
+            outdata.fill(0.0)
+            self.faults += 1
+            if self.faults == 1:
+                _log.error("audio block failed (%s: %s); playing silence for it", type(exc).__name__, exc)
 
     def start(self, fill: FillFunction) -> None:
         self._fill = fill
-        self._last_callback = time.monotonic()
+        self._last_callback = self._started_at = time.monotonic()
         self._stream.start()
         _log.info("audio out: %s, %d Hz, %d ch, block %d, latency %.0f ms", self.device_name, self.rate, self.channels, self.blocksize, self.latency * 1000)
 
@@ -90,8 +99,10 @@ class SoundDeviceOutput:
     @property
     def alive(self) -> bool:
         """False once the device has gone (unplugged, its sound server stopped): the stream stopped asking for
-        sound. A block is ~10 ms; a device that has not asked for 1.5 s is gone."""
-        return bool(self._stream.active) and time.monotonic() - self._last_callback < LOST_AFTER
+        sound. A block is ~10 ms; a device that has not asked for 1.5 s is gone (a new stream gets longer)."""
+        now = time.monotonic()
+        limit = STARTING if now - self._started_at < STARTING else LOST_AFTER
+        return bool(self._stream.active) and now - self._last_callback < limit
 
     def close(self) -> None:
         try:
@@ -103,6 +114,19 @@ class SoundDeviceOutput:
                 self._stream.close()
             except Exception as exc:
                 _log.debug("closing the audio stream: %s", _first_line(exc))
+
+
+PREFERRED_RATE = 48000  # films' own rate: no resampling on the way, when the device takes it
+
+
+def _preferred_rate(sd, device, channels: int, info) -> float:
+    """48 kHz when the device accepts it (a sound server's default device often says 44.1 kHz, which would
+    resample films twice), else the device's default rate."""
+    try:
+        sd.check_output_settings(device=device, samplerate=PREFERRED_RATE, channels=channels, dtype="float32")
+        return PREFERRED_RATE
+    except (sd.PortAudioError, ValueError):
+        return info["default_samplerate"]
 
 
 def open_output(device=None) -> SoundDeviceOutput:
