@@ -274,33 +274,36 @@ class Player:
             if self.display.name == "xr":
                 self.display.reset_frame_times()
             outcome = self._loop(playback, film)
-            if self.display.name == "xr":
-                t = self.display.frame_times
-                _log.info(
-                    "headset, %s: %d frames; per frame: waiting for the runtime %.1f ms, drawing %.1f ms, submitting %.1f ms; "
-                    "CPU of the frame loop %.1f ms", "equirect layer" if self._equirect_size else "each eye drawn",
-                    t.frames, t.wait_ms, t.render_ms, t.end_ms, t.cpu_ms,
-                )
-            self.last_counts = {
-                "frames_shown": playback.scheduler.shown, "frames_dropped": playback.scheduler.dropped,
-                "audio_underruns": playback.mixer.underruns if playback.mixer else 0,
-            }
-            mixer = playback.mixer
-            if mixer is not None and mixer.turns and self.output is not None:
-                _log.info(
-                    "head to ear: %d turns of the sound, %.1f ms on average, %.1f ms at most (a block is %.1f ms, the "
-                    "device's latency %.1f ms)", mixer.turns, 1000 * mixer.turn_latency_sum / mixer.turns,
-                    1000 * mixer.turn_latency_max, 1000 * self.output.blocksize / self.output.rate, 1000 * self.output.latency,
-                )
-            _log.info(
-                "%s %s: %d frames shown, %d dropped, %d audio underruns",
-                "finished" if outcome == "end" else "stopped", film.path, playback.scheduler.shown,
-                playback.scheduler.dropped, playback.mixer.underruns if playback.mixer else 0,
-            )
+            self._report(playback, film, outcome)
             return outcome
         finally:
             self.playback = None
             playback.close()
+
+    def _report(self, playback: Playback, film: Film, outcome) -> None:
+        """The film's figures: frames shown and dropped, underruns; the headset's frame costs; head to ear."""
+        if self.display.name == "xr":
+            t = self.display.frame_times
+            _log.info(
+                "headset, %s: %d frames; per frame: waiting for the runtime %.1f ms, drawing %.1f ms, submitting %.1f ms; "
+                "CPU of the frame loop %.1f ms", "equirect layer" if self._equirect_size else "each eye drawn",
+                t.frames, t.wait_ms, t.render_ms, t.end_ms, t.cpu_ms,
+            )
+        mixer = playback.mixer
+        if mixer is not None and mixer.turns and self.output is not None:
+            _log.info(
+                "head to ear: %d turns of the sound, %.1f ms on average, %.1f ms at most (a block is %.1f ms, the "
+                "device's latency %.1f ms)", mixer.turns, 1000 * mixer.turn_latency_sum / mixer.turns,
+                1000 * mixer.turn_latency_max, 1000 * self.output.blocksize / self.output.rate, 1000 * self.output.latency,
+            )
+        self.last_counts = {
+            "frames_shown": playback.scheduler.shown, "frames_dropped": playback.scheduler.dropped,
+            "audio_underruns": mixer.underruns if mixer else 0,
+        }
+        _log.info(
+            "%s %s: %d frames shown, %d dropped, %d audio underruns", "finished" if outcome == "end" else "stopped",
+            film.path, playback.scheduler.shown, playback.scheduler.dropped, self.last_counts["audio_underruns"],
+        )
 
     def show_text(self, text: str, seconds: float | None = None, attract: bool = False):
         """A black screen with `text` in the middle (a title card, a kiosk message) for `seconds` (None: until
