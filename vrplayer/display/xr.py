@@ -44,11 +44,11 @@ from OpenGL import GL
 
 from vrplayer import xr_pose
 from vrplayer.display.base import InputEvent
+from vrplayer.display.egl import SurfacelessContext
 from vrplayer.errors import DisplayUnavailable
 
 log = logging.getLogger(__name__)
 
-_EGL_PLATFORM_SURFACELESS_MESA = 0x31DD
 # GL internal formats, most preferred first: sRGB 8-bit (see the module notes on colour), then linear ones.
 GL_SRGB8_ALPHA8 = 0x8C43
 GL_RGBA8 = 0x8058
@@ -753,60 +753,18 @@ class _Swapchain:
             self.handle = None
 
 
-class _EglContext:
-    """A surfaceless EGL OpenGL 3.3 core context (Mesa), handed to the runtime through XR_MNDX_egl_enable."""
+class _EglContext(SurfacelessContext):
+    """Our own surfaceless EGL context, handed to the runtime through XR_MNDX_egl_enable."""
 
     def __init__(self):
-        from OpenGL import EGL
-
-        self._EGL = EGL
-        self.display = self.context = None
-        try:
-            self.display = EGL.eglGetPlatformDisplayEXT(_EGL_PLATFORM_SURFACELESS_MESA, EGL.EGL_DEFAULT_DISPLAY, None)
-            major, minor = EGL.EGLint(), EGL.EGLint()
-            if not self.display or not EGL.eglInitialize(self.display, ctypes.pointer(major), ctypes.pointer(minor)):
-                raise XrUnavailable("EGL has no surfaceless display for the headset; install Mesa's EGL (libegl-mesa0)")
-            EGL.eglBindAPI(EGL.EGL_OPENGL_API)
-            self.config = EGL.EGLConfig()
-            count = EGL.EGLint()
-            attrs = (EGL.EGLint * 5)(EGL.EGL_RENDERABLE_TYPE, EGL.EGL_OPENGL_BIT, EGL.EGL_SURFACE_TYPE, EGL.EGL_PBUFFER_BIT, EGL.EGL_NONE)
-            EGL.eglChooseConfig(self.display, attrs, ctypes.pointer(self.config), 1, ctypes.pointer(count))
-            if not count.value:
-                raise XrUnavailable("EGL offers no OpenGL configuration for the headset; update Mesa")
-            ctx_attrs = (EGL.EGLint * 7)(
-                EGL.EGL_CONTEXT_MAJOR_VERSION, 3, EGL.EGL_CONTEXT_MINOR_VERSION, 3,
-                EGL.EGL_CONTEXT_OPENGL_PROFILE_MASK, EGL.EGL_CONTEXT_OPENGL_CORE_PROFILE_BIT, EGL.EGL_NONE)
-            self.context = EGL.eglCreateContext(self.display, self.config, EGL.EGL_NO_CONTEXT, ctx_attrs)
-            if not self.context:
-                raise XrUnavailable("EGL could not create an OpenGL 3.3 core context for the headset; update Mesa")
-            self.make_current()
-            self._libegl = ctypes.CDLL("libEGL.so.1")
-        except XrUnavailable:
-            self.close()
-            raise
-        except Exception as exc:
-            self.close()
-            raise XrUnavailable(f"OpenGL (EGL) is not available for the headset ({exc}); install Mesa's EGL") from None
-
-    def make_current(self) -> None:
-        EGL = self._EGL
-        if not EGL.eglMakeCurrent(self.display, EGL.EGL_NO_SURFACE, EGL.EGL_NO_SURFACE, self.context):
-            raise XrUnavailable("EGL could not make the headset's GL context current")
+        super().__init__("the headset", XrUnavailable)
+        self._libegl = ctypes.CDLL("libEGL.so.1")
 
     def binding(self, xr):
         get_proc_address = ctypes.cast(self._libegl.eglGetProcAddress, xr.PFN_xrEglGetProcAddressMNDX)
         binding = xr.GraphicsBindingEGLMNDX(get_proc_address=get_proc_address, display=self.display, config=self.config, context=self.context)
         self._binding = binding  # the runtime reads it during xrCreateSession; keep it alive with us anyway
         return binding
-
-    def close(self) -> None:
-        EGL = self._EGL
-        if self.display:
-            EGL.eglMakeCurrent(self.display, EGL.EGL_NO_SURFACE, EGL.EGL_NO_SURFACE, EGL.EGL_NO_CONTEXT)
-            if self.context:
-                EGL.eglDestroyContext(self.display, self.context)
-            EGL.eglTerminate(self.display)
-        self.display = self.context = None
 
 
 class _GlxContext:

@@ -26,7 +26,6 @@ import hashlib
 import hmac
 import ipaddress
 import json
-import math
 import queue
 import re
 import socket
@@ -38,6 +37,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from vrplayer import log
 from vrplayer.errors import PlayerError
+from vrplayer.kiosk.sessionlog import json_safe
 
 _log = log.get("kiosk.control")
 
@@ -263,20 +263,9 @@ _PAGE_CSP = (
 
 
 def _json_bytes(value: Any) -> bytes:
-    text = json.dumps(_finite(value), ensure_ascii=False, default=str)
+    text = json.dumps(json_safe(value), ensure_ascii=False, default=str)
     # Harmless in JSON, and a JSON answer can then never be read as markup by anything.
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").encode()
-
-
-def _finite(value: Any) -> Any:
-    """NaN and infinities are not JSON (a browser's JSON.parse rejects them): send null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
 
 
 # --- the server ------------------------------------------------------------------------------------------------

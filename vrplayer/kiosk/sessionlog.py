@@ -36,14 +36,14 @@ def timestamp(when: datetime | None = None) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
-def _finite(value: Any) -> Any:
-    """NaN and infinities are not JSON: write null."""
+def json_safe(value: Any) -> Any:
+    """The value with NaN and infinities as None: they are not JSON (a browser's JSON.parse rejects them)."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {str(k): _finite(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
+        return [json_safe(v) for v in value]
     return value
 
 
@@ -52,7 +52,7 @@ def _encode(record: dict) -> bytes:
     try:
         text = json.dumps(record, **dumps)
     except ValueError:  # a NaN somewhere: the rare case pays for the walk
-        text = json.dumps(_finite(record), **dumps)
+        text = json.dumps(json_safe(record), **dumps)
     return (text + "\n").encode("utf-8")
 
 
