@@ -511,24 +511,28 @@ def test_the_film_as_an_equirect_layer_looks_like_the_projection(display, monado
 # The player in the headset
 # ---------------------------------------------------------------------------------------------------------------------
 
-def test_vrplayer_plays_a_film_in_the_headset(monado, sample_film, tmp_path):
-    """`vrplayer play --display xr`: the film reaches the headset, frame after frame in order, paced by the runtime."""
-    import json
-
-    timing = tmp_path / "timing.jsonl"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "vrplayer", "play", str(sample_film), "--display", "xr", "--no-audio", "--start", "0.5",
-         "--duration", "4", "--timing-log", str(timing)],
-        cwd=ROOT, stderr=subprocess.PIPE, text=True,
-    )
+def play_in_headset(monado, film, shot_after: float, *args) -> tuple[np.ndarray, str]:
+    """Run `vrplayer play --display xr --no-audio FILM ARGS`, screenshot the compositor after `shot_after` seconds;
+    (the screenshot, the player's stderr) once it has ended well."""
+    proc = subprocess.Popen([sys.executable, "-m", "vrplayer", "play", str(film), "--display", "xr", "--no-audio", *map(str, args)],
+                            cwd=ROOT, stderr=subprocess.PIPE, text=True)
     try:
-        time.sleep(3.0)
+        time.sleep(shot_after)
         shot = monado.screenshot()
         _, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0, err
+    return shot, err
+
+
+def test_vrplayer_plays_a_film_in_the_headset(monado, sample_film, tmp_path):
+    """`vrplayer play --display xr`: the film reaches the headset, frame after frame in order, paced by the runtime."""
+    import json
+
+    timing = tmp_path / "timing.jsonl"
+    shot, err = play_in_headset(monado, sample_film, 3.0, "--start", "0.5", "--duration", "4", "--timing-log", timing)
     assert "WARNING" not in err, err
     pts = [json.loads(line)["pts"] for line in timing.read_text().splitlines()]
     assert len(pts) > 20 and pts == sorted(pts) and pts[0] >= 0.5 - 1e-6
@@ -651,19 +655,7 @@ def test_a_headset_kiosk_pauses_for_a_viewer_who_leaves_resets_after_the_grace_a
 
 def test_the_film_as_an_equirect_layer_from_the_player(monado, sample_film, tmp_path):
     """`--xr-layer equirect`: the player hands the decoded film to the compositor as an equirect layer."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "vrplayer", "play", str(sample_film), "--display", "xr", "--xr-layer", "equirect",
-         "--no-audio", "--duration", "3"],
-        cwd=ROOT, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        time.sleep(2.2)
-        shot = monado.screenshot()
-        _, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0, err
+    shot, err = play_in_headset(monado, sample_film, 2.2, "--xr-layer", "equirect", "--duration", "3")
     assert "headset, equirect layer:" in err, err
     left = shot[:, : shot.shape[1] // 2].astype(float)
     assert left.mean() > 20 and left.std() > 10, "the headset does not show the film"
