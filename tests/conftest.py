@@ -99,12 +99,14 @@ class Pulse:
         }
 
 
-def start_pulse() -> Pulse:
+def start_pulse(runtime: Path | None = None) -> Pulse:
     """A private PulseAudio server with one float32 48 kHz null sink ("vsink") as the default sink; its monitor
-    gives back what was played. Stop it with stop_pulse."""
+    gives back what was played. Stop it with stop_pulse. `runtime`: its folder (and socket) — an earlier server's,
+    to bring a sound server back where players look for it."""
     if not shutil.which("pulseaudio"):
         pytest.fail("PulseAudio is not installed: run scripts/setup.sh --test")
-    runtime = Path(tempfile.mkdtemp(prefix="vrplayer-pulse-"))
+    runtime = runtime or Path(tempfile.mkdtemp(prefix="vrplayer-pulse-"))
+    runtime.mkdir(mode=0o700, exist_ok=True)
     runtime.chmod(0o700)
     env = dict(os.environ, HOME=str(runtime), XDG_RUNTIME_DIR=str(runtime))
     proc = subprocess.Popen(

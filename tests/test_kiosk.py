@@ -207,16 +207,18 @@ def test_the_supervisor_restarts_a_crashed_kiosk_which_resumes_the_programme(fil
     assert proc.returncode == 0
 
 
-def test_losing_the_audio_device_goes_on_silently(films, tmp_path):
+def test_losing_the_audio_device_goes_on_silently_and_takes_it_back(films, tmp_path):
     server = start_pulse()
     prog = programme(tmp_path / "prog.toml", [films["a"]])
     log = tmp_path / "log"
-    proc = start_kiosk(prog, log, "--duration", "40", env=server.env)
+    proc = start_kiosk(prog, log, "--duration", "60", env=server.env)
     try:
         wait_for(lambda: (s := started_films(log)) and len(s) >= 1, what="the first film")
         stop_pulse(server)  # the sound server goes away mid-film
         count = len(started_films(log))
         wait_for(lambda: len(started_films(log)) >= count + 2, timeout=30, what="films after the audio device went")
+        server = start_pulse(server.runtime)  # and comes back where it was
+        wait_for(lambda: events(log, "audio_back"), timeout=40, what="the kiosk to take the sound back")
     finally:
         proc.send_signal(signal.SIGTERM)
         err = finish(proc)

@@ -178,6 +178,7 @@ class Player:
         self._deadline = None
         self._present_cost = 0.0  # running estimate of seconds from picking a frame to its picture being shown
         self._timing = None
+        self.wants_audio = audio  # False with --no-audio: never look for a device
         if options.timing_log:
             try:
                 self._timing = open(options.timing_log, "w")

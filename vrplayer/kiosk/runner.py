@@ -35,7 +35,7 @@ from vrplayer.player import Film
 _log = log.get("kiosk")
 
 RETRY_SECONDS = 10.0  # how long the "nothing to play" screen stays before the programme is tried again
-AUDIO_RETRY_SECONDS = 30.0  # how often a lost audio device is looked for again, between films
+AUDIO_RETRY_SECONDS = 10.0  # how often a lost audio device is looked for again, between films
 STATUS_EVERY = 0.25  # seconds between status refreshes (the HTTP page polls once a second)
 STATE_FILE = "state.json"  # in the log folder: the programme position, so a restarted kiosk resumes there
 
@@ -233,7 +233,7 @@ class Kiosk:
             self.programme = programme
             self._attract_broken = False
             self._log_programme("programme_reloaded")
-        if self.player.output is None and time.monotonic() >= self._audio_retry_at:
+        if self.player.wants_audio and self.player.output is None and time.monotonic() >= self._audio_retry_at:
             self._audio_retry_at = time.monotonic() + AUDIO_RETRY_SECONDS
             if self.player.open_audio():
                 self.session.event("audio_back")
