@@ -3,7 +3,6 @@ against the known colours of the sample film's markers."""
 
 import subprocess
 
-import av
 import numpy as np
 import pytest
 

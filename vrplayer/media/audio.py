@@ -8,7 +8,6 @@ preceded by silence, so sample 0 of the ring is always at the target's media tim
 from __future__ import annotations
 
 import threading
-import time
 
 import av
 import numpy as np
