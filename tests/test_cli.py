@@ -1,7 +1,6 @@
 """The command line: probe, snapshot, play offscreen, and bad input (one clear line, non-zero exit, no traceback)."""
 
 import json
-import os
 
 import pytest
 
