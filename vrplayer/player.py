@@ -507,7 +507,7 @@ class Player:
             if film.attract and event.kind in ("key", "click"):
                 return "viewer"
             if event.kind == "key" and event.name == "r":
-                self.display.recenter()
+                self.recenter()
                 continue
             command = controls.apply(event, ViewState(), 1)  # the head, not the keys, turns the view
             if command is not None and (not self.audience or command[0] in AUDIENCE_COMMANDS or event.kind == "close"):
@@ -523,6 +523,8 @@ class Player:
         if film.attract:
             return "viewer" if on else None
         if self.on_presence is not None:
+            if on:
+                self.recenter()  # whoever put it on faces the film's initial view
             action = self.on_presence(on)
             if action is not None:
                 self._remote_command(playback, film, action)
@@ -632,9 +634,16 @@ class Player:
         elif name == "resume" and playback.clock.paused:
             self._command(playback, ("pause",))  # resumes from exactly the frame on screen
         elif name == "restart":
+            self.recenter()  # the film starts again facing its initial view
             self._seek(playback, film.start, paused=False)
         elif name == "recenter":
-            self.view.recenter()
+            self.recenter()
+
+    def recenter(self) -> None:
+        """Face the film's initial view: the desktop view turns back, or the headset's world turns (yaw only)."""
+        self.view.recenter()
+        if self.display.name == "xr":
+            self.display.recenter(self.view.home_yaw)
 
     def _step_fade(self, playback: Playback) -> bool:
         """Carry a fade-out on (sound and picture down together); pause at the end of it. True while fading."""
