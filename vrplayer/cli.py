@@ -78,7 +78,7 @@ def layout_flags(args) -> dict:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="vrplayer", description="A 360° VR film player: headset-free desktop window, offscreen snapshots and benchmarks.")
+    parser = argparse.ArgumentParser(prog="vrplayer", description="A 360° VR screening player: every 360 layout, in an OpenXR headset or a desktop window, with head-tracked spatial sound; snapshots, offline sound renders, a festival kiosk and benchmarks.")
     parser.add_argument("--version", action="version", version=f"vrplayer {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log lines (-vv adds FFmpeg's)")
     parser.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
