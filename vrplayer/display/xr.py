@@ -147,7 +147,8 @@ class XrDisplay:
 
     def __init__(self, app_name: str = "vrplayer", graphics: str = "auto", yaw: float = 0.0, resolution_scale: float = 1.0,
                  capture: bool = False, prefer_srgb: bool = True):
-        """graphics: "auto" (EGL when the runtime offers XR_MNDX_egl_enable, else GLX), "egl" or "glx".
+        """graphics: "auto" (Windows: WGL; elsewhere EGL when the runtime offers XR_MNDX_egl_enable, else GLX),
+        "egl", "glx" or "wgl".
         yaw: the film's yaw (degrees) in front of the viewer when the session starts and after `recenter()`.
         capture: keep a copy of every eye's picture for `read_pixels` (costs a read-back per eye; for tests)."""
         self._xr = xr = _load_xr()
@@ -175,7 +176,7 @@ class XrDisplay:
         self.mirror = None  # a display.mirror.Mirror when the operator wants to see what the viewer sees
         try:
             self._create_instance(graphics)
-            self._gl = _EglContext() if self.graphics == "egl" else _GlxContext()
+            self._gl = {"egl": _EglContext, "glx": _GlxContext, "wgl": _WglContext}[self.graphics]()
             self._create_session()
         except BaseException:
             self.close()
@@ -197,10 +198,13 @@ class XrDisplay:
         if "XR_KHR_opengl_enable" not in offered:
             raise XrUnavailable("the OpenXR runtime does not support OpenGL (XR_KHR_opengl_enable); vrplayer needs it")
         if graphics == "auto":
-            graphics = "egl" if "XR_MNDX_egl_enable" in offered else "glx"
+            if sys.platform == "win32":
+                graphics = "wgl"
+            else:
+                graphics = "egl" if "XR_MNDX_egl_enable" in offered else "glx"
         if graphics == "egl" and "XR_MNDX_egl_enable" not in offered:
             raise XrUnavailable("the OpenXR runtime cannot use an EGL context (no XR_MNDX_egl_enable); use the GLX binding")
-        if graphics not in ("egl", "glx"):
+        if graphics not in ("egl", "glx", "wgl"):
             raise ValueError(f"unknown graphics binding {graphics!r}")
         self.graphics = graphics
         wanted = ["XR_KHR_opengl_enable"]
@@ -767,17 +771,15 @@ class _EglContext(SurfacelessContext):
         return binding
 
 
-class _GlxContext:
-    """A hidden glfw window with a GLX context, for runtimes that take only XR_KHR_opengl_enable's Xlib binding."""
+class _HiddenGlfwContext:
+    """A hidden glfw window with the platform's own GL context (GLX, WGL) to hand a runtime."""
 
-    def __init__(self):
-        if not os.environ.get("DISPLAY"):
-            raise XrUnavailable("the headset runtime needs an X display for OpenGL (DISPLAY is not set)")
+    def __init__(self, kind: str):
         import glfw
 
         self._glfw = glfw
         if not glfw.init():
-            raise XrUnavailable("cannot open the X display for the headset's OpenGL context")
+            raise XrUnavailable(f"cannot start glfw for the headset's OpenGL ({kind}) context")
         glfw.default_window_hints()
         glfw.window_hint(glfw.VISIBLE, glfw.FALSE)
         glfw.window_hint(glfw.CONTEXT_VERSION_MAJOR, 3)
@@ -788,11 +790,43 @@ class _GlxContext:
         self.window = glfw.create_window(64, 64, "vrplayer (headset)", None, None)
         if not self.window:
             glfw.terminate()
-            raise XrUnavailable("cannot create a GLX context for the headset; check the GL drivers (Mesa)")
+            raise XrUnavailable(f"cannot create a {kind} context for the headset; check the GL drivers")
         self.make_current()
 
     def make_current(self) -> None:
         self._glfw.make_context_current(self.window)
+
+    def close(self) -> None:
+        if self.window:
+            self._glfw.destroy_window(self.window)
+            self.window = None
+            self._glfw.terminate()
+
+
+class _WglContext(_HiddenGlfwContext):
+    """Windows: XR_KHR_opengl_enable's Win32 binding (the window's device context and its WGL context)."""
+
+    def __init__(self):
+        super().__init__("WGL")
+
+    def binding(self, xr):
+        glfw = self._glfw
+        user32 = ctypes.windll.user32
+        user32.GetDC.argtypes, user32.GetDC.restype = [ctypes.c_void_p], ctypes.c_void_p  # handles are 64-bit
+        binding = xr.GraphicsBindingOpenGLWin32KHR()
+        binding.h_dc = user32.GetDC(glfw.get_win32_window(self.window))
+        binding.h_glrc = glfw.get_wgl_context(self.window)
+        self._binding = binding
+        return binding
+
+
+class _GlxContext(_HiddenGlfwContext):
+    """A hidden glfw window with a GLX context, for runtimes that take only XR_KHR_opengl_enable's Xlib binding."""
+
+    def __init__(self):
+        if not os.environ.get("DISPLAY"):
+            raise XrUnavailable("the headset runtime needs an X display for OpenGL (DISPLAY is not set)")
+        super().__init__("GLX")
 
     def binding(self, xr):
         glfw = self._glfw
@@ -804,12 +838,6 @@ class _GlxContext:
         binding.glx_context = ctypes.cast(glfw.get_glx_context(self.window), GLX.GLXContext)
         self._binding = binding
         return binding
-
-    def close(self) -> None:
-        if self.window:
-            self._glfw.destroy_window(self.window)
-            self.window = None
-            self._glfw.terminate()
 
 
 def _address(struct) -> ctypes.c_void_p:
