@@ -204,7 +204,11 @@ void main() {
     // compositor samples on the sphere at display time.
     vec2 origin = u_eye_origin[u_eye];
     vec4 rect_uv = vec4(origin, origin + u_eye_size) / u_picture_size.xyxy;
-    frag_colour = vec4(sample_film((origin + vec2(p.x, 1.0 - p.y) * u_eye_size) / u_picture_size, rect_uv, true), 1.0);
+    vec3 picture = sample_film((origin + vec2(p.x, 1.0 - p.y) * u_eye_size) / u_picture_size, rect_uv, true);
+#ifdef LINEAR_OUTPUT
+    picture = mix(picture / 12.92, pow((picture + 0.055) / 1.055, vec3(2.4)), step(0.04045, picture));
+#endif
+    frag_colour = vec4(picture, 1.0);
     return;
 #endif
     // Camera y points down, GL's window y up. Asymmetric bounds serve headset eyes; the desktop's are symmetric.
@@ -217,5 +221,10 @@ void main() {
 #else
     vec3 colour = eye_colour(d, u_eye);
 #endif
-    frag_colour = vec4(colour * u_brightness, 1.0);
+    colour *= u_brightness;
+#ifdef LINEAR_OUTPUT
+    // A headset swapchain that holds linear light: decode our display-referred values (the sRGB curve).
+    colour = mix(colour / 12.92, pow((colour + 0.055) / 1.055, vec3(2.4)), step(0.04045, colour));
+#endif
+    frag_colour = vec4(colour, 1.0);
 }

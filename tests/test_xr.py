@@ -282,6 +282,33 @@ def test_each_eye_shows_in_the_compositor_with_the_right_gamma(display, monado, 
     assert np.abs(eyes[10, 10].astype(int) - 128).max() <= 1 and tuple(eyes[10, -10]) == (0, 0, 255)
 
 
+@pytest.mark.parametrize("prefer_srgb", [True, False])
+def test_the_renderer_gets_gamma_right_on_srgb_and_linear_swapchains(display, monado, prefer_srgb):
+    """A mid-grey film (128 everywhere) drawn by the renderer reaches the headset as 128, whether the runtime's
+    swapchain is sRGB (our encoded values stored as they are) or linear (the renderer writes linear light)."""
+    import av
+
+    from vrplayer.media.pixfmt import NATIVE
+    from vrplayer.media.video import VideoFrame
+    from vrplayer.render.renderer import SphereRenderer
+
+    d = display(prefer_srgb=prefer_srgb)
+    assert d.linear_swapchain == (not prefer_srgb)
+    grey = np.full((64, 128, 3), 128, np.uint8)
+    frame = av.VideoFrame.from_ndarray(grey, format="rgb24").reformat(format="gbrp")
+    renderer = SphereRenderer()
+    renderer.linear_output = d.linear_swapchain
+    try:
+        renderer.upload(VideoFrame(0.0, 1 / 30, frame, NATIVE["gbrp"], 0))
+        draw = lambda eye, rotation, tan_bounds, viewport: renderer.draw_rays(rotation, tan_bounds, viewport)  # noqa: E731
+        run_frames(d, draw, frames=15)
+        shot = monado.screenshot()
+        run_frames(d, draw, frames=1)
+    finally:
+        renderer.close()
+    assert np.abs(region_median(shot, 0.1, 0.4) - 128).max() <= 6, region_median(shot, 0.1, 0.4)
+
+
 def test_request_exit_stops_then_exits_and_closes_cleanly(display, monado):
     d = display()
     run_frames(d, clear_eyes([(1, 0, 0), (0, 1, 0)]), frames=5)

@@ -161,6 +161,7 @@ class Player:
         self.options = options
         self.view = options.view
         self.renderer = SphereRenderer()
+        self.renderer.linear_output = getattr(display, "linear_swapchain", False)
         self.overlay = TextOverlay()
         self.output = None
         self.muted = False

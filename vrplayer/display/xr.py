@@ -271,8 +271,10 @@ class XrDisplay:
         if chosen is None:
             raise XrUnavailable(f"the OpenXR runtime offers no colour format we can draw into ({', '.join(map(format_name, formats))})")
         self.swapchain_format = chosen
-        if chosen not in _SRGB_PREFERENCE:
-            log.warning("the headset runtime offers no sRGB swapchain (%s); colours will look too bright", format_name(chosen))
+        # A linear swapchain holds light, not our gamma-encoded values: the renderer then decodes them as it draws.
+        self.linear_swapchain = chosen not in _SRGB_PREFERENCE
+        if self.linear_swapchain and self._prefer_srgb:
+            log.info("the headset runtime offers no sRGB swapchain (%s): colours are written as linear light", format_name(chosen))
         self._swapchains = [_Swapchain(xr, self.session, chosen, w, h, self._capture) for w, h in self._view_sizes]
         self._prepare_frame_structs()
 

@@ -80,6 +80,7 @@ class SphereRenderer:
         self.layout = Layout()
         self.swap_eyes = False  # the viewer's own swap, on top of the layout's
         self.brightness = 1.0  # below 1 while the picture fades out
+        self.linear_output = False  # True to write linear light (a headset swapchain that is not sRGB)
         self.has_frame = False
         self._picture_size = (0, 0)
 
@@ -244,9 +245,10 @@ class SphereRenderer:
     def _program_for(self, eye: str) -> _SphereProgram:
         mode = eye if eye in self._MODES else "eye"
         projection_code = _PROJECTION_CODE[self.layout.projection]
-        key = (mode, projection_code, self._planes_code)
+        key = (mode, projection_code, self._planes_code, self.linear_output)
         if key not in self._programs:
             defines = self._MODES.get(mode, ()) + (f"PROJECTION {projection_code}", f"PLANES {self._planes_code}")
+            defines += ("LINEAR_OUTPUT",) if self.linear_output else ()
             self._programs[key] = _SphereProgram(defines)
         return self._programs[key]
 
