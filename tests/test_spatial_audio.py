@@ -120,3 +120,28 @@ def test_playback_matches_the_offline_render_and_follows_a_head_turn_within_a_bl
     differs = np.abs(rec - facing_north[index]).max(axis=1) > 1e-4
     first_change = int(index[np.flatnonzero(differs)[0]])
     assert turn - BLOCK <= first_change <= turn + BLOCK, (first_change - turn) / RATE
+
+
+def test_a_film_with_a_stereo_track_and_a_spatial_one_plays_the_spatial_one(tmp_path):
+    """Films often carry a stereo fallback beside the spatial mix (first, even): the spatial mix is what plays."""
+    path = tmp_path / "two_tracks.mp4"
+    rate = 48000
+    with av.open(str(path), "w") as container:
+        stereo = container.add_stream("aac", rate=rate, layout="stereo")
+        field = container.add_stream("aac", rate=rate, layout="quad")
+        field.metadata["SA3D"] = "ambisonic 1"
+        for stream, channels in ((stereo, 2), (field, 4)):
+            samples = np.zeros((channels, rate // 2), np.float32)
+            frame = av.AudioFrame.from_ndarray(samples, format="fltp", layout=stream.layout.name)
+            frame.sample_rate, frame.pts = rate, 0
+            for packet in stream.encode(frame):
+                container.mux(packet)
+            for packet in stream.encode(None):
+                container.mux(packet)
+    from vrplayer.audio.soundfield import decide_sound
+    from vrplayer.media.audio import audio_track
+
+    index, channels, layout = audio_track(str(path))
+    assert (index, channels) == (1, 4)
+    sound = decide_sound(str(path), index, channels, layout, None, None)
+    assert (sound.format.name, sound.source) == ("ambix1", "SA3D box")

@@ -46,8 +46,10 @@ def video_stream(container, path: str):
 
 
 def audio_stream(container):
+    """The sound to play: of the tracks we can decode, the one with the most channels (a film carrying a spatial
+    mix and a stereo fallback plays the spatial mix), the first of equals."""
     streams = [s for s in container.streams.audio if _decoder_exists(s)]
-    return streams[0] if streams else None
+    return max(streams, key=lambda s: (s.codec_context.channels or 0, -s.index)) if streams else None
 
 
 def _decoder_exists(stream) -> bool:
