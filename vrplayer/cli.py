@@ -231,16 +231,11 @@ def _head_path(args):
 
 def _render_audio(args) -> int:
     from vrplayer.audio.offline import HeadPath, render_file
-    from vrplayer.media.probe import decide_film_layout
-    from vrplayer.media.video import VideoDecoder
+    from vrplayer.media.probe import film_manifest
 
     head = _head_path(args) or HeadPath.fixed(args.yaw, args.pitch)
-    decoder = VideoDecoder(args.file)  # (the manifest's audio format needs the layout decision, which needs the picture)
-    try:
-        cc = decoder.stream.codec_context
-        manifest_audio = decide_film_layout(args.file, cc.width, cc.height).audio
-    finally:
-        decoder.close()
+    manifest, _ = film_manifest(args.file)  # its "audio" may say what the sound is
+    manifest_audio = manifest.get("audio") if manifest else None
     progress_log = log.get("render-audio")
 
     def progress(done: float, total: float) -> None:

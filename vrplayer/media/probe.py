@@ -12,6 +12,15 @@ from vrplayer.media.spherical import read_container_layout
 from vrplayer.render import colour
 
 
+def film_manifest(path: str) -> tuple[dict | None, str | None]:
+    """The film's sidecar manifest and its file name ((None, None) when there is none); a broken one is an error
+    naming it."""
+    try:
+        return layouts.load_manifest(path)
+    except ValueError as exc:
+        raise PlayerError(str(exc)) from None
+
+
 def decide_film_layout(path: str, width: int, height: int, flags: dict | None = None) -> layouts.LayoutDecision:
     """The film's layout, from (first that speaks) flags, its sidecar manifest, its container's spherical metadata,
     its file name, its picture's aspect. A broken manifest is an error naming it; metadata problems are warnings."""
@@ -19,8 +28,8 @@ def decide_film_layout(path: str, width: int, height: int, flags: dict | None = 
         container = read_container_layout(path)
     except OSError:
         container = None  # opening the film for decoding reports an unreadable file
+    manifest, manifest_source = film_manifest(path)
     try:
-        manifest, manifest_source = layouts.load_manifest(path)
         return layouts.decide_layout(
             width=width, height=height, filename=os.path.basename(path), flags=flags, manifest=manifest,
             manifest_source=manifest_source, container=container,
