@@ -187,9 +187,13 @@ class BinauralRenderer:
     # -- head pose (any thread) ----------------------------------------------------------------------------------
 
     def set_rotation(self, field_rotation: np.ndarray) -> None:
-        """The newest field rotation (3×3, ambisonic axes; see `ambisonics.field_rotation_from_view`)."""
+        """The newest field rotation (3×3, ambisonic axes; see `ambisonics.field_rotation_from_view`). The same
+        rotation again is no news: the callback then keeps its matrices instead of making them anew."""
+        rotation = np.array(field_rotation, dtype=np.float64)
+        if np.array_equal(rotation, self._pending):
+            return
         self._pending_time = time.monotonic()
-        self._pending = np.array(field_rotation, dtype=np.float64)
+        self._pending = rotation
 
     def set_view(self, yaw_deg: float, pitch_deg: float = 0.0, roll_deg: float = 0.0) -> None:
         """The head looks at (yaw, pitch, roll), our view conventions in degrees."""
