@@ -5,6 +5,9 @@
 // flat screen), so there is no seam at the ±180° wrap and no pinching at the poles. The numpy reference of every
 // lookup is vrplayer/render/projection.py (`eye_uv`); the functions here follow it line by line.
 // YUV planes are sampled as they were decoded and converted to RGB here.
+// Where each pixel samples the planes depends only on the view, so while the view stays put the player draws those
+// positions once (the POSITIONS build, into a float texture) and reads them back (FROM_POSITIONS) instead of
+// working them out again for every film frame: on llvmpipe that is a third of the frame.
 
 uniform sampler2D u_plane0;  // Y (or G for planar RGB)
 uniform sampler2D u_plane1;  // U, or interleaved UV (NV12 / P010), or B
@@ -32,9 +35,10 @@ uniform vec2 u_eye_origin[2];  // where the left and the right eye's picture sta
 uniform vec4 u_face_rect[6];   // cubemaps: each face's rectangle in the eye's picture, pixels (x0, y0, w, h)
 uniform int u_wrap;            // 1: the texture repeats across the ±180° seam (a 360° picture as wide as the texture);
                                // 0: clamp to the eye's picture
-uniform vec2 u_half_texel[3];  // half a texel of each plane, in texture coordinates
+uniform vec2 u_half_texel[2];  // half a texel of the first plane and of the others (which share one size)
 uniform int u_eye;             // 0 left eye, 1 right eye (the ANAGLYPH build shows both)
 uniform float u_brightness;    // 1, or less while the picture fades out (a kiosk viewer took the headset off)
+uniform sampler2D u_positions; // FROM_POSITIONS: what the POSITIONS build wrote for this viewport and view
 
 out vec4 frag_colour;
 
@@ -46,34 +50,35 @@ const float EAC_PAD = 2.0;     // v360 (after YouTube's files): 2 pixels round t
 const mat3 ANAGLYPH_LEFT = mat3(0.437, -0.062, -0.048, 0.449, -0.062, -0.050, 0.164, -0.024, -0.017);
 const mat3 ANAGLYPH_RIGHT = mat3(-0.011, 0.377, -0.026, -0.032, 0.761, -0.093, -0.007, 0.009, 1.234);
 
-// Explicit level 0: the film has no mipmaps, and the longitude wrap must not trigger a derivative-based LOD.
-// Each plane's coordinate is kept half a texel inside `rect` (normalised, min.xy max.xy), so bilinear filtering
-// never reaches into the other eye or another cube face; with `clamp_s` false the texture repeats across.
-float plane_r(sampler2D plane, vec2 inset, vec2 uv, vec4 rect, bool clamp_s) {
+// Where the planes are sampled: the first plane's texture coordinates (xy) and the other planes' (zw), each kept
+// half a texel inside `rect` (normalised, min.xy max.xy), so bilinear filtering never reaches into the other eye or
+// another cube face; with `clamp_s` false the texture repeats across. NOT_COVERED where the film does not reach.
+const vec4 NOT_COVERED = vec4(-2.0);
+
+vec2 inside(vec2 inset, vec2 uv, vec4 rect, bool clamp_s) {
     vec2 lo = rect.xy + inset, hi = rect.zw - inset;
     uv.y = clamp(uv.y, lo.y, hi.y);
     if (clamp_s) uv.x = clamp(uv.x, lo.x, hi.x);
-    return textureLod(plane, uv, 0.0).r;
+    return uv;
 }
 
-vec2 plane_rg(sampler2D plane, vec2 inset, vec2 uv, vec4 rect, bool clamp_s) {
-    vec2 lo = rect.xy + inset, hi = rect.zw - inset;
-    uv.y = clamp(uv.y, lo.y, hi.y);
-    if (clamp_s) uv.x = clamp(uv.x, lo.x, hi.x);
-    return textureLod(plane, uv, 0.0).rg;
+vec4 plane_positions(vec2 uv, vec4 rect, bool clamp_s) {
+    return vec4(inside(u_half_texel[0], uv, rect, clamp_s), inside(u_half_texel[1], uv, rect, clamp_s));
 }
 
-vec3 sample_film(vec2 uv, vec4 rect, bool clamp_s) {
-    float y = plane_r(u_plane0, u_half_texel[0], uv, rect, clamp_s);
+// The film's colour at those positions (black where not covered). Explicit level 0: the film has no mipmaps, and
+// the longitude wrap must not trigger a derivative-based LOD.
+vec3 film_colour(vec4 at) {
+    float y = textureLod(u_plane0, at.xy, 0.0).r;
 #if PLANES == 1
-    vec2 c = plane_rg(u_plane1, u_half_texel[1], uv, rect, clamp_s);
+    vec2 c = textureLod(u_plane1, at.zw, 0.0).rg;
 #elif PLANES == 2
     vec2 c = vec2(u_neutral_chroma);
 #else
-    vec2 c = vec2(plane_r(u_plane1, u_half_texel[1], uv, rect, clamp_s), plane_r(u_plane2, u_half_texel[2], uv, rect, clamp_s));
+    vec2 c = vec2(textureLod(u_plane1, at.zw, 0.0).r, textureLod(u_plane2, at.zw, 0.0).r);
 #endif
     vec3 nominal = vec3(y, c) * u_colour_scale + u_colour_offset;
-    return clamp(u_colour_matrix * nominal, 0.0, 1.0);
+    return at.x > -1.0 ? clamp(u_colour_matrix * nominal, 0.0, 1.0) : vec3(0.0);
 }
 
 // -- projections: unit world direction -> position in the eye's picture (pixels) and the rectangle to sample in --
@@ -183,9 +188,9 @@ bool locate(vec3 d, out vec2 px, out vec4 rect) {
 #endif
 }
 
-// The colour one eye sees in direction d (black where its picture does not reach). One bilinear fetch per plane:
-// llvmpipe runs both sides of a branch that differs between pixels, so a second fetch anywhere costs every pixel.
-vec3 eye_colour(vec3 d, int eye) {
+// Where one eye's picture is sampled for direction d. Then one bilinear fetch per plane: llvmpipe runs both
+// sides of a branch that differs between pixels, so a second fetch anywhere costs every pixel.
+vec4 eye_positions(vec3 d, int eye) {
     vec2 px;
     vec4 rect;
     bool covered = locate(d, px, rect);
@@ -193,38 +198,43 @@ vec3 eye_colour(vec3 d, int eye) {
     vec4 rect_uv = vec4(origin + rect.xy, origin + rect.zw) / u_picture_size.xyxy;
     // A 360° picture as wide as the texture repeats across the seam; one eye of a side-by-side 360° picture stops
     // at its own edge columns (the seam's last half texel repeats the edge column instead of blending across it).
-    vec3 colour = sample_film((origin + px) / u_picture_size, rect_uv, u_wrap != 1);
-    return covered ? colour : vec3(0.0);
+    vec4 at = plane_positions((origin + px) / u_picture_size, rect_uv, u_wrap != 1);
+    return covered ? at : NOT_COVERED;
+}
+
+// The direction (world axes) through the viewport's point p (0..1, GL's y up).
+vec3 view_direction(vec2 p) {
+    // Camera y points down, GL's window y up. Asymmetric bounds serve headset eyes; the desktop's are symmetric.
+    vec3 ray = vec3(mix(u_tan_bounds.x, u_tan_bounds.y, p.x), -mix(u_tan_bounds.z, u_tan_bounds.w, p.y), 1.0);
+    return normalize(u_view * ray);
 }
 
 void main() {
     vec2 p = (gl_FragCoord.xy - u_viewport.xy) / u_viewport.zw;  // 0..1, GL's y points up
-#ifdef UNWRAP
+#if defined(POSITIONS)
+    frag_colour = eye_positions(view_direction(p), u_eye);
+#else
+#if defined(UNWRAP)
     // The eye's picture itself, RGB, top row at the top of the viewport: for a headset's equirect layer, which the
     // compositor samples on the sphere at display time.
     vec2 origin = u_eye_origin[u_eye];
     vec4 rect_uv = vec4(origin, origin + u_eye_size) / u_picture_size.xyxy;
-    vec3 picture = sample_film((origin + vec2(p.x, 1.0 - p.y) * u_eye_size) / u_picture_size, rect_uv, true);
-#ifdef LINEAR_OUTPUT
-    picture = mix(picture / 12.92, pow((picture + 0.055) / 1.055, vec3(2.4)), step(0.04045, picture));
-#endif
-    frag_colour = vec4(picture, 1.0);
-    return;
-#endif
-    // Camera y points down, GL's window y up. Asymmetric bounds serve headset eyes; the desktop's are symmetric.
-    vec3 ray = vec3(mix(u_tan_bounds.x, u_tan_bounds.y, p.x), -mix(u_tan_bounds.z, u_tan_bounds.w, p.y), 1.0);
-    vec3 d = normalize(u_view * ray);
-    // The anaglyph is its own build of this shader (ANAGLYPH defined): llvmpipe runs both sides of even a uniform
-    // branch, and the second eye's fetches would slow every other mode down.
-#ifdef ANAGLYPH
-    vec3 colour = clamp(ANAGLYPH_LEFT * eye_colour(d, 0) + ANAGLYPH_RIGHT * eye_colour(d, 1), 0.0, 1.0);
-#else
-    vec3 colour = eye_colour(d, u_eye);
-#endif
+    vec3 colour = film_colour(plane_positions((origin + vec2(p.x, 1.0 - p.y) * u_eye_size) / u_picture_size, rect_uv, true));
+#elif defined(FROM_POSITIONS)
+    vec3 colour = film_colour(texelFetch(u_positions, ivec2(gl_FragCoord.xy - u_viewport.xy), 0)) * u_brightness;
+#elif defined(ANAGLYPH)
+    // Its own build: llvmpipe runs both sides of even a uniform branch, and the second eye's fetches would slow
+    // every other mode down.
+    vec3 d = view_direction(p);
+    vec3 colour = clamp(ANAGLYPH_LEFT * film_colour(eye_positions(d, 0)) + ANAGLYPH_RIGHT * film_colour(eye_positions(d, 1)), 0.0, 1.0);
     colour *= u_brightness;
+#else
+    vec3 colour = film_colour(eye_positions(view_direction(p), u_eye)) * u_brightness;
+#endif
 #ifdef LINEAR_OUTPUT
     // A headset swapchain that holds linear light: decode our display-referred values (the sRGB curve).
     colour = mix(colour / 12.92, pow((colour + 0.055) / 1.055, vec3(2.4)), step(0.04045, colour));
 #endif
     frag_colour = vec4(colour, 1.0);
+#endif
 }

@@ -52,6 +52,10 @@ def test_renderer_matches_v360(gl, pictures, case):
     for view in views:
         reference, theirs = v360_view(pictures[name], v360_input, view, size)
         ours = render(gl, pictures[name], layout, view, eye, size)
+        # Drawn again with the view held still, the renderer reads each pixel's sample positions back from the
+        # first time instead of working them out: the picture must not change.
+        again = render(gl, pictures[name], layout, view, eye, size)
+        assert np.abs(again - ours).max() <= 1 / 255, f"{case} at {view}: a held view draws a different picture"
         rays = projection.view_rays(*size, *view)
         _, valid = projection.sample_layout(pictures[name] / 255.0, layout, rays, eye)
         both = theirs & valid
@@ -63,6 +67,18 @@ def test_renderer_matches_v360(gl, pictures, case):
         assert np.count_nonzero(ours[outside].max(axis=-1) > 2 / 255) <= border, f"{case} at {view}: not black outside"
         if valid.any():
             assert ours[valid].mean() > 0.2, f"{case} at {view}: black where the picture is"
+
+
+def test_a_view_held_still_shows_each_new_frame(gl, pictures):
+    # Positions read back belong to the view, not to a frame: a new picture under a held view shows in full.
+    view = (150, 35, 10, 90)
+    layout = Layout(stereo="top-bottom")
+    rays = projection.view_rays(*VIEW, *view)
+    render(gl, pictures["tb"], layout, view, "right")
+    for picture in ("bt", "tb"):  # the eyes' halves trade places
+        shown = render(gl, pictures[picture], layout, view, "right")
+        expected, _ = projection.sample_layout(pictures[picture] / 255.0, layout, rays, "right")
+        assert psnr(shown, expected) >= MIN_PSNR, picture
 
 
 def test_the_right_eye_of_a_top_bottom_film_is_its_bottom_half(gl, pictures):

@@ -39,8 +39,10 @@ def colour_transform_for(layout: PixelLayout, avcol_spc: int | None, avcol_range
 _UNIFORMS = (
     "u_plane0", "u_plane1", "u_plane2", "u_half_texel", "u_colour_matrix", "u_colour_scale", "u_colour_offset",
     "u_neutral_chroma", "u_view", "u_tan_bounds", "u_viewport", "u_crop", "u_lens", "u_eye_size",
-    "u_picture_size", "u_eye_origin", "u_face_rect", "u_wrap", "u_eye", "u_brightness",
+    "u_picture_size", "u_eye_origin", "u_face_rect", "u_wrap", "u_eye", "u_brightness", "u_positions",
 )
+_POSITIONS_UNIT = 3  # the texture unit of a view's sample positions (units 0-2 hold the planes)
+_POSITION_CACHES = 4  # viewports (eye, rectangle) whose positions are kept: side by side uses two
 
 
 class _SphereProgram:
@@ -71,6 +73,8 @@ class SphereRenderer:
         self._planes_code = 0
         # Uniforms that change with the film (plane layout, colour, projection), set on every program that draws.
         self._settings: dict[str, tuple] = {f"u_plane{unit}": (GL.glUniform1i, (unit,)) for unit in range(3)}
+        self._settings["u_positions"] = (GL.glUniform1i, (_POSITIONS_UNIT,))
+        self._positions: dict[tuple, _Positions] = {}  # by (eye, viewport), oldest first
         self._settings_version = 0
         self._vao = GL.glGenVertexArrays(1)
         self._textures: list[int] = []
@@ -129,8 +133,9 @@ class SphereRenderer:
             GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_WRAP_S, GL.GL_REPEAT)
             GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_WRAP_T, GL.GL_CLAMP_TO_EDGE)
         self._planes_code = _LAYOUT_CODE[layout.kind]
-        half_texels = [(0.5 / plane.width, 0.5 / plane.height) for plane in planes] + [(0.0, 0.0)] * (3 - len(planes))
-        self._set(u_half_texel=(GL.glUniform2fv, (3, np.array(half_texels, dtype=np.float32))))
+        # The first plane's and the others' (chroma planes, or B and R of planar RGB, share one size).
+        half_texels = [(0.5 / plane.width, 0.5 / plane.height) for plane in planes[:2]] + [(0.0, 0.0)] * (2 - len(planes[:2]))
+        self._set(u_half_texel=(GL.glUniform2fv, (2, np.array(half_texels, dtype=np.float32))))
 
     def _apply_layout(self, width: int, height: int) -> None:
         """Set the projection uniforms for the current layout and picture size (when either has changed)."""
@@ -191,24 +196,64 @@ class SphereRenderer:
         """Draw the sphere seen through a camera with rotation `rotation` (3×3 camera → world, v360 axes: x right,
         y down, z forward) and a frustum whose left, right, down, up edges have these tangents (a headset eye's
         field of view is asymmetric) into the viewport (x, y, w, h) of the bound framebuffer."""
-        x, y, w, h = viewport
         if not self.has_frame:
             self.clear(viewport)
             return
-        GL.glViewport(x, y, w, h)
         GL.glDisable(GL.GL_BLEND)
         self._apply_layout(*self._picture_size)
-        program = self._program_for(eye)
+        rotation = np.asarray(rotation, dtype=np.float32)
+        positions = self._positions_for(eye, viewport, rotation, tan_bounds)
+        if positions is not None:
+            GL.glActiveTexture(GL.GL_TEXTURE0 + _POSITIONS_UNIT)
+            GL.glBindTexture(GL.GL_TEXTURE_2D, positions.texture)
+            GL.glActiveTexture(GL.GL_TEXTURE0)
+            self._draw_pass("from_positions", viewport, eye)
+        else:
+            self._draw_pass(eye, viewport, eye, rotation, tan_bounds)
+
+    def _draw_pass(self, mode: str, viewport, eye: str, rotation=None, tan_bounds=None) -> None:
+        x, y, w, h = viewport
+        GL.glViewport(x, y, w, h)
+        program = self._program_for(mode)
         program.use(self._settings, self._settings_version)
         self._bind_textures()
         u = program.u
-        GL.glUniformMatrix3fv(u["u_view"], 1, GL.GL_TRUE, np.asarray(rotation, dtype=np.float32))
-        GL.glUniform4f(u["u_tan_bounds"], *tan_bounds)
+        if rotation is not None:
+            GL.glUniformMatrix3fv(u["u_view"], 1, GL.GL_TRUE, rotation)
+            GL.glUniform4f(u["u_tan_bounds"], *tan_bounds)
         GL.glUniform4f(u["u_viewport"], x, y, w, h)
         GL.glUniform1i(u["u_eye"], _EYE_CODE[eye])
         GL.glUniform1f(u["u_brightness"], self.brightness)
         GL.glBindVertexArray(self._vao)
         GL.glDrawArrays(GL.GL_TRIANGLES, 0, 3)
+
+    def _positions_for(self, eye: str, viewport, rotation: np.ndarray, tan_bounds) -> "_Positions | None":
+        """The sample positions of this eye's view in this viewport, when the view has stayed put since the last draw
+        there (drawing them on its second draw); None while it moves, which draws in one pass.
+
+        Where each pixel samples the film depends only on the view, the layout and the picture's size, not on the
+        frame: worked out once and read back, it costs llvmpipe a third less per frame. A moving view (a headset
+        always is) never pays for drawing positions it would use once."""
+        if eye not in ("left", "right"):
+            return None
+        key = (rotation.tobytes(), tuple(tan_bounds), self._layout_key, self._texture_key)
+        slot = (eye, tuple(viewport))
+        positions = self._positions.pop(slot, None)
+        if positions is None:
+            positions = _Positions(viewport[2], viewport[3])
+            while len(self._positions) >= _POSITION_CACHES:
+                self._positions.pop(next(iter(self._positions))).close()
+        self._positions[slot] = positions  # now the newest
+        if key != positions.view_key:
+            positions.view_key, positions.drawn = key, False
+            return None
+        if not positions.drawn:
+            previous = GL.glGetIntegerv(GL.GL_DRAW_FRAMEBUFFER_BINDING)
+            GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, positions.framebuffer)
+            self._draw_pass("positions", (0, 0, viewport[2], viewport[3]), eye, rotation, tan_bounds)
+            GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, int(previous))
+            positions.drawn = True
+        return positions
 
     def clear(self, viewport) -> None:
         """Black, where there is no film to show."""
@@ -225,13 +270,7 @@ class SphereRenderer:
         GL.glViewport(*viewport)
         GL.glDisable(GL.GL_BLEND)
         self._apply_layout(*self._picture_size)
-        program = self._program_for("unwrap")
-        program.use(self._settings, self._settings_version)
-        self._bind_textures()
-        GL.glUniform4f(program.u["u_viewport"], *viewport)
-        GL.glUniform1i(program.u["u_eye"], _EYE_CODE[eye])
-        GL.glBindVertexArray(self._vao)
-        GL.glDrawArrays(GL.GL_TRIANGLES, 0, 3)
+        self._draw_pass("unwrap", viewport, eye)
 
     def _bind_textures(self) -> None:
         for unit, texture in enumerate(self._textures):
@@ -239,11 +278,13 @@ class SphereRenderer:
             GL.glBindTexture(GL.GL_TEXTURE_2D, texture)
         GL.glActiveTexture(GL.GL_TEXTURE0)
 
-    # Modes of sphere.frag with a build of their own (see _SphereProgram).
-    _MODES = {"anaglyph": ("ANAGLYPH",), "unwrap": ("UNWRAP",)}
+    # Modes of sphere.frag with a build of their own (see _SphereProgram); one eye is the plain build.
+    _MODES = {
+        "anaglyph": ("ANAGLYPH",), "unwrap": ("UNWRAP",), "positions": ("POSITIONS",), "from_positions": ("FROM_POSITIONS",),
+    }
 
-    def _program_for(self, eye: str) -> _SphereProgram:
-        mode = eye if eye in self._MODES else "eye"
+    def _program_for(self, mode: str) -> _SphereProgram:
+        mode = mode if mode in self._MODES else "eye"
         projection_code = _PROJECTION_CODE[self.layout.projection]
         key = (mode, projection_code, self._planes_code, self.linear_output)
         if key not in self._programs:
@@ -264,3 +305,31 @@ class SphereRenderer:
         for program in self._programs.values():
             program.close()
         self._programs = {}
+        for positions in self._positions.values():
+            positions.close()
+        self._positions = {}
+
+
+class _Positions:
+    """A viewport's sample positions (sphere.frag's POSITIONS build): a float texture of the viewport's size, and the
+    view (rotation, frustum, layout, picture size) they were drawn for."""
+
+    def __init__(self, width: int, height: int):
+        self.view_key = None
+        self.drawn = False
+        self.texture = int(GL.glGenTextures(1))
+        GL.glBindTexture(GL.GL_TEXTURE_2D, self.texture)
+        # 32-bit floats: an 8K picture needs positions finer than a texel; read texel by texel, never filtered.
+        GL.glTexImage2D(GL.GL_TEXTURE_2D, 0, GL.GL_RGBA32F, width, height, 0, GL.GL_RGBA, GL.GL_FLOAT, None)
+        GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER, GL.GL_NEAREST)
+        GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MAG_FILTER, GL.GL_NEAREST)
+        GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MAX_LEVEL, 0)
+        self.framebuffer = int(GL.glGenFramebuffers(1))
+        previous = GL.glGetIntegerv(GL.GL_DRAW_FRAMEBUFFER_BINDING)
+        GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, self.framebuffer)
+        GL.glFramebufferTexture2D(GL.GL_DRAW_FRAMEBUFFER, GL.GL_COLOR_ATTACHMENT0, GL.GL_TEXTURE_2D, self.texture, 0)
+        GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, int(previous))
+
+    def close(self) -> None:
+        GL.glDeleteFramebuffers(1, [self.framebuffer])
+        GL.glDeleteTextures([self.texture])
