@@ -81,6 +81,22 @@ def test_a_view_held_still_shows_each_new_frame(gl, pictures):
         assert psnr(shown, expected) >= MIN_PSNR, picture
 
 
+def test_turning_round_one_frame_brings_up_each_part_as_it_comes_into_view(gl, pictures):
+    # A frame's planes go up tile by tile as views need them (textures start black): look all round one frame.
+    display, _ = gl
+    renderer = SphereRenderer()
+    try:
+        renderer.upload(as_frame(pictures["equirect"]))
+        for yaw, pitch, roll, fov in [(0, 0, 0, 90), (120, 0, 0, 90), (-120, 30, 0, 90), (0, 90, 0, 90), (180, -80, 20, 120)]:
+            renderer.draw(ViewState(yaw=yaw, pitch=pitch, roll=roll, fov=fov), (0, 0, *VIEW))
+            display.present()
+            shown = display.read_pixels()[..., :3] / 255.0
+            expected = projection.render_reference(pictures["equirect"] / 255.0, Layout(), *VIEW, yaw, pitch, roll, fov)
+            assert psnr(shown, expected) >= MIN_PSNR, f"view {(yaw, pitch, roll, fov)}"
+    finally:
+        renderer.close()
+
+
 def test_the_right_eye_of_a_top_bottom_film_is_its_bottom_half(gl, pictures):
     layout = Layout(stereo="top-bottom")
     view = (20, 10, 0, 90)

@@ -1,7 +1,8 @@
 """The GL renderer shared by every display: uploads a decoded frame's planes as textures and draws the sphere view.
 
 Planes go up as they were decoded (R8 / RG8 for 8-bit, R16 / RG16 for 10–16-bit), one texture per plane, reused
-from frame to frame; the film's colour matrix and range go to the shader as uniforms.
+from frame to frame; the film's colour matrix and range go to the shader as uniforms. Only the parts of a frame that
+a view samples go up (see render/regions.py), when a draw first needs them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from OpenGL import GL
 
 from vrplayer.layout import Layout
 from vrplayer.media.pixfmt import PixelLayout
-from vrplayer.render import colour, projection, shaders
+from vrplayer.render import colour, projection, regions, shaders
 
 _TEXTURE_FORMATS = {  # (channels, bytes per sample) -> (internal format, format, type)
     (1, 1): (GL.GL_R8, GL.GL_RED, GL.GL_UNSIGNED_BYTE),
@@ -43,6 +44,7 @@ _UNIFORMS = (
 )
 _POSITIONS_UNIT = 3  # the texture unit of a view's sample positions (units 0-2 hold the planes)
 _POSITION_CACHES = 4  # viewports (eye, rectangle) whose positions are kept: side by side uses two
+_TILE_CACHES = 8  # views whose needed tiles are kept (both eyes of a headset, side by side, the mirror...)
 
 
 class _SphereProgram:
@@ -75,6 +77,9 @@ class SphereRenderer:
         self._settings: dict[str, tuple] = {f"u_plane{unit}": (GL.glUniform1i, (unit,)) for unit in range(3)}
         self._settings["u_positions"] = (GL.glUniform1i, (_POSITIONS_UNIT,))
         self._positions: dict[tuple, _Positions] = {}  # by (eye, viewport), oldest first
+        self._frame = None  # the VideoFrame shown: its planes go up tile by tile as views need them
+        self._uploaded = regions.empty()  # its tiles already in the textures
+        self._view_tiles: dict[tuple, np.ndarray] = {}  # the tiles each recent view needs, oldest first
         self._settings_version = 0
         self._vao = GL.glGenVertexArrays(1)
         self._textures: list[int] = []
@@ -96,7 +101,9 @@ class SphereRenderer:
     # -- frames ---------------------------------------------------------------------------------------------------
 
     def upload(self, frame) -> None:
-        """Upload a media.video.VideoFrame's planes."""
+        """Show a media.video.VideoFrame from now on. Its planes go up as draws need them: a view of a 360° film
+        samples a fraction of the picture, and sending a whole 4K frame costs a software GL as much as drawing it.
+        The renderer keeps the frame (and so its plane buffers) until the next one."""
         av_frame, layout = frame.frame, frame.layout
         key = (layout.name, av_frame.width, av_frame.height)
         if key != self._texture_key:
@@ -107,15 +114,40 @@ class SphereRenderer:
         if colour_key != self._colour_key:
             self._set_colour(colour_transform_for(layout, av_frame.colorspace, av_frame.color_range, av_frame.height), layout)
             self._colour_key = colour_key
+        self._frame = frame
+        self._uploaded = regions.empty()
+        self.has_frame = True
+
+    def _upload_tiles(self, needed: np.ndarray) -> None:
+        """Send the shown frame's tiles that `needed` marks and the textures do not hold yet."""
+        missing = needed & ~self._uploaded
+        if not missing.any():
+            return
+        av_frame, layout = self._frame.frame, self._frame.layout
+        boxes = regions.rectangles(missing)
         GL.glPixelStorei(GL.GL_UNPACK_ALIGNMENT, 1)
         for texture, plane, channels in zip(self._textures, av_frame.planes, layout.plane_channels):
             _, fmt, gltype = _TEXTURE_FORMATS[(channels, layout.bytes_per_sample)]
+            texel_bytes = channels * layout.bytes_per_sample
             GL.glBindTexture(GL.GL_TEXTURE_2D, texture)
             # Planes may be padded wider than the picture: tell GL the real line length.
-            GL.glPixelStorei(GL.GL_UNPACK_ROW_LENGTH, plane.line_size // (channels * layout.bytes_per_sample))
-            GL.glTexSubImage2D(GL.GL_TEXTURE_2D, 0, 0, 0, plane.width, plane.height, fmt, gltype, ctypes.c_void_p(plane.buffer_ptr))
+            GL.glPixelStorei(GL.GL_UNPACK_ROW_LENGTH, plane.line_size // texel_bytes)
+            for box in boxes:
+                x, y, w, h = regions.plane_rectangle(box, (plane.width, plane.height))
+                start = ctypes.c_void_p(plane.buffer_ptr + y * plane.line_size + x * texel_bytes)
+                GL.glTexSubImage2D(GL.GL_TEXTURE_2D, 0, x, y, w, h, fmt, gltype, start)
         GL.glPixelStorei(GL.GL_UNPACK_ROW_LENGTH, 0)
-        self.has_frame = True
+        self._uploaded |= missing
+
+    def _tiles_for(self, key: tuple, work_out) -> np.ndarray:
+        """The tiles a view needs, worked out once per view (`key`) while it is among the recent ones."""
+        tiles = self._view_tiles.pop(key, None)
+        if tiles is None:
+            tiles = work_out()
+            while len(self._view_tiles) >= _TILE_CACHES:
+                self._view_tiles.pop(next(iter(self._view_tiles)))
+        self._view_tiles[key] = tiles  # now the newest
+        return tiles
 
     def _make_textures(self, av_frame, layout: PixelLayout) -> None:
         if self._textures:
@@ -202,6 +234,12 @@ class SphereRenderer:
         GL.glDisable(GL.GL_BLEND)
         self._apply_layout(*self._picture_size)
         rotation = np.asarray(rotation, dtype=np.float32)
+        layout = self._layout_key[0]
+        eyes = ("left", "right") if eye == "anaglyph" else (eye,)
+        self._upload_tiles(self._tiles_for(
+            (eye, rotation.tobytes(), tuple(tan_bounds), self._layout_key),
+            lambda: np.logical_or.reduce([regions.view_tiles(layout, self._picture_size, e, rotation, tan_bounds) for e in eyes]),
+        ))
         positions = self._positions_for(eye, viewport, rotation, tan_bounds)
         if positions is not None:
             GL.glActiveTexture(GL.GL_TEXTURE0 + _POSITIONS_UNIT)
@@ -267,9 +305,10 @@ class SphereRenderer:
         if not self.has_frame:
             self.clear(viewport)
             return
-        GL.glViewport(*viewport)
         GL.glDisable(GL.GL_BLEND)
         self._apply_layout(*self._picture_size)
+        layout = self._layout_key[0]
+        self._upload_tiles(self._tiles_for(("picture", eye, self._layout_key), lambda: regions.eye_tiles(layout, self._picture_size, eye)))
         self._draw_pass("unwrap", viewport, eye)
 
     def _bind_textures(self) -> None:
@@ -298,6 +337,7 @@ class SphereRenderer:
         GL.glFinish()
 
     def close(self) -> None:
+        self._frame = None
         if self._textures:
             GL.glDeleteTextures(self._textures)
             self._textures = []
