@@ -48,13 +48,14 @@ def stale_weight(layout: Layout, size: tuple[int, int], eye: str, view, needed: 
     return float(colour[..., 0][valid].max(initial=0.0))
 
 
+@pytest.mark.parametrize("tiles_of", [regions.view_tiles, regions.rough_view_tiles], ids=["exact", "rough"])
 @pytest.mark.parametrize("name", list(LAYOUTS))
-def test_every_texel_a_view_samples_lies_in_its_tiles(name):
+def test_every_texel_a_view_samples_lies_in_its_tiles(name, tiles_of):
     layout, size, eye = LAYOUTS[name]
     for view in views(40, seed=len(name)):
         yaw, pitch, roll, fov = view
         tx, ty = projection.tan_half_fov(fov, *VIEW)
-        needed = regions.view_tiles(layout, size, eye, projection.view_rotation(yaw, pitch, roll), (-tx, tx, -ty, ty))
+        needed = tiles_of(layout, size, eye, projection.view_rotation(yaw, pitch, roll), (-tx, tx, -ty, ty))
         weight = stale_weight(layout, size, eye, view, needed)
         assert weight == 0.0, f"{name} at {view}: pixels take up to {weight:.0%} from tiles left out"
 
@@ -68,6 +69,14 @@ def test_a_level_view_of_a_360_film_needs_a_fraction_of_it():
     # Looking straight up takes every longitude near the pole, but not the other hemisphere.
     needed = regions.view_tiles(layout, size, "left", projection.view_rotation(0, 90, 0), (-tx, tx, -ty, ty))
     assert needed[0].all() and not needed[regions.TILE_ROWS // 2:].any()
+
+
+def test_the_quick_tiles_of_a_moving_view_stay_a_fraction_of_a_360_film():
+    layout, size = Layout(), (3840, 1920)
+    tx, ty = projection.tan_half_fov(90, 640, 360)
+    for yaw, pitch in ((0, 0), (135, 20), (-60, -45)):
+        rough = regions.rough_view_tiles(layout, size, "left", projection.view_rotation(yaw, pitch, 0), (-tx, tx, -ty, ty))
+        assert rough.mean() < 0.35, f"{(yaw, pitch)}: {rough.mean():.0%} of the picture"
 
 
 def test_the_eyes_of_a_stereo_film_need_their_own_halves():

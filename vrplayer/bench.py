@@ -231,9 +231,9 @@ def _seeks(path, display, renderer, viewport, count) -> dict:
                 results.append({"target": target, "ms": None, "pts": None, "exact": False})
                 continue
             renderer.upload(item)
-            ms = (time.perf_counter() - t0) * 1000
-            renderer.draw(view, viewport)
+            renderer.draw(view, viewport)  # which sends the planes' tiles the view needs
             display.present()
+            ms = (time.perf_counter() - t0) * 1000
             exact = item.pts <= target + _PTS_EPSILON and target < item.pts + item.duration + _PTS_EPSILON
             if frame_pts:  # and it is the frame the file says is on screen then
                 expected = max((p for p in frame_pts if p <= target + _PTS_EPSILON), default=frame_pts[0])

@@ -15,6 +15,7 @@ cover still mark the picture's border nearest to them: a few tiles too many, nev
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 
@@ -59,6 +60,24 @@ def view_tiles(layout, picture_size: tuple[int, int], eye: str, rotation: np.nda
     return _mark(np.concatenate([b.reshape(-1, 4) for b in found]), circular, layout, picture_size, eye)
 
 
+def rough_view_tiles(layout, picture_size: tuple[int, int], eye: str, rotation: np.ndarray, tan_bounds) -> np.ndarray:
+    """A quick superset of view_tiles, for a view drawn once (a moving one: a headset's always is), where working the
+    exact tiles out would cost more than sending the extra ones: every tile of an equirect picture whose bounding
+    circle on the sphere meets the frustum's; the whole eye for other projections."""
+    if layout.projection != "equirectangular":
+        return eye_tiles(layout, picture_size, eye)
+    left, right, down, up = tan_bounds
+    corners = np.array([[left, -up, 1.0], [right, -up, 1.0], [left, -down, 1.0], [right, -down, 1.0]])
+    middle = np.array([(left + right) / 2.0, -(up + down) / 2.0, 1.0])
+    middle /= np.linalg.norm(middle)
+    corners /= np.linalg.norm(corners, axis=-1, keepdims=True)
+    view_radius = float(np.arccos(np.clip(corners @ middle, -1.0, 1.0)).max())
+    rotation = np.asarray(rotation, dtype=np.float64)
+    centres, radii, inside = _tile_circles(layout, tuple(picture_size), eye)
+    apart = np.arccos(np.clip(centres @ (rotation @ middle), -1.0, 1.0))
+    return inside & (apart <= view_radius + radii + _CIRCLE_MARGIN)
+
+
 def eye_tiles(layout, picture_size: tuple[int, int], eye: str) -> np.ndarray:
     """Every tile of one eye's picture (a headset's equirect layer shows it all)."""
     return _mark(np.array([[0.0, 1.0, 0.0, 1.0]]), False, layout, picture_size, eye)
@@ -88,6 +107,37 @@ def plane_rectangle(rectangle: tuple[int, int, int, int], plane_size: tuple[int,
 
 
 # -- helpers ------------------------------------------------------------------------------------------------------
+
+
+_CIRCLE_MARGIN = math.radians(1.0)  # bilinear taps and rounding, on the sphere
+
+
+@lru_cache(maxsize=16)
+def _tile_circles(layout, picture_size: tuple[int, int], eye: str):
+    """Each tile's part of an equirect eye as a circle on the sphere: its centre direction (rows, columns, 3), its
+    radius (the farthest of its corners and edge middles, radians), and whether the tile holds any of the eye."""
+    width, height = picture_size
+    ex, ey, ew, eh = projection.eye_rect(layout, picture_size, eye)
+    # Tile edges in eye-local coordinates (0..1 across the eye's picture), cut to the eye.
+    u_edges = np.clip((np.arange(TILE_COLUMNS + 1) * width / TILE_COLUMNS - ex) / ew, 0.0, 1.0)
+    v_edges = np.clip((np.arange(TILE_ROWS + 1) * height / TILE_ROWS - ey) / eh, 0.0, 1.0)
+    inside = (np.diff(v_edges)[:, None] > 0) & (np.diff(u_edges)[None, :] > 0)
+    lon_span = 1.0 - layout.crop_left - layout.crop_right
+    lat_span = 1.0 - layout.crop_top - layout.crop_bottom
+    lon = np.radians((layout.crop_left + u_edges * lon_span) * 360.0 - 180.0)
+    lat = np.radians(90.0 - (layout.crop_top + v_edges * lat_span) * 180.0)
+    points = []  # per tile: its corners, edge middles and centre (lon, lat), 9 of them
+    for fu in (0.0, 0.5, 1.0):
+        for fv in (0.0, 0.5, 1.0):
+            tile_lon = lon[:-1][None, :] + fu * np.diff(lon)[None, :]
+            tile_lat = lat[:-1][:, None] + fv * np.diff(lat)[:, None]
+            tile_lon, tile_lat = np.broadcast_arrays(tile_lon, tile_lat)
+            # v360 axes: x right, y down, z forward.
+            points.append(np.stack([np.cos(tile_lat) * np.sin(tile_lon), -np.sin(tile_lat), np.cos(tile_lat) * np.cos(tile_lon)], axis=-1))
+    points = np.stack(points, axis=2)  # (rows, columns, 9, 3); index 4 is the middle
+    centres = points[:, :, 4]
+    radii = np.arccos(np.clip(np.einsum("rcpk,rck->rcp", points, centres), -1.0, 1.0)).max(axis=-1)
+    return centres, radii, inside
 
 
 def _cell_corners(grid: np.ndarray) -> np.ndarray:

@@ -80,6 +80,7 @@ class SphereRenderer:
         self._frame = None  # the VideoFrame shown: its planes go up tile by tile as views need them
         self._uploaded = regions.empty()  # its tiles already in the textures
         self._view_tiles: dict[tuple, np.ndarray] = {}  # the tiles each recent view needs, oldest first
+        self._views_seen: dict[tuple, None] = {}  # views drawn once, oldest first (see _tiles_for)
         self._settings_version = 0
         self._vao = GL.glGenVertexArrays(1)
         self._textures: list[int] = []
@@ -139,15 +140,14 @@ class SphereRenderer:
         GL.glPixelStorei(GL.GL_UNPACK_ROW_LENGTH, 0)
         self._uploaded |= missing
 
-    def _tiles_for(self, key: tuple, work_out) -> np.ndarray:
-        """The tiles a view needs, worked out once per view (`key`) while it is among the recent ones."""
-        tiles = self._view_tiles.pop(key, None)
-        if tiles is None:
-            tiles = work_out()
-            while len(self._view_tiles) >= _TILE_CACHES:
-                self._view_tiles.pop(next(iter(self._view_tiles)))
-        self._view_tiles[key] = tiles  # now the newest
-        return tiles
+    def _tiles_for(self, key: tuple, exact, rough=None) -> np.ndarray:
+        """The tiles a view (`key`) needs. Drawn for the first time, the quick `rough()` superset (when given): a
+        moving view would pay ~1 ms a draw to work out exact tiles it then uses once. Drawn again, `exact()`, kept
+        while the view is among the recent ones."""
+        if rough is not None and key not in self._view_tiles and key not in self._views_seen:
+            _recent(self._views_seen, key, lambda: None, _TILE_CACHES)
+            return rough()
+        return _recent(self._view_tiles, key, exact, _TILE_CACHES)
 
     def _make_textures(self, av_frame, layout: PixelLayout) -> None:
         if self._textures:
@@ -236,10 +236,11 @@ class SphereRenderer:
         rotation = np.asarray(rotation, dtype=np.float32)
         layout = self._layout_key[0]
         eyes = ("left", "right") if eye == "anaglyph" else (eye,)
-        self._upload_tiles(self._tiles_for(
-            (eye, rotation.tobytes(), tuple(tan_bounds), self._layout_key),
-            lambda: np.logical_or.reduce([regions.view_tiles(layout, self._picture_size, e, rotation, tan_bounds) for e in eyes]),
-        ))
+        def tiles(of) -> np.ndarray:
+            return np.logical_or.reduce([of(layout, self._picture_size, e, rotation, tan_bounds) for e in eyes])
+
+        key = (eye, rotation.tobytes(), tuple(tan_bounds), self._layout_key)
+        self._upload_tiles(self._tiles_for(key, lambda: tiles(regions.view_tiles), lambda: tiles(regions.rough_view_tiles)))
         positions = self._positions_for(eye, viewport, rotation, tan_bounds)
         if positions is not None:
             GL.glActiveTexture(GL.GL_TEXTURE0 + _POSITIONS_UNIT)
@@ -270,18 +271,13 @@ class SphereRenderer:
         there (drawing them on its second draw); None while it moves, which draws in one pass.
 
         Where each pixel samples the film depends only on the view, the layout and the picture's size, not on the
-        frame: worked out once and read back, it costs llvmpipe a third less per frame. A moving view (a headset
-        always is) never pays for drawing positions it would use once."""
+        frame: worked out once and read back, a frame costs llvmpipe a fifth less. A moving view (a headset always
+        is) never pays for drawing positions it would use once."""
         if eye not in ("left", "right"):
             return None
         key = (rotation.tobytes(), tuple(tan_bounds), self._layout_key, self._texture_key)
-        slot = (eye, tuple(viewport))
-        positions = self._positions.pop(slot, None)
-        if positions is None:
-            positions = _Positions(viewport[2], viewport[3])
-            while len(self._positions) >= _POSITION_CACHES:
-                self._positions.pop(next(iter(self._positions))).close()
-        self._positions[slot] = positions  # now the newest
+        positions = _recent(self._positions, (eye, tuple(viewport)), lambda: _Positions(viewport[2], viewport[3]),
+                            _POSITION_CACHES, _Positions.close)
         if key != positions.view_key:
             positions.view_key, positions.drawn = key, False
             return None
@@ -348,6 +344,18 @@ class SphereRenderer:
         for positions in self._positions.values():
             positions.close()
         self._positions = {}
+
+
+def _recent(cache: dict, key, make, limit: int, drop=lambda value: None):
+    """cache[key] (made by make() when missing), kept as the newest of at most `limit` entries (a dict keeps its
+    insertion order: the oldest goes first, through `drop`)."""
+    value = cache.pop(key, None)
+    if value is None:
+        value = make()
+        while len(cache) >= limit:
+            drop(cache.pop(next(iter(cache))))
+    cache[key] = value
+    return value
 
 
 class _Positions:
