@@ -4,12 +4,14 @@ A 360° view shows a fraction of the picture (a 90° view about a tenth of an eq
 4K 10-bit frame costs a software GL as much as drawing it. The picture is cut into a grid of tiles (TILE_COLUMNS ×
 TILE_ROWS, whatever its size); the renderer uploads a frame's tiles as views need them.
 
-A view's tiles come from a grid of rays across its frustum, through the projection's numpy reference
-(`projection.eye_uv`, which sphere.frag follows): each cell of that grid marks the tiles under the bounding box of
-its four corners in the eye's picture, widened by MARGIN for bilinear taps and the slight bending of a cell's edges
-in the picture; a cell straddling the edge of a cube face or a lens is looked at again in finer cells. A 360° picture is circular across its seam (a cell straddling it marks both ends); an equirect view
-reaching near a pole takes whole rows there, since every longitude meets at the pole. Corners the film does not
-cover still mark the picture's border nearest to them: a few tiles too many, never one too few.
+A view's exact tiles (`view_tiles`, ~1 ms) come from a grid of rays across its frustum, through the projection's
+numpy reference (`projection.eye_uv`, which sphere.frag follows): each cell of that grid marks the tiles under the
+bounding box of its four corners in the eye's picture, widened by MARGIN for bilinear taps and the slight bending of
+a cell's edges in the picture; a cell straddling the edge of a cube face or a lens is looked at again in finer
+cells. A 360° picture is circular across its seam (a cell straddling it marks both ends); an equirect view reaching
+near a pole takes whole rows there, since every longitude meets at the pole. Corners the film does not cover still
+mark the picture's border nearest to them: a few tiles too many, never one too few. `rough_view_tiles` (50 µs) is a
+superset for views drawn once.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ RAY_CELLS = (24, 14)  # ray grid cells across and down a view (≈ 4° each for 
 MARGIN = 1.0 / 64  # of the eye's picture, on each side of a cell's box
 SPLIT_SPAN = 0.1  # a cell whose corners spread wider than this (of the eye's picture) straddles an edge...
 SPLIT_CELLS, SPLIT_DEPTH = 4, 2  # ...and is looked at again as 4 × 4 finer cells, twice over at most
+_CIRCLE_MARGIN = math.radians(1.0)  # rough tiles: bilinear taps and rounding, on the sphere
 
 _POLES = (np.array([0.0, -1.0, 0.0]), np.array([0.0, 1.0, 0.0]))  # up and down (v360 axes: y points down)
 
@@ -109,9 +112,6 @@ def plane_rectangle(rectangle: tuple[int, int, int, int], plane_size: tuple[int,
 # -- helpers ------------------------------------------------------------------------------------------------------
 
 
-_CIRCLE_MARGIN = math.radians(1.0)  # bilinear taps and rounding, on the sphere
-
-
 @lru_cache(maxsize=16)
 def _tile_circles(layout, picture_size: tuple[int, int], eye: str):
     """Each tile's part of an equirect eye as a circle on the sphere: its centre direction (rows, columns, 3), its
@@ -183,7 +183,8 @@ def _split(tx: np.ndarray, ty: np.ndarray, split: np.ndarray):
 
 
 def _pole_caps(layout, directions: np.ndarray) -> np.ndarray:
-    """Whole-width boxes around each pole the view reaches near: within two cells' span of its nearest ray."""
+    """Whole-width boxes round each pole the view comes within three cells of (every longitude meets there), from
+    the pole to two cells past the view's nearest ray."""
     flat = directions.reshape(-1, 3)
     cell = _largest_cell(directions)
     lat_span = 1.0 - layout.crop_top - layout.crop_bottom
@@ -221,7 +222,7 @@ def _cube_corners(layout, eye_size, directions: np.ndarray) -> np.ndarray:
 
 
 def _largest_cell(directions: np.ndarray) -> float:
-    """The diagonal of the ray grid's middle cell (radians): the grid is even in tangents, so cells shrink outwards."""
+    """A middle cell's diagonal (radians): the largest, since the grid is even in tangents and cells shrink outwards."""
     rows, columns = directions.shape[0] // 2, directions.shape[1] // 2
     return _angle(directions[rows - 1, columns - 1], directions[rows + 1, columns + 1]) / 2.0 if rows and columns else math.pi
 
