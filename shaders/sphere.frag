@@ -15,8 +15,9 @@ uniform sampler2D u_plane2;  // V (or R)
 // (How the planes are laid out, 0: three planes, 1: Y + interleaved UV, 2: Y only (gray), is the PLANES build
 // constant, like PROJECTION: a branch on a uniform would fetch the other layouts' planes too on llvmpipe.)
 
-uniform mat3 u_colour_matrix;  // (Y', Cb, Cr) -> R'G'B', or a plane reorder for planar RGB
-uniform vec3 u_colour_scale;   // normalised texture sample -> code value -> nominal range
+// Normalised texture samples (Y', Cb, Cr) -> R'G'B' (or a plane reorder for planar RGB): the film's matrix with
+// its range and bit depth folded in (vrplayer/render/colour.py), rgb = u_colour_matrix * sample + u_colour_offset.
+uniform mat3 u_colour_matrix;
 uniform vec3 u_colour_offset;
 uniform float u_neutral_chroma;  // sample value meaning "no colour", for gray films
 
@@ -67,7 +68,8 @@ vec4 plane_positions(vec2 uv, vec4 rect, bool clamp_s) {
 }
 
 // The film's colour at those positions (black where not covered). Explicit level 0: the film has no mipmaps, and
-// the longitude wrap must not trigger a derivative-based LOD.
+// the longitude wrap must not trigger a derivative-based LOD. Not clamped to 0..1 here: writing to the 8-bit
+// picture does that, and costs llvmpipe nothing; builds that go on computing with the colour clamp it first.
 vec3 film_colour(vec4 at) {
     float y = textureLod(u_plane0, at.xy, 0.0).r;
 #if PLANES == 1
@@ -77,8 +79,7 @@ vec3 film_colour(vec4 at) {
 #else
     vec2 c = vec2(textureLod(u_plane1, at.zw, 0.0).r, textureLod(u_plane2, at.zw, 0.0).r);
 #endif
-    vec3 nominal = vec3(y, c) * u_colour_scale + u_colour_offset;
-    return at.x > -1.0 ? clamp(u_colour_matrix * nominal, 0.0, 1.0) : vec3(0.0);
+    return at.x > -1.0 ? u_colour_matrix * vec3(y, c) + u_colour_offset : vec3(0.0);
 }
 
 // -- projections: unit world direction -> position in the eye's picture (pixels) and the rectangle to sample in --
@@ -226,13 +227,15 @@ void main() {
     // Its own build: llvmpipe runs both sides of even a uniform branch, and the second eye's fetches would slow
     // every other mode down.
     vec3 d = view_direction(p);
-    vec3 colour = clamp(ANAGLYPH_LEFT * film_colour(eye_positions(d, 0)) + ANAGLYPH_RIGHT * film_colour(eye_positions(d, 1)), 0.0, 1.0);
+    vec3 left = clamp(film_colour(eye_positions(d, 0)), 0.0, 1.0), right = clamp(film_colour(eye_positions(d, 1)), 0.0, 1.0);
+    vec3 colour = clamp(ANAGLYPH_LEFT * left + ANAGLYPH_RIGHT * right, 0.0, 1.0);
     colour *= u_brightness;
 #else
     vec3 colour = film_colour(eye_positions(view_direction(p), u_eye)) * u_brightness;
 #endif
 #ifdef LINEAR_OUTPUT
     // A headset swapchain that holds linear light: decode our display-referred values (the sRGB curve).
+    colour = clamp(colour, 0.0, 1.0);
     colour = mix(colour / 12.92, pow((colour + 0.055) / 1.055, vec3(2.4)), step(0.04045, colour));
 #endif
     frag_colour = vec4(colour, 1.0);

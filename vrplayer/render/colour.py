@@ -1,7 +1,8 @@
 """YUV → RGB for the fragment shader: the film's own matrix (BT.601 / 709 / 2020) and range (limited / full).
 
-Pure numpy. The shader computes `rgb = matrix · (sample · scale + offset)` where `sample` is what a normalised R8 /
-R16 texture returns for each plane, so scale and offset fold in the bit depth, where the bits sit in a 16-bit word
+Pure numpy. The conversion is `rgb = matrix · (sample · scale + offset)` where `sample` is what a normalised R8 /
+R16 texture returns for each plane (the shader takes it folded into one affine step, `affine()`), so scale and
+offset fold in the bit depth, where the bits sit in a 16-bit word
 (P010 keeps them high), and the range.
 """
 
@@ -58,6 +59,10 @@ class ColourTransform:
     scale: np.ndarray  # per channel, multiplies the normalised texture sample
     offset: np.ndarray  # per channel, added after scaling
 
+    def affine(self) -> tuple[np.ndarray, np.ndarray]:
+        """(A, b) with rgb = A · sample + b: the same conversion in one step, as the shader takes it."""
+        return self.matrix * self.scale[None, :], self.matrix @ self.offset
+
 
 def yuv_transform(matrix: str, value_range: str, bit_depth: int, storage_bits: int, msb_aligned: bool = False):
     """Transform for planar/semi-planar YUV.
@@ -93,5 +98,5 @@ def gbr_transform(bit_depth: int = 8, storage_bits: int = 8) -> ColourTransform:
 
 def apply(transform: ColourTransform, samples: np.ndarray) -> np.ndarray:
     """Reference (numpy) version of the shader's conversion: samples (..., 3) normalised → RGB in [0, 1]."""
-    yuv = samples * transform.scale + transform.offset
-    return np.clip(yuv @ transform.matrix.T, 0.0, 1.0)
+    a, b = transform.affine()
+    return np.clip(samples @ a.T + b, 0.0, 1.0)

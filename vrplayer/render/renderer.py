@@ -38,7 +38,7 @@ def colour_transform_for(layout: PixelLayout, avcol_spc: int | None, avcol_range
 
 
 _UNIFORMS = (
-    "u_plane0", "u_plane1", "u_plane2", "u_half_texel", "u_colour_matrix", "u_colour_scale", "u_colour_offset",
+    "u_plane0", "u_plane1", "u_plane2", "u_half_texel", "u_colour_matrix", "u_colour_offset",
     "u_neutral_chroma", "u_view", "u_tan_bounds", "u_viewport", "u_crop", "u_lens", "u_eye_size",
     "u_picture_size", "u_eye_origin", "u_face_rect", "u_wrap", "u_eye", "u_brightness", "u_positions",
 )
@@ -203,10 +203,10 @@ class SphereRenderer:
         )
 
     def _set_colour(self, transform: colour.ColourTransform, layout: PixelLayout) -> None:
+        matrix, offset = transform.affine()  # one affine step per pixel instead of scale, offset, then the matrix
         self._set(
-            u_colour_matrix=(GL.glUniformMatrix3fv, (1, GL.GL_TRUE, transform.matrix.astype(np.float32))),
-            u_colour_scale=(GL.glUniform3f, tuple(transform.scale)),
-            u_colour_offset=(GL.glUniform3f, tuple(transform.offset)),
+            u_colour_matrix=(GL.glUniformMatrix3fv, (1, GL.GL_TRUE, matrix.astype(np.float32))),
+            u_colour_offset=(GL.glUniform3f, tuple(float(v) for v in offset)),
             # The sample value whose chroma is zero, so a gray film stays gray.
             u_neutral_chroma=(GL.glUniform1f, (float(-transform.offset[1] / transform.scale[1]),)),
         )
