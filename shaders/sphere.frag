@@ -7,7 +7,7 @@
 // YUV planes are sampled as they were decoded and converted to RGB here.
 // Where each pixel samples the planes depends only on the view, so while the view stays put the player draws those
 // positions once (the POSITIONS build, into a float texture) and reads them back (FROM_POSITIONS) instead of
-// working them out again for every film frame: on llvmpipe that is a third of the frame.
+// working them out again for every film frame: on llvmpipe that is a fifth of the frame.
 
 uniform sampler2D u_plane0;  // Y (or G for planar RGB)
 uniform sampler2D u_plane1;  // U, or interleaved UV (NV12 / P010), or B
