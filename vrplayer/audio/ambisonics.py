@@ -439,7 +439,7 @@ def format_for(channels: int, sa3d_info=None, manifest_audio: str | None = None,
             warnings.append(f"the manifest's audio {manifest_audio!r} is not a known format: ignored")
         elif fits(fmt, f"the manifest (audio {manifest_audio!r})"):
             return result(fmt, "manifest")
-    if layout_name in ("mono", "stereo", "quad", "5.1", "5.1(side)", "7.1") and layout_name:
+    if layout_name in ("mono", "stereo", "quad", "5.1", "5.1(side)", "7.1"):
         fmt = parse_format_name(layout_name)
         if fmt is not None and fmt.channels == channels:
             return result(fmt, f"channel layout '{layout_name}'")

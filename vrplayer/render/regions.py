@@ -185,12 +185,11 @@ def _split(tx: np.ndarray, ty: np.ndarray, split: np.ndarray):
 def _pole_caps(layout, directions: np.ndarray) -> np.ndarray:
     """Whole-width boxes round each pole the view comes within three cells of (every longitude meets there), from
     the pole to two cells past the view's nearest ray."""
-    flat = directions.reshape(-1, 3)
     cell = _largest_cell(directions)
     lat_span = 1.0 - layout.crop_top - layout.crop_bottom
     boxes = []
     for pole, at_top in zip(_POLES, (True, False)):
-        nearest = math.acos(float(np.clip((flat @ pole).max(), -1.0, 1.0)))
+        nearest = _nearest_angle(directions, pole)
         cap = nearest + 2.0 * cell
         if cap >= math.pi / 2:
             cap = math.pi / 2  # a view this close takes the whole hemisphere
@@ -208,12 +207,11 @@ def _cube_corners(layout, eye_size, directions: np.ndarray) -> np.ndarray:
     """Boxes round each cube corner the view comes near, in all three faces that meet there: two of them may lie side
     by side in the picture, so a cell with its corners in those two can still hold a sliver of the third."""
     reach = 2.0 * _largest_cell(directions)
-    flat = directions.reshape(-1, 3)
     offsets = np.stack(np.meshgrid(*[np.linspace(-1.0, 1.0, 5)] * 3, indexing="ij"), axis=-1).reshape(-1, 3)
     boxes = []
     for corner in np.stack(np.meshgrid([-1.0, 1.0], [-1.0, 1.0], [-1.0, 1.0], indexing="ij"), axis=-1).reshape(-1, 3):
         corner = corner / math.sqrt(3.0)
-        if math.acos(float(np.clip((flat @ corner).max(), -1.0, 1.0))) > reach:
+        if _nearest_angle(directions, corner) > reach:
             continue
         around = corner + math.tan(reach) * offsets  # a patch of directions round the corner, a little past it
         u, v, _ = projection.eye_uv(layout, around / np.linalg.norm(around, axis=-1, keepdims=True), eye_size)
@@ -225,6 +223,11 @@ def _largest_cell(directions: np.ndarray) -> float:
     """A middle cell's diagonal (radians): the largest, since the grid is even in tangents and cells shrink outwards."""
     rows, columns = directions.shape[0] // 2, directions.shape[1] // 2
     return _angle(directions[rows - 1, columns - 1], directions[rows + 1, columns + 1]) / 2.0 if rows and columns else math.pi
+
+
+def _nearest_angle(directions: np.ndarray, towards: np.ndarray) -> float:
+    """The angle (radians) from a unit direction to the nearest of a grid's unit directions."""
+    return math.acos(float(np.clip((directions.reshape(-1, 3) @ towards).max(), -1.0, 1.0)))
 
 
 def _angle(a: np.ndarray, b: np.ndarray) -> float:
