@@ -73,7 +73,7 @@ def head_to_ear(seconds: float, sofa: str | None) -> dict | None:
     """Latency from handing the renderer a head pose to hearing the first block it turns, through the device."""
     from vrplayer.audio.mixer import Mixer
     from vrplayer.audio.output import open_output
-    from vrplayer.audio.ring import SampleRing
+    from vrplayer.media.ring import SampleRing
     from vrplayer.errors import AudioUnavailable
 
     try:

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from vrplayer.formats import colourspace
 from vrplayer.render import colour, projection
 from vrplayer.view import ViewState
 
@@ -90,6 +91,6 @@ def test_bt709_red():
 
 
 def test_untagged_matrix_follows_height():
-    assert colour.matrix_name(None, 1080)[0] == "bt709"
-    assert colour.matrix_name(2, 480)[0] == "bt601"
-    assert colour.matrix_name(9, 480)[0] == "bt2020"
+    assert colourspace.matrix_name(None, 1080)[0] == "bt709"
+    assert colourspace.matrix_name(2, 480)[0] == "bt601"
+    assert colourspace.matrix_name(9, 480)[0] == "bt2020"

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import make_sample, run_cli
 from vrplayer.display.offscreen import OffscreenDisplay
-from vrplayer.media.pixfmt import NATIVE
+from vrplayer.formats.pixels import NATIVE
 from vrplayer.media.video import VideoDecoder, VideoFrame
 from vrplayer.render import projection
 from vrplayer.render.renderer import SphereRenderer

@@ -12,7 +12,7 @@ import pytest
 from test_layouts_reference import CASES, MIN_PSNR, VIEW, pictures, psnr, v360_view  # noqa: F401 (fixture)
 from vrplayer.display.offscreen import OffscreenDisplay
 from vrplayer.layout import Layout
-from vrplayer.media.pixfmt import NATIVE
+from vrplayer.formats.pixels import NATIVE
 from vrplayer.media.video import VideoFrame
 from vrplayer.render import projection
 from vrplayer.render.renderer import SphereRenderer

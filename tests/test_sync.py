@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from vrplayer.audio.mixer import Mixer
-from vrplayer.audio.ring import SampleRing
+from vrplayer.media.ring import SampleRing
 from vrplayer.sync import AudioClock, FrameScheduler, WallClock
 
 END = object()

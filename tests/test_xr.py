@@ -288,7 +288,7 @@ def test_the_renderer_gets_gamma_right_on_srgb_and_linear_swapchains(display, mo
     swapchain is sRGB (our encoded values stored as they are) or linear (the renderer writes linear light)."""
     import av
 
-    from vrplayer.media.pixfmt import NATIVE
+    from vrplayer.formats.pixels import NATIVE
     from vrplayer.media.video import VideoFrame
     from vrplayer.render.renderer import SphereRenderer
 

@@ -5,7 +5,7 @@ position, an eye's field of view four angles in radians (left and down negative)
 x right, y DOWN, z FORWARD (see `vrplayer.render.projection`). The two differ by S = diag(1, −1, −1), a half turn
 about x, so a rotation R in OpenXR's axes is S·R·S in ours (S is its own inverse, and det S = +1 keeps handedness).
 
-Angles in our conventions (those of `projection.view_rotation`, all in degrees): world = Ry(yaw)·Rx(pitch)·Rz(roll);
+Angles in our conventions (those of `geometry.view_rotation`, all in degrees): world = Ry(yaw)·Rx(pitch)·Rz(roll);
 yaw turns right, pitch looks up, roll tips the right side down.
 """
 
@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from vrplayer.render.projection import rotation_y
+from vrplayer.geometry import rotation_y
 
 # OpenXR axes ↔ ours.
 S = np.diag([1.0, -1.0, -1.0])
@@ -74,7 +74,7 @@ def tan_bounds_from_fov(angle_left: float, angle_right: float, angle_up: float, 
 
 
 def yaw_pitch_roll(rotation: np.ndarray) -> tuple[float, float, float]:
-    """Degrees (yaw, pitch, roll) of a camera → world rotation in our axes, inverse of `projection.view_rotation`.
+    """Degrees (yaw, pitch, roll) of a camera → world rotation in our axes, inverse of `geometry.view_rotation`.
     Yaw in (−180, 180], pitch in [−90, 90]; looking straight up or down, the roll is folded into the yaw."""
     r = np.asarray(rotation, dtype=np.float64)
     pitch = math.asin(max(-1.0, min(1.0, -r[1, 2])))

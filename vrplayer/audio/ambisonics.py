@@ -37,7 +37,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from vrplayer.render.projection import view_rotation
+from vrplayer.geometry import view_rotation
 
 MAX_ORDER = 3  # the highest order rendered; higher-order AmbiX is truncated to it (dropping channels ≥ 16)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vrplayer.audio.ring import SampleRing
+from vrplayer.media.ring import SampleRing
 
 
 class Mixer:

@@ -13,7 +13,7 @@ import av
 import numpy as np
 
 from vrplayer import log
-from vrplayer.audio.ring import SampleRing
+from vrplayer.media.ring import SampleRing
 from vrplayer.media.container import CorruptPacketCounter, audio_stream, decoded_frames, open_container, origin_seconds
 
 _log = log.get("media.audio")

@@ -7,9 +7,9 @@ import os
 from vrplayer import layout as layouts
 from vrplayer.errors import PlayerError
 from vrplayer.media.container import audio_stream, duration_seconds, open_container, video_stream
-from vrplayer.media.pixfmt import NATIVE, conversion_target
+from vrplayer.formats.pixels import NATIVE, conversion_target
 from vrplayer.media.spherical import read_container_layout
-from vrplayer.render import colour
+from vrplayer.formats import colourspace
 
 
 def film_manifest(path: str) -> tuple[dict | None, str | None]:
@@ -49,8 +49,8 @@ def probe(path: str, flags: dict | None = None, audio_format: str | None = None)
         pix_fmt = cc.pix_fmt or "unknown"
         fmt = cc.format
         converted = conversion_target(pix_fmt, fmt.is_rgb, max((c.bits for c in fmt.components), default=8)) if fmt else None
-        matrix, matrix_source = colour.matrix_name(cc.colorspace, cc.height)
-        value_range, range_source = colour.range_name(cc.color_range, pix_fmt)
+        matrix, matrix_source = colourspace.matrix_name(cc.colorspace, cc.height)
+        value_range, range_source = colourspace.range_name(cc.color_range, pix_fmt)
         if pix_fmt in NATIVE and NATIVE[pix_fmt].kind == "gbr":
             matrix, matrix_source = "rgb", "planar RGB"
         info = {

@@ -19,7 +19,7 @@ from vrplayer import log
 from vrplayer.media.container import (
     CorruptPacketCounter, decoded_frames, duration_seconds, open_container, origin_seconds, video_stream,
 )
-from vrplayer.media.pixfmt import NATIVE, PixelLayout, conversion_target
+from vrplayer.formats.pixels import NATIVE, PixelLayout, conversion_target
 
 _log = log.get("media.video")
 

@@ -19,27 +19,6 @@ _KR_KB = {
     "bt2020": (0.2627, 0.0593),
 }
 
-# FFmpeg's AVColorSpace values, as PyAV reports them.
-_AVCOL_SPC = {1: "bt709", 5: "bt601", 6: "bt601", 9: "bt2020", 10: "bt2020"}
-# FFmpeg's AVColorRange: 1 = MPEG (limited), 2 = JPEG (full).
-_AVCOL_RANGE = {1: "limited", 2: "full"}
-
-
-def matrix_name(avcol_spc: int | None, height: int) -> tuple[str, str]:
-    """(matrix, how it was decided). Untagged films follow the usual rule: SD is BT.601, HD and up BT.709."""
-    if avcol_spc in _AVCOL_SPC:
-        return _AVCOL_SPC[avcol_spc], "tagged"
-    return ("bt709" if height >= 720 else "bt601"), "untagged: guessed from height"
-
-
-def range_name(avcol_range: int | None, pix_fmt: str) -> tuple[str, str]:
-    if avcol_range in _AVCOL_RANGE:
-        return _AVCOL_RANGE[avcol_range], "tagged"
-    if pix_fmt.startswith("yuvj"):
-        return "full", "yuvj pixel format"
-    return "limited", "untagged: video default"
-
-
 def yuv_to_rgb_matrix(matrix: str) -> np.ndarray:
     """3×3 matrix taking (Y', Cb, Cr) with Y' in [0, 1] and Cb, Cr in [-½, ½] to R'G'B'."""
     kr, kb = _KR_KB[matrix]

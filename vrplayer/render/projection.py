@@ -15,25 +15,7 @@ import math
 
 import numpy as np
 
-
-def rotation_y(angle: float) -> np.ndarray:
-    c, s = math.cos(angle), math.sin(angle)
-    return np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
-
-
-def rotation_x(angle: float) -> np.ndarray:
-    c, s = math.cos(angle), math.sin(angle)
-    return np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
-
-
-def rotation_z(angle: float) -> np.ndarray:
-    c, s = math.cos(angle), math.sin(angle)
-    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
-
-
-def view_rotation(yaw_deg: float, pitch_deg: float, roll_deg: float = 0.0) -> np.ndarray:
-    """Camera → world rotation (3×3)."""
-    return rotation_y(math.radians(yaw_deg)) @ rotation_x(math.radians(pitch_deg)) @ rotation_z(math.radians(roll_deg))
+from vrplayer.geometry import view_rotation
 
 
 def vertical_fov(hfov_deg: float, width: int, height: int) -> float:

@@ -15,7 +15,8 @@ import numpy as np
 from OpenGL import GL
 
 from vrplayer.layout import Layout
-from vrplayer.media.pixfmt import PixelLayout
+from vrplayer.formats.pixels import PixelLayout
+from vrplayer.formats import colourspace
 from vrplayer.render import colour, projection, regions, shaders
 
 _TEXTURE_FORMATS = {  # (channels, bytes per sample) -> (internal format, format, type)
@@ -32,8 +33,8 @@ _EYE_CODE = {"left": 0, "right": 1, "anaglyph": 0}
 def colour_transform_for(layout: PixelLayout, avcol_spc: int | None, avcol_range: int | None, height: int):
     if layout.kind == "gbr":
         return colour.gbr_transform(layout.bit_depth, layout.storage_bits)
-    matrix, _ = colour.matrix_name(avcol_spc, height)
-    value_range = "full" if layout.full_range_format else colour.range_name(avcol_range, layout.name)[0]
+    matrix, _ = colourspace.matrix_name(avcol_spc, height)
+    value_range = "full" if layout.full_range_format else colourspace.range_name(avcol_range, layout.name)[0]
     return colour.yuv_transform(matrix, value_range, layout.bit_depth, layout.storage_bits, layout.msb_aligned)
 
 
