@@ -255,7 +255,7 @@ def test_session_reaches_focused_with_two_located_views(display):
 
 
 def xr_formats_name(value):
-    from vrplayer.display.xr import format_name
+    from vrplayer.display.xr_swapchain import format_name
 
     return format_name(value)
 

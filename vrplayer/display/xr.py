@@ -14,18 +14,9 @@ Frame loop, one iteration per headset frame:
 `rotation` is camera → world in our axes (x right, y down, z forward; the recenter rotation already applied) and
 `tan_bounds` the eye's asymmetric frustum, exactly what `SphereRenderer.draw_rays` takes.
 
-Graphics binding. Our GL platform is EGL (PYOPENGL_PLATFORM=egl, see vrplayer/__init__.py), so when the runtime
-offers XR_MNDX_egl_enable (Monado and runtimes built on it) we give it an EGL context of our own, surfaceless: no
-window, no X server, the same context kind as the offscreen display. Otherwise (SteamVR on Linux offers only the
-Xlib binding of XR_KHR_opengl_enable) we open a hidden glfw window with a GLX context and hand its Display,
-drawable and context to the runtime; PyOpenGL stays on its EGL platform, whose GL entry points go through GLVND's
-dispatch and so reach whichever context is current. `import xr` switches PyOpenGL's platform to GLX as a side
-effect; `_load_xr` undoes that.
-
-Colour: the renderer writes display-referred (gamma-encoded sRGB) values. We prefer an sRGB swapchain format and
-leave GL_FRAMEBUFFER_SRGB off, so the bytes stored are our encoded values and the compositor, which samples the
-image as sRGB, decodes them to the right linear light. (Turning GL_FRAMEBUFFER_SRGB on would encode them twice.)
-With only linear formats on offer the picture would look too bright; we log a warning.
+The parts: `xr_graphics` makes the GL context the runtime is given (an EGL context of our own where the runtime
+takes one, else a hidden window's GLX or WGL context); `xr_swapchain` the images each eye is drawn into, and their
+colour formats. `import xr` switches PyOpenGL's platform to GLX as a side effect; `_load_xr` undoes that.
 """
 
 from __future__ import annotations
@@ -44,30 +35,11 @@ from OpenGL import GL
 
 from vrplayer import xr_pose
 from vrplayer.display.base import InputEvent
-from vrplayer.display.egl import SurfacelessContext
-from vrplayer.errors import DisplayUnavailable
+from vrplayer.display.xr_common import XrUnavailable, check
+from vrplayer.display.xr_graphics import binding_extensions, choose_binding, create_context
+from vrplayer.display.xr_swapchain import SRGB_PREFERENCE, Swapchain, choose_format, format_name
 
 log = logging.getLogger(__name__)
-
-# GL internal formats, most preferred first: sRGB 8-bit (see the module notes on colour), then linear ones.
-GL_SRGB8_ALPHA8 = 0x8C43
-GL_RGBA8 = 0x8058
-_FORMAT_NAMES = {
-    0x8C43: "GL_SRGB8_ALPHA8", 0x8C41: "GL_SRGB8", 0x8058: "GL_RGBA8", 0x8059: "GL_RGB10_A2", 0x881A: "GL_RGBA16F",
-    0x805B: "GL_RGBA16", 0x8D62: "GL_RGB565", 0x8051: "GL_RGB8", 0x881B: "GL_RGB16F", 0x8C3A: "GL_R11F_G11F_B10F",
-    0x81A5: "GL_DEPTH_COMPONENT16", 0x81A6: "GL_DEPTH_COMPONENT24", 0x8CAC: "GL_DEPTH_COMPONENT32F",
-    0x88F0: "GL_DEPTH24_STENCIL8", 0x8CAD: "GL_DEPTH32F_STENCIL8", 0x8D48: "GL_STENCIL_INDEX8",
-}
-_SRGB_PREFERENCE = (GL_SRGB8_ALPHA8, 0x8C41)
-_LINEAR_PREFERENCE = (GL_RGBA8, 0x8059, 0x881A, 0x805B, 0x8051)
-
-
-class XrUnavailable(DisplayUnavailable):
-    """No OpenXR runtime, no headset, or the session cannot start: one line saying which."""
-
-
-def format_name(gl_format: int) -> str:
-    return _FORMAT_NAMES.get(gl_format, hex(gl_format))
 
 
 def _load_xr():
@@ -176,7 +148,7 @@ class XrDisplay:
         self.mirror = None  # a display.mirror.Mirror when the operator wants to see what the viewer sees
         try:
             self._create_instance(graphics)
-            self._gl = {"egl": _EglContext, "glx": _GlxContext, "wgl": _WglContext}[self.graphics]()
+            self._gl = create_context(self.graphics)
             self._create_session()
         except BaseException:
             self.close()
@@ -195,21 +167,8 @@ class XrDisplay:
         except xr.XrException as exc:
             raise XrUnavailable(f"the OpenXR runtime does not answer ({_describe(exc)}); is its service running?") from None
         self.extensions = offered
-        if "XR_KHR_opengl_enable" not in offered:
-            raise XrUnavailable("the OpenXR runtime does not support OpenGL (XR_KHR_opengl_enable); vrplayer needs it")
-        if graphics == "auto":
-            if sys.platform == "win32":
-                graphics = "wgl"
-            else:
-                graphics = "egl" if "XR_MNDX_egl_enable" in offered else "glx"
-        if graphics == "egl" and "XR_MNDX_egl_enable" not in offered:
-            raise XrUnavailable("the OpenXR runtime cannot use an EGL context (no XR_MNDX_egl_enable); use the GLX binding")
-        if graphics not in ("egl", "glx", "wgl"):
-            raise ValueError(f"unknown graphics binding {graphics!r}")
-        self.graphics = graphics
-        wanted = ["XR_KHR_opengl_enable"]
-        if graphics == "egl":
-            wanted.append("XR_MNDX_egl_enable")
+        self.graphics = graphics = choose_binding(graphics, offered)
+        wanted = binding_extensions(graphics)
         for optional in ("XR_EXT_user_presence", "XR_KHR_composition_layer_equirect2", "XR_KHR_convert_timespec_time"):
             if optional in offered:
                 wanted.append(optional)
@@ -239,7 +198,7 @@ class XrDisplay:
         if "XR_EXT_user_presence" in self.enabled_extensions:
             presence = xr.SystemUserPresencePropertiesEXT()
         props = xr.SystemProperties(next=_address(presence) if presence is not None else None)
-        _check(xr, xr.raw_functions.xrGetSystemProperties(self.instance, self.system, ctypes.byref(props)))
+        check(xr, xr.raw_functions.xrGetSystemProperties(self.instance, self.system, ctypes.byref(props)))
         self.system_name = _text(props.system_name)
         self.presence_supported = bool(presence is not None and presence.supports_user_presence)
         self.max_swapchain_size = (props.graphics_properties.max_swapchain_image_width, props.graphics_properties.max_swapchain_image_height)
@@ -266,16 +225,12 @@ class XrDisplay:
             reference_space_type=xr.ReferenceSpaceType.VIEW, pose_in_reference_space=identity))
         formats = list(xr.enumerate_swapchain_formats(self.session))
         self.swapchain_formats = tuple(formats)
-        preference = (_SRGB_PREFERENCE + _LINEAR_PREFERENCE) if self._prefer_srgb else (_LINEAR_PREFERENCE + _SRGB_PREFERENCE)
-        chosen = next((f for f in preference if f in formats), None)
-        if chosen is None:
-            raise XrUnavailable(f"the OpenXR runtime offers no colour format we can draw into ({', '.join(map(format_name, formats))})")
-        self.swapchain_format = chosen
+        self.swapchain_format = chosen = choose_format(formats, self._prefer_srgb)
         # A linear swapchain holds light, not our gamma-encoded values: the renderer then decodes them as it draws.
-        self.linear_swapchain = chosen not in _SRGB_PREFERENCE
+        self.linear_swapchain = chosen not in SRGB_PREFERENCE
         if self.linear_swapchain and self._prefer_srgb:
             log.info("the headset runtime offers no sRGB swapchain (%s): colours are written as linear light", format_name(chosen))
-        self._swapchains = [_Swapchain(xr, self.session, chosen, w, h, self._capture) for w, h in self._view_sizes]
+        self._swapchains = [Swapchain(xr, self.session, chosen, w, h, self._capture) for w, h in self._view_sizes]
         self._prepare_frame_structs()
 
     def _prepare_frame_structs(self) -> None:
@@ -365,7 +320,7 @@ class XrDisplay:
             self._running = True
         elif state == S.STOPPING:
             self._running = False
-            _check(xr, xr.raw_functions.xrEndSession(self.session))
+            check(xr, xr.raw_functions.xrEndSession(self.session))
         elif state == S.LOSS_PENDING:
             self._running = False
             self._destroy_session()
@@ -427,7 +382,7 @@ class XrDisplay:
         elif result == xr.Result.ERROR_SESSION_NOT_RUNNING:
             self._running = False
         else:
-            _check(xr, result)
+            check(xr, result)
         self._frame_begun = False
         return None
 
@@ -477,13 +432,13 @@ class XrDisplay:
             drawn = True
         self._end_frame(self._equirect_layers if drawn else None, t0, c0)
 
-    def _equirect_chain(self, size: tuple[int, int]) -> "_Swapchain":
+    def _equirect_chain(self, size: tuple[int, int]) -> Swapchain:
         chain = self._equirect
         if chain is None or (chain.width, chain.height) != tuple(size):
             if chain is not None:
                 chain.destroy(self._xr)
             xr = self._xr
-            chain = self._equirect = _Swapchain(xr, self.session, self.swapchain_format, size[0], size[1], self._capture)
+            chain = self._equirect = Swapchain(xr, self.session, self.swapchain_format, size[0], size[1], self._capture)
             layer = self._equirect_layer = xr.CompositionLayerEquirect2KHR(
                 space=self.space, eye_visibility=xr.EyeVisibility.BOTH, radius=0.0,  # 0: infinitely far
                 central_horizontal_angle=2 * math.pi, upper_vertical_angle=math.pi / 2, lower_vertical_angle=-math.pi / 2)
@@ -597,7 +552,7 @@ class XrDisplay:
     def request_exit(self) -> None:
         """Ask the runtime to end the session: STOPPING (we end it), then EXITING, then a ("close") event."""
         if self.session is not None and self._running:
-            _check(self._xr, self._xr.raw_functions.xrRequestExitSession(self.session))
+            check(self._xr, self._xr.raw_functions.xrRequestExitSession(self.session))
 
     def restart(self) -> None:
         """Make a new session after the old one was lost (a "loss_pending" session event). Raises XrUnavailable
@@ -706,150 +661,9 @@ class XrDisplay:
             self.instance = None
 
 
-class _Swapchain:
-    """One eye's swapchain: its GL textures, a framebuffer object per texture, the image acquired now."""
-
-    def __init__(self, xr, session, gl_format: int, width: int, height: int, capture: bool):
-        self.width, self.height = width, height
-        info = xr.SwapchainCreateInfo(
-            usage_flags=xr.SwapchainUsageFlags.COLOR_ATTACHMENT_BIT | xr.SwapchainUsageFlags.SAMPLED_BIT,
-            format=gl_format, sample_count=1, width=width, height=height, face_count=1, array_size=1, mip_count=1)
-        self.handle = xr.create_swapchain(session, info)
-        images = xr.enumerate_swapchain_images(self.handle, xr.SwapchainImageOpenGLKHR)
-        self.textures = [image.image for image in images]
-        self.framebuffers = []
-        for texture in self.textures:
-            fbo = int(GL.glGenFramebuffers(1))
-            GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, fbo)
-            GL.glFramebufferTexture2D(GL.GL_FRAMEBUFFER, GL.GL_COLOR_ATTACHMENT0, GL.GL_TEXTURE_2D, texture, 0)
-            status = GL.glCheckFramebufferStatus(GL.GL_FRAMEBUFFER)
-            if status != GL.GL_FRAMEBUFFER_COMPLETE:
-                raise XrUnavailable(f"cannot draw into the headset's swapchain images (framebuffer status {status:#x})")
-            self.framebuffers.append(fbo)
-        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, 0)
-        self._acquire_info = xr.SwapchainImageAcquireInfo()
-        self._wait_info = xr.SwapchainImageWaitInfo(timeout=xr.INFINITE_DURATION)
-        self._release_info = xr.SwapchainImageReleaseInfo()
-        self._index = ctypes.c_uint32(0)
-        self._xr = xr
-        self.captured = np.zeros((height, width, 3), np.uint8) if capture else None
-
-    def acquire(self, raw) -> None:
-        _check(self._xr, raw.xrAcquireSwapchainImage(self.handle, ctypes.byref(self._acquire_info), ctypes.byref(self._index)))
-        _check(self._xr, raw.xrWaitSwapchainImage(self.handle, ctypes.byref(self._wait_info)))
-
-    def framebuffer(self) -> int:
-        return self.framebuffers[self._index.value]
-
-    def release(self, raw) -> None:
-        _check(self._xr, raw.xrReleaseSwapchainImage(self.handle, ctypes.byref(self._release_info)))
-
-    def capture(self) -> None:
-        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, self.framebuffer())  # the draw callback may have changed it
-        GL.glPixelStorei(GL.GL_PACK_ALIGNMENT, 1)
-        GL.glReadPixels(0, 0, self.width, self.height, GL.GL_RGB, GL.GL_UNSIGNED_BYTE, self.captured.ctypes.data)
-        self.captured[:] = self.captured[::-1].copy()
-
-    def destroy(self, xr) -> None:
-        if self.framebuffers:
-            GL.glDeleteFramebuffers(len(self.framebuffers), self.framebuffers)
-            self.framebuffers = []
-        if self.handle is not None:
-            xr.raw_functions.xrDestroySwapchain(self.handle)
-            self.handle = None
-
-
-class _EglContext(SurfacelessContext):
-    """Our own surfaceless EGL context, handed to the runtime through XR_MNDX_egl_enable."""
-
-    def __init__(self):
-        super().__init__("the headset", XrUnavailable)
-        self._libegl = ctypes.CDLL("libEGL.so.1")
-
-    def binding(self, xr):
-        get_proc_address = ctypes.cast(self._libegl.eglGetProcAddress, xr.PFN_xrEglGetProcAddressMNDX)
-        binding = xr.GraphicsBindingEGLMNDX(get_proc_address=get_proc_address, display=self.display, config=self.config, context=self.context)
-        self._binding = binding  # the runtime reads it during xrCreateSession; keep it alive with us anyway
-        return binding
-
-
-class _HiddenGlfwContext:
-    """A hidden glfw window with the platform's own GL context (GLX, WGL) to hand a runtime."""
-
-    def __init__(self, kind: str):
-        import glfw
-
-        self._glfw = glfw
-        if not glfw.init():
-            raise XrUnavailable(f"cannot start glfw for the headset's OpenGL ({kind}) context")
-        glfw.default_window_hints()
-        glfw.window_hint(glfw.VISIBLE, glfw.FALSE)
-        glfw.window_hint(glfw.CONTEXT_VERSION_MAJOR, 3)
-        glfw.window_hint(glfw.CONTEXT_VERSION_MINOR, 3)
-        glfw.window_hint(glfw.OPENGL_PROFILE, glfw.OPENGL_CORE_PROFILE)
-        glfw.window_hint(glfw.CONTEXT_CREATION_API, glfw.NATIVE_CONTEXT_API)
-        glfw.window_hint(glfw.DOUBLEBUFFER, glfw.FALSE)
-        self.window = glfw.create_window(64, 64, "vrplayer (headset)", None, None)
-        if not self.window:
-            glfw.terminate()
-            raise XrUnavailable(f"cannot create a {kind} context for the headset; check the GL drivers")
-        self.make_current()
-
-    def make_current(self) -> None:
-        self._glfw.make_context_current(self.window)
-
-    def close(self) -> None:
-        if self.window:
-            self._glfw.destroy_window(self.window)
-            self.window = None
-            self._glfw.terminate()
-
-
-class _WglContext(_HiddenGlfwContext):
-    """Windows: XR_KHR_opengl_enable's Win32 binding (the window's device context and its WGL context)."""
-
-    def __init__(self):
-        super().__init__("WGL")
-
-    def binding(self, xr):
-        glfw = self._glfw
-        user32 = ctypes.windll.user32
-        user32.GetDC.argtypes, user32.GetDC.restype = [ctypes.c_void_p], ctypes.c_void_p  # handles are 64-bit
-        binding = xr.GraphicsBindingOpenGLWin32KHR()
-        binding.h_dc = user32.GetDC(glfw.get_win32_window(self.window))
-        binding.h_glrc = glfw.get_wgl_context(self.window)
-        self._binding = binding
-        return binding
-
-
-class _GlxContext(_HiddenGlfwContext):
-    """A hidden glfw window with a GLX context, for runtimes that take only XR_KHR_opengl_enable's Xlib binding."""
-
-    def __init__(self):
-        if not os.environ.get("DISPLAY"):
-            raise XrUnavailable("the headset runtime needs an X display for OpenGL (DISPLAY is not set)")
-        super().__init__("GLX")
-
-    def binding(self, xr):
-        glfw = self._glfw
-        from OpenGL import GLX
-
-        binding = xr.GraphicsBindingOpenGLXlibKHR()
-        binding.x_display = ctypes.cast(glfw.get_x11_display(), type(binding.x_display))
-        binding.glx_drawable = glfw.get_glx_window(self.window)
-        binding.glx_context = ctypes.cast(glfw.get_glx_context(self.window), GLX.GLXContext)
-        self._binding = binding
-        return binding
-
-
 def _address(struct) -> ctypes.c_void_p:
     """A struct's address for a `next` chain (pyopenxr's helper takes a ctypes.pointer for the wrong address)."""
     return ctypes.cast(ctypes.pointer(struct), ctypes.c_void_p)
-
-
-def _check(xr, result) -> None:
-    if result.value < 0:
-        raise xr.check_result(result)
 
 
 def _describe(exc) -> str:
