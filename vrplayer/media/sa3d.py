@@ -11,7 +11,7 @@ Box layout (Spatial Audio RFC, google/spatial-media docs/spatial-audio-rfc.md), 
     u32 num_channels          all the track's channels, head-locked ones included
     u32 channel_map[num_channels]   ACN component k (then head-locked L, R) is track channel channel_map[k]
 
-The box walker is `vrplayer.media.spherical`'s (bounded reads, seeking over mdat, problems as lines). PyAV reports
+The box walker is `vrplayer.media.boxes` (bounded reads, seeking over mdat, problems as lines). PyAV reports
 an ambisonic channel layout only for PCM/FLAC/Opus-family-2 tracks; AAC and Opus-family-255 tracks come back as
 "quad", "5.1", "9 channels"…, so the box is read here.
 """
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from vrplayer.audio.ambisonics import AudioFormat, channels_for_order
-from vrplayer.media.spherical import _MP4_FIRST_BOXES, _Box, _fourcc_text, _Mp4Reader
+from vrplayer.media.boxes import Box, BoxReader, fourcc_text, looks_like_mp4
 
 _SAMPLE_ENTRY_FIXED = 28  # SampleEntry (8) + AudioSampleEntry fields (20) before the child boxes
 _QUICKTIME_EXTRA = {1: 16, 2: 36}  # QuickTime sound sample description versions 1 and 2 add these bytes
@@ -77,19 +77,19 @@ def read_sa3d_from(file: BinaryIO, stream_index: int | None = None) -> Sa3d | No
     size = file.seek(0, io.SEEK_END)
     file.seek(0)
     head = file.read(8)
-    if len(head) < 8 or head[4:8] not in _MP4_FIRST_BOXES:
+    if not looks_like_mp4(head):
         return None
     return _Sa3dReader(file, size).find(stream_index)
 
 
-class _Sa3dReader(_Mp4Reader):
+class _Sa3dReader(BoxReader):
     def find(self, stream_index: int | None) -> Sa3d | None:
         for box in self.boxes(0, None, ""):
             if box.fourcc == b"moov":
                 return self._moov(box, stream_index)
         return None
 
-    def _moov(self, moov: _Box, stream_index: int | None) -> Sa3d | None:
+    def _moov(self, moov: Box, stream_index: int | None) -> Sa3d | None:
         index = -1
         for trak in self.boxes(moov.body, moov.end, moov.name):
             if trak.fourcc != b"trak":
@@ -98,8 +98,7 @@ class _Sa3dReader(_Mp4Reader):
             if stream_index is not None and index != stream_index:
                 continue
             mdia = self.child(trak, b"mdia")
-            hdlr = self.child(mdia, b"hdlr") if mdia is not None else None
-            if hdlr is None or self.body(hdlr, 12)[8:12] != b"soun":
+            if mdia is None or self.handler_type(mdia) != b"soun":
                 if stream_index is not None:
                     return None
                 continue
@@ -107,35 +106,23 @@ class _Sa3dReader(_Mp4Reader):
             return self._stsd(stsd, index) if stsd is not None else None
         return None
 
-    def _stsd(self, stsd: _Box, index: int) -> Sa3d | None:
-        if stsd.end - stsd.body < 8:
-            return None
-        entry = next(self.boxes(stsd.body + 8, stsd.end, stsd.name), None)
+    def _stsd(self, stsd: Box, index: int) -> Sa3d | None:
+        entry = self.first_sample_entry(stsd)
         if entry is None:
             return None
         version = struct.unpack(">H", self.read(entry.body + 8, 2).ljust(2, b"\0"))[0]
         offsets = [_SAMPLE_ENTRY_FIXED + _QUICKTIME_EXTRA.get(version, 0), _SAMPLE_ENTRY_FIXED]
         for offset in dict.fromkeys(offsets):  # the QuickTime reading first, then the ISO one
             start = entry.body + offset
-            if start <= entry.end and self._children_fit(start, entry.end):
-                name = _fourcc_text(entry.fourcc)
+            if start <= entry.end and self.is_clean_run(start, entry.end):
+                name = fourcc_text(entry.fourcc)
                 for box in self.boxes(start, entry.end, name):
                     if box.fourcc == b"SA3D":
                         return self._sa3d(box, index)
                 return None
         return None
 
-    def _children_fit(self, start: int, end: int) -> bool:
-        """The bytes in [start, end) are a clean run of boxes (without noting problems)."""
-        pos = start
-        while pos + 8 <= end:
-            size, fourcc = struct.unpack(">I4s", self.read(pos, 8).ljust(8, b"\0"))
-            if size < 8 or pos + size > end or not all(32 <= c < 127 for c in fourcc):
-                return False
-            pos += size
-        return pos == end or end - pos < 8 and not any(self.read(pos, end - pos))
-
-    def _sa3d(self, box: _Box, index: int) -> Sa3d:
+    def _sa3d(self, box: Box, index: int) -> Sa3d:
         result = Sa3d(stream_index=index)
         problems = result.problems
         body = self.read(box.body, min(box.end - box.body, _SA3D_FIXED + 4 * _MAX_CHANNELS + 64))
