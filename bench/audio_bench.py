@@ -32,9 +32,9 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from vrplayer.audio import ambisonics as A  # noqa: E402
 from vrplayer.audio import hrtf as H  # noqa: E402
 from vrplayer.audio.binaural import BinauralRenderer  # noqa: E402
+from vrplayer.formats import sound  # noqa: E402
 
 RATE = 48000
 BLOCK = 512
@@ -81,7 +81,7 @@ def head_to_ear(seconds: float, sofa: str | None) -> dict | None:
     except AudioUnavailable as exc:
         print(f"head-to-ear latency: skipped ({exc})")
         return None
-    fmt = A.parse_format_name("ambix3")
+    fmt = sound.parse_format_name("ambix3")
     renderer = BinauralRenderer(fmt, output.rate, sofa_path=sofa)
     ring = SampleRing(output.rate * 2, fmt.channels)
     ring.reset(0.0, output.rate, 0)
@@ -135,7 +135,7 @@ def main(argv=None) -> int:
     rows = [{"format": "stereo mix (baseline)", "order": 0, "head": "-", "cpu_ms": base_cpu, "wall_ms": base_wall}]
 
     for name in FORMATS:
-        fmt = A.parse_format_name(name)
+        fmt = sound.parse_format_name(name)
         renderer = BinauralRenderer(fmt, RATE, hrtf=hrtf)
         frames = rng.standard_normal((RATE, fmt.channels)).astype(np.float32) * 0.02
 

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from vrplayer.audio import ambisonics as A
+from vrplayer.formats import sound
 
 RNG = np.random.default_rng(20240611)
 
@@ -218,7 +219,7 @@ def test_fuma_to_ambix(order):
     sn3d = A.sh_sn3d(3, d)
     fuma = np.stack([sn3d[:, acn] / peaks[acn] for acn in fuma_letters_acn[:n]], axis=1)
     fuma[:, 0] /= math.sqrt(2)
-    to_sh, bus = A.parse_format_name(f"fuma{order}").matrices()
+    to_sh, bus = A.format_matrices(sound.parse_format_name(f"fuma{order}"))
     assert np.allclose(fuma @ to_sh.T, sn3d[:, :n], atol=2e-4)  # the grid finds each peak to ~1e-4
     assert not np.any(bus)
 
@@ -229,7 +230,7 @@ def test_tbe_to_ambix_inverts_the_farina_matrix():
     ambix = A.sh_sn3d(2, random_directions(20))
     tbe = np.stack([g * ambix[:, acn] for acn, g in forward], axis=1)
     head_locked = RNG.normal(size=(20, 2))
-    to_sh, bus = A.parse_format_name("tbe+stereo").matrices()
+    to_sh, bus = A.format_matrices(sound.parse_format_name("tbe+stereo"))
     frames = np.concatenate([tbe, head_locked], axis=1)
     expected = ambix.copy()
     expected[:, 6] = 0.0  # TBE has no ACN 6
@@ -238,39 +239,39 @@ def test_tbe_to_ambix_inverts_the_farina_matrix():
 
 
 def test_ambix_head_locked_and_channel_map():
-    to_sh, bus = A.parse_format_name("ambix1+stereo").matrices()
+    to_sh, bus = A.format_matrices(sound.parse_format_name("ambix1+stereo"))
     frames = RNG.normal(size=(10, 6))
     assert np.allclose(frames @ to_sh.T, frames[:, :4])
     assert np.allclose(frames @ bus.T, frames[:, 4:])
     # SA3D's example: a track holding W X Y Z has channel_map 0, 2, 3, 1 (ACN k is track channel map[k]).
-    fmt = A.AudioFormat("ambix1", 4, "ambix", 1, 0, channel_map=(0, 2, 3, 1))
+    fmt = sound.AudioFormat("ambix1", 4, "ambix", 1, 0, channel_map=(0, 2, 3, 1))
     wxyz = RNG.normal(size=(10, 4))
-    to_sh, _ = fmt.matrices()
+    to_sh, _ = A.format_matrices(fmt)
     assert np.allclose(wxyz @ to_sh.T, wxyz[:, [0, 2, 3, 1]])
 
 
 def test_higher_orders_are_truncated_to_the_maximum():
-    fmt = A.parse_format_name("ambix4")
-    assert fmt.channels == 25 and fmt.render_order() == A.MAX_ORDER
-    to_sh, _ = fmt.matrices()
+    fmt = sound.parse_format_name("ambix4")
+    assert fmt.channels == 25 and A.render_order(fmt) == A.MAX_ORDER
+    to_sh, _ = A.format_matrices(fmt)
     assert to_sh.shape == (16, 25) and np.allclose(to_sh[:, :16], np.eye(16))
 
 
 def test_speaker_layouts():
-    to_sh, bus = A.parse_format_name("5.1").matrices()
+    to_sh, bus = A.format_matrices(sound.parse_format_name("5.1"))
     assert to_sh.shape == (16, 6)
     assert np.allclose(to_sh[:, 0], A.encode(3, 30))  # FL: 30° to the left
     assert np.allclose(to_sh[:, 1], A.encode(3, -30))
     assert np.allclose(to_sh[:, 5], A.encode(3, -110))
     assert not np.any(to_sh[:, 3]) and np.allclose(bus[:, 3], A.LFE_GAIN)  # LFE: both ears, not in the field
-    to_sh, bus = A.parse_format_name("7.1").matrices(speaker_order=2)
+    to_sh, bus = A.format_matrices(sound.parse_format_name("7.1"), speaker_order=2)
     assert to_sh.shape == (9, 8) and np.allclose(to_sh[:, 6], A.encode(2, 90))  # SL
 
 
 def test_plain_formats_pass_through():
-    to_sh, bus = A.parse_format_name("stereo").matrices()
+    to_sh, bus = A.format_matrices(sound.parse_format_name("stereo"))
     assert to_sh is None and np.allclose(bus, np.eye(2))
-    to_sh, bus = A.parse_format_name("mono").matrices()
+    to_sh, bus = A.format_matrices(sound.parse_format_name("mono"))
     assert to_sh is None and np.allclose(bus, [[1], [1]])
 
 
@@ -284,17 +285,17 @@ def test_plain_formats_pass_through():
     ("FB360", "tbe"), ("5.1", "5.1"), ("5.1(side)", "5.1"), ("stereo", "stereo"), ("ambix3+stereo", "ambix3+stereo"),
 ])
 def test_format_names(text, name):
-    assert A.parse_format_name(text).name == name
+    assert sound.parse_format_name(text).name == name
 
 
 @pytest.mark.parametrize("text", ["", "ambix0", "fuma4", "fuma1+stereo", "surround", "ambix1+3"])
 def test_unknown_format_names(text):
-    assert A.parse_format_name(text) is None
+    assert sound.parse_format_name(text) is None
 
 
 def test_every_listed_name_parses():
-    for name in A.FORMAT_NAMES:
-        assert A.parse_format_name(name).name == name
+    for name in sound.FORMAT_NAMES:
+        assert sound.parse_format_name(name).name == name
 
 
 class FakeSa3d:
@@ -306,37 +307,37 @@ class FakeSa3d:
 
 
 def test_decision_order():
-    sa3d = FakeSa3d(A.parse_format_name("ambix1+stereo"))
+    sa3d = FakeSa3d(sound.parse_format_name("ambix1+stereo"))
     # The flag beats everything.
-    assert A.format_for(6, sa3d, "5.1", override="5.1")[:2][1] == "--audio-format"
-    fmt, source, warning = A.format_for(6, sa3d, "5.1")
+    assert sound.format_for(6, sa3d, "5.1", override="5.1")[:2][1] == "--audio-format"
+    fmt, source, warning = sound.format_for(6, sa3d, "5.1")
     assert (fmt.name, source, warning) == ("ambix1+stereo", "SA3D box", None)
-    fmt, source, _ = A.format_for(4, None, "fuma1", layout_name="ambisonic 1")
+    fmt, source, _ = sound.format_for(4, None, "fuma1", layout_name="ambisonic 1")
     assert (fmt.name, source) == ("ambix1", "codec layout 'ambisonic 1'")
-    fmt, source, _ = A.format_for(4, None, "fuma1", layout_name="quad")
+    fmt, source, _ = sound.format_for(4, None, "fuma1", layout_name="quad")
     assert (fmt.name, source) == ("fuma1", "manifest")
-    assert A.format_for(4, None, None, layout_name="quad")[:2] == (A.parse_format_name("quad"), "channel layout 'quad'")
-    fmt, source, warning = A.format_for(6, None, None)
+    assert sound.format_for(4, None, None, layout_name="quad")[:2] == (sound.parse_format_name("quad"), "channel layout 'quad'")
+    fmt, source, warning = sound.format_for(6, None, None)
     assert (fmt.name, source, warning) == ("5.1", "channel count", None)
-    assert A.format_for(2, None, None)[0].name == "stereo"
-    assert A.format_for(1, None, None)[0].name == "mono"
+    assert sound.format_for(2, None, None)[0].name == "stereo"
+    assert sound.format_for(1, None, None)[0].name == "mono"
 
 
 def test_sources_that_do_not_fit_are_skipped_with_a_warning():
-    fmt, source, warning = A.format_for(4, FakeSa3d(A.parse_format_name("ambix1+stereo")), None, override="ambix2")
+    fmt, source, warning = sound.format_for(4, FakeSa3d(sound.parse_format_name("ambix1+stereo")), None, override="ambix2")
     assert (fmt.name, source) == ("stereo", "fallback")
     assert "--audio-format ambix2" in warning and "SA3D" in warning and "4 audio channels" in warning
-    fmt, source, warning = A.format_for(9, FakeSa3d(None, ["SA3D version 3 is not known"]), "bogus")
+    fmt, source, warning = sound.format_for(9, FakeSa3d(None, ["SA3D version 3 is not known"]), "bogus")
     assert fmt.name == "stereo" and fmt.channels == 9 and source == "fallback"
     assert "SA3D box unusable (SA3D version 3 is not known)" in warning and "'bogus'" in warning
-    fmt, source, warning = A.format_for(6, None, None, override="nonsense")
+    fmt, source, warning = sound.format_for(6, None, None, override="nonsense")
     assert (fmt.name, source) == ("5.1", "channel count") and "nonsense" in warning
 
 
 def test_fallback_is_the_first_two_channels():
-    fmt, source, warning = A.format_for(3, None, None)
+    fmt, source, warning = sound.format_for(3, None, None)
     assert (fmt.name, fmt.channels, source) == ("stereo", 3, "fallback")
     assert warning.count("\n") == 0 and "3 audio channels" in warning
-    to_sh, bus = fmt.matrices()
+    to_sh, bus = A.format_matrices(fmt)
     frames = RNG.normal(size=(5, 3))
     assert to_sh is None and np.allclose(frames @ bus.T, frames[:, :2])

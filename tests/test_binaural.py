@@ -20,6 +20,7 @@ import pytest
 from vrplayer.audio import ambisonics as A
 from vrplayer.audio import hrtf as H
 from vrplayer.audio.binaural import BinauralRenderer
+from vrplayer.formats import sound
 
 h5py = pytest.importorskip("h5py")
 
@@ -150,7 +151,7 @@ def plane_wave(order: int, azimuth: float, elevation: float = 0.0, signal=NOISE)
 
 
 def renderer_for(name: str, sofa: str, **kwargs) -> BinauralRenderer:
-    return BinauralRenderer(A.parse_format_name(name), RATE, sofa_path=sofa, **kwargs)
+    return BinauralRenderer(sound.parse_format_name(name), RATE, sofa_path=sofa, **kwargs)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -305,12 +306,12 @@ def test_block_size_does_not_matter(synthetic_sofa):
 
 def test_plain_sound_passes_through_unchanged(synthetic_sofa):
     stereo = np.random.default_rng(3).standard_normal((1000, 2)).astype(np.float32)
-    renderer = BinauralRenderer(A.parse_format_name("stereo"), RATE)
+    renderer = BinauralRenderer(sound.parse_format_name("stereo"), RATE)
     renderer.set_view(90, 10, 5)
     assert renderer.passthrough and np.array_equal(renderer.render(stereo), stereo)
     mono = stereo[:, :1]
-    assert np.array_equal(BinauralRenderer(A.parse_format_name("mono"), RATE).render(mono), np.repeat(mono, 2, axis=1))
-    three, _, _ = A.format_for(3, None, None)
+    assert np.array_equal(BinauralRenderer(sound.parse_format_name("mono"), RATE).render(mono), np.repeat(mono, 2, axis=1))
+    three, _, _ = sound.format_for(3, None, None)
     wide = np.random.default_rng(4).standard_normal((100, 3)).astype(np.float32)
     assert np.array_equal(BinauralRenderer(three, RATE).render(wide), wide[:, :2])
 
@@ -430,8 +431,8 @@ def test_a_films_decoded_ambix_through_the_renderer(tmp_path, synthetic_sofa):
             container.mux(packet)
     with av.open(path) as container:
         stream = container.streams.audio[0]
-        fmt, source, warning = A.format_for(stream.codec_context.channels, read_sa3d(path), None, None,
-                                            layout_name=stream.layout.name)
+        fmt, source, warning = sound.format_for(stream.codec_context.channels, read_sa3d(path), None, None,
+                                                layout_name=stream.layout.name)
         assert (fmt.name, source, warning) == ("ambix1+stereo", "SA3D box", None)
         resampler = av.AudioResampler(format="flt", layout=stream.layout, rate=RATE)
         decoded = np.concatenate([out.to_ndarray().reshape(-1, fmt.channels)

@@ -10,7 +10,7 @@ import av
 import numpy as np
 import pytest
 
-from vrplayer.audio.ambisonics import format_for
+from vrplayer.formats.sound import format_for
 from vrplayer.media.sa3d import read_sa3d, read_sa3d_from
 
 

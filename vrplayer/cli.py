@@ -55,7 +55,7 @@ def _layout_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _sound_arguments(parser: argparse.ArgumentParser, hrtf: bool = True) -> None:
-    from vrplayer.audio.ambisonics import FORMAT_NAMES
+    from vrplayer.formats.sound import FORMAT_NAMES
 
     parser.add_argument("--audio-format", choices=FORMAT_NAMES, metavar="NAME",
                         help=f"what the film's sound is, when detection gets it wrong: {', '.join(FORMAT_NAMES)}")

@@ -1,5 +1,5 @@
-"""Ambisonics in numpy: the formats a 360 film's sound comes in, their conversion to AmbiX, real spherical
-harmonics, and the rotation of a sound field by the listener's head.
+"""Ambisonics in numpy: real spherical harmonics, the rotation of a sound field by the listener's head, and the
+conversion to AmbiX of the formats a 360 film's sound comes in (described in `vrplayer.formats.sound`).
 
 Conventions (everything here, and in `hrtf` and `binaural`, uses them):
 
@@ -31,12 +31,11 @@ block). The matrices are the same for SN3D, N3D and orthonormal SH (those differ
 from __future__ import annotations
 
 import math
-import re
-from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
 
+from vrplayer.formats.sound import SPEAKER_LAYOUTS, AudioFormat, channels_for_order
 from vrplayer.geometry import view_rotation
 
 MAX_ORDER = 3  # the highest order rendered; higher-order AmbiX is truncated to it (dropping channels ≥ 16)
@@ -48,10 +47,6 @@ MAX_ORDER = 3  # the highest order rendered; higher-order AmbiX is truncated to 
 OURS_TO_AMBI = np.array([[0.0, 0.0, 1.0], [-1.0, 0.0, 0.0], [0.0, -1.0, 0.0]])
 # ambisonic = XR_TO_AMBI @ OpenXR (x right, y up, z back)
 XR_TO_AMBI = np.array([[0.0, 0.0, -1.0], [-1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
-
-
-def channels_for_order(order: int) -> int:
-    return (order + 1) ** 2
 
 
 def direction(azimuth_deg, elevation_deg=0.0) -> np.ndarray:
@@ -228,15 +223,8 @@ def sh_rotation(order: int, rotation: np.ndarray, out: np.ndarray | None = None)
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Formats
+# Formats (`vrplayer.formats.sound`): their channels as AmbiX
 
-# Virtual loudspeaker azimuths (ambisonic convention: left-positive), in FFmpeg's channel order, None for the LFE.
-# 5.1 surrounds at ±110° (ITU-R BS.775); 7.1 sides at ±90°, backs at ±135° (ITU-R BS.2051 ranges 90–110 / 135–150).
-SPEAKER_LAYOUTS: dict[str, tuple[float | None, ...]] = {
-    "quad": (45.0, -45.0, 135.0, -135.0),  # FL FR BL BR
-    "5.1": (30.0, -30.0, 0.0, None, 110.0, -110.0),  # FL FR FC LFE BL|SL BR|SR
-    "7.1": (30.0, -30.0, 0.0, None, 135.0, -135.0, 90.0, -90.0),  # FL FR FC LFE BL BR SL SR
-}
 SPEAKER_ORDER = 3  # virtual loudspeakers are encoded at this order
 # The LFE is not put into the sound field (it has no direction, and W's HRTF filter is least accurate at the
 # lowest frequencies): it goes to both ears equally, unrotated, with the head-locked bus, at this gain (0 dB: the
@@ -264,189 +252,51 @@ _TBE_FROM_AMBIX = (
     (8, -0.630783), (4, -0.630783), (5, -0.630783), (7, 0.630783),
 )
 
-_KINDS = ("plain", "ambix", "fuma", "tbe", "speakers")
+
+def render_order(fmt: AudioFormat, speaker_order: int = SPEAKER_ORDER) -> int:
+    """The SH order the renderer works at for this format (0 for plain sound)."""
+    if fmt.kind == "speakers":
+        return speaker_order
+    if fmt.kind == "tbe":
+        return 2
+    return min(fmt.order, MAX_ORDER)
 
 
-@dataclass(frozen=True)
-class AudioFormat:
-    """What a film's audio track holds.
-
-    `name`: "mono", "stereo", "quad", "5.1", "7.1", "ambixN", "ambixN+stereo" (N ≥ 1; rendered at most at
-    `MAX_ORDER`), "fumaN" (N = 1..3), "tbe", "tbe+stereo". `channels`: how many channels the track has (a plain
-    stereo fallback of a wider track keeps its real count and uses channels 1 and 2). `channel_map`: AmbiX only,
-    from SA3D: ACN component k is track channel channel_map[k], head-locked L, R follow; None is the identity.
-    """
-
-    name: str
-    channels: int
-    kind: str  # "plain" | "ambix" | "fuma" | "tbe" | "speakers"
-    order: int = 0  # ambisonic order as stored (0 for plain and speaker layouts)
-    head_locked: int = 0  # head-locked channels after the sound field (0 or 2)
-    channel_map: tuple[int, ...] | None = field(default=None, compare=False)
-
-    @property
-    def spatial(self) -> bool:
-        """True when the sound is rendered binaurally and follows the head."""
-        return self.kind != "plain"
-
-    def render_order(self, speaker_order: int = SPEAKER_ORDER) -> int:
-        """The SH order the renderer works at for this format (0 for plain sound)."""
-        if self.kind == "speakers":
-            return speaker_order
-        if self.kind == "tbe":
-            return 2
-        return min(self.order, MAX_ORDER)
-
-    def matrices(self, speaker_order: int = SPEAKER_ORDER, lfe_gain: float = LFE_GAIN) -> tuple[np.ndarray | None, np.ndarray]:
-        """(to_sh, to_bus): `to_sh` ((order+1)², channels) maps a frame of the track to AmbiX (ACN/SN3D) at
-        `render_order`, None for plain sound; `to_bus` (2, channels) maps it to the unrotated stereo bus that is
-        added after binaural decoding (head-locked stereo, a speaker layout's LFE; plain sound: the sound
-        itself — mono to both ears, or the first two channels)."""
-        c = self.channels
-        bus = np.zeros((2, c))
-        if self.kind == "plain":
-            if c == 1:
-                bus[:, 0] = 1.0
+def format_matrices(fmt: AudioFormat, speaker_order: int = SPEAKER_ORDER,
+                    lfe_gain: float = LFE_GAIN) -> tuple[np.ndarray | None, np.ndarray]:
+    """(to_sh, to_bus) of a format: `to_sh` ((order+1)², channels) maps a frame of the track to AmbiX (ACN/SN3D)
+    at `render_order`, None for plain sound; `to_bus` (2, channels) maps it to the unrotated stereo bus that is
+    added after binaural decoding (head-locked stereo, a speaker layout's LFE; plain sound: the sound itself — mono
+    to both ears, or the first two channels)."""
+    c = fmt.channels
+    bus = np.zeros((2, c))
+    if fmt.kind == "plain":
+        if c == 1:
+            bus[:, 0] = 1.0
+        else:
+            bus[0, 0] = bus[1, 1] = 1.0
+        return None, bus
+    order = render_order(fmt, speaker_order)
+    to_sh = np.zeros((channels_for_order(order), c))
+    if fmt.kind == "ambix":
+        stored = channels_for_order(fmt.order)
+        mapping = fmt.channel_map or tuple(range(stored + fmt.head_locked))
+        for acn in range(channels_for_order(order)):
+            to_sh[acn, mapping[acn]] = 1.0
+        if fmt.head_locked:
+            bus[0, mapping[stored]] = bus[1, mapping[stored + 1]] = 1.0
+    elif fmt.kind == "fuma":
+        for i in range(channels_for_order(fmt.order)):
+            to_sh[_FUMA_ACN[i], i] = _FUMA_FACTOR[i]
+    elif fmt.kind == "tbe":
+        for i, (acn, gain) in enumerate(_TBE_FROM_AMBIX):
+            to_sh[acn, i] = 1.0 / gain
+        if fmt.head_locked:
+            bus[0, 8] = bus[1, 9] = 1.0
+    elif fmt.kind == "speakers":
+        for i, azimuth in enumerate(SPEAKER_LAYOUTS[fmt.name]):
+            if azimuth is None:
+                bus[:, i] = lfe_gain
             else:
-                bus[0, 0] = bus[1, 1] = 1.0
-            return None, bus
-        order = self.render_order(speaker_order)
-        to_sh = np.zeros((channels_for_order(order), c))
-        if self.kind == "ambix":
-            stored = channels_for_order(self.order)
-            mapping = self.channel_map or tuple(range(stored + self.head_locked))
-            for acn in range(channels_for_order(order)):
-                to_sh[acn, mapping[acn]] = 1.0
-            if self.head_locked:
-                bus[0, mapping[stored]] = bus[1, mapping[stored + 1]] = 1.0
-        elif self.kind == "fuma":
-            for i in range(channels_for_order(self.order)):
-                to_sh[_FUMA_ACN[i], i] = _FUMA_FACTOR[i]
-        elif self.kind == "tbe":
-            for i, (acn, gain) in enumerate(_TBE_FROM_AMBIX):
-                to_sh[acn, i] = 1.0 / gain
-            if self.head_locked:
-                bus[0, 8] = bus[1, 9] = 1.0
-        elif self.kind == "speakers":
-            for i, azimuth in enumerate(SPEAKER_LAYOUTS[self.name]):
-                if azimuth is None:
-                    bus[:, i] = lfe_gain
-                else:
-                    to_sh[:, i] = encode(order, azimuth)
-        return to_sh, bus
-
-
-def _format(name: str) -> AudioFormat | None:
-    """The format a canonical name stands for, None when there is none."""
-    if name == "mono":
-        return AudioFormat("mono", 1, "plain")
-    if name == "stereo":
-        return AudioFormat("stereo", 2, "plain")
-    if name in SPEAKER_LAYOUTS:
-        return AudioFormat(name, len(SPEAKER_LAYOUTS[name]), "speakers")
-    if name in ("tbe", "tbe+stereo"):
-        return AudioFormat(name, 10 if name.endswith("+stereo") else 8, "tbe", 2, 2 if name.endswith("+stereo") else 0)
-    match = re.fullmatch(r"(ambix|fuma)([1-7])(\+stereo)?", name)
-    if match is None:
-        return None
-    kind, order, stereo = match.group(1), int(match.group(2)), bool(match.group(3))
-    if kind == "fuma" and (order > 3 or stereo):
-        return None
-    head_locked = 2 if stereo else 0
-    return AudioFormat(name, channels_for_order(order) + head_locked, kind, order, head_locked)
-
-
-# The names the command line (--audio-format) and the manifest ("audio") take.
-FORMAT_NAMES = (
-    "stereo", "mono", "5.1", "7.1", "quad",
-    "ambix1", "ambix1+stereo", "ambix2", "ambix2+stereo", "ambix3", "ambix3+stereo",
-    "fuma1", "fuma2", "fuma3", "tbe", "tbe+stereo",
-)
-_ALIASES = {
-    "foa": "ambix1", "ambix": "ambix1", "ambisonic": "ambix1", "ambisonics": "ambix1", "fuma": "fuma1",
-    "fb360": "tbe", "tbe8": "tbe", "tbe8+2": "tbe+stereo", "tbe10": "tbe+stereo", "5.1(side)": "5.1",
-    "2.0": "stereo", "1.0": "mono",
-}
-
-
-def parse_format_name(text: str) -> AudioFormat | None:
-    """An `AudioFormat` from a name as a person writes it ("ambix1+stereo", "AmbiX 2", "ambisonic 1", "FuMa",
-    "tbe", "5.1", …); None when the name means nothing known."""
-    key = re.sub(r"\s+", "", str(text).strip().lower()).replace("_", "")
-    key = _ALIASES.get(key, key)
-    key = re.sub(r"^ambisonic(s)?", "ambix", key)
-    key = re.sub(r"^(ambix\d)\+?(stereo|2|hl|headlocked)$", r"\1+stereo", key)
-    key = key.replace("tbe+2", "tbe+stereo")
-    return _format(key)
-
-
-def _fallback(channels: int) -> AudioFormat:
-    if channels <= 1:
-        return AudioFormat("mono", 1, "plain")
-    return AudioFormat("stereo", channels, "plain")
-
-
-def format_for(channels: int, sa3d_info=None, manifest_audio: str | None = None, override: str | None = None,
-               layout_name: str | None = None) -> tuple[AudioFormat, str, str | None]:
-    """Decide what the track's `channels` channels are: (format, where that came from, warning or None).
-
-    Sources, strongest first (the first that speaks and fits the channel count wins; one that does not fit, or
-    cannot be read, adds a line to the warning and the next is tried):
-
-    1. `override`: the `--audio-format` flag (flags beat metadata everywhere in vrplayer);
-    2. `sa3d_info`: the SA3D box of the audio track (`vrplayer.media.sa3d.Sa3d`), AmbiX with its channel map;
-    3. `layout_name` "ambisonic N": the codec's own ambisonic layout (PyAV reports it for PCM, FLAC and Opus
-       channel mapping family 2 / 3 — e.g. YouTube's WebM);
-    4. `manifest_audio`: the sidecar manifest's "audio" string;
-    5. the channel count with the codec layout's name: 1 mono, 2 stereo, 4 "quad" (only when the layout says
-       quad), 6 5.1, 8 7.1;
-    6. otherwise a one-line warning and plain stereo of the first two channels.
-
-    Source texts: "--audio-format", "SA3D box", "codec layout 'ambisonic 1'", "manifest", "channel layout '5.1'",
-    "channel count", "fallback".
-    """
-    warnings: list[str] = []
-
-    def fits(fmt: AudioFormat, where: str) -> bool:
-        if fmt.channels == channels:
-            return True
-        warnings.append(f"{where} says {fmt.name} ({fmt.channels} channels) but the track has {channels}: ignored")
-        return False
-
-    def result(fmt: AudioFormat, source: str):
-        return fmt, source, "; ".join(warnings) or None
-
-    if override:
-        fmt = parse_format_name(override)
-        if fmt is None:
-            warnings.append(f"--audio-format {override!r} is not a known format ({', '.join(FORMAT_NAMES)}): ignored")
-        elif fits(fmt, f"--audio-format {override}"):
-            return result(fmt, "--audio-format")
-    if sa3d_info is not None:
-        fmt = sa3d_info.audio_format() if hasattr(sa3d_info, "audio_format") else None
-        problems = list(getattr(sa3d_info, "problems", []) or [])
-        if fmt is None:
-            warnings.append("SA3D box unusable" + (f" ({problems[0]})" if problems else "") + ": ignored")
-        elif fits(fmt, "the SA3D box"):
-            return result(fmt, "SA3D box")
-    if layout_name and layout_name.startswith("ambisonic"):
-        fmt = parse_format_name(layout_name)
-        if fmt is not None and fits(fmt, f"the codec layout '{layout_name}'"):
-            return result(fmt, f"codec layout '{layout_name}'")
-    if manifest_audio:
-        fmt = parse_format_name(manifest_audio)
-        if fmt is None:
-            warnings.append(f"the manifest's audio {manifest_audio!r} is not a known format: ignored")
-        elif fits(fmt, f"the manifest (audio {manifest_audio!r})"):
-            return result(fmt, "manifest")
-    if layout_name in ("mono", "stereo", "quad", "5.1", "5.1(side)", "7.1"):
-        fmt = parse_format_name(layout_name)
-        if fmt is not None and fmt.channels == channels:
-            return result(fmt, f"channel layout '{layout_name}'")
-    by_count = {1: "mono", 2: "stereo", 6: "5.1", 8: "7.1"}.get(channels)
-    if by_count is not None:
-        return result(_format(by_count), "channel count")
-    fmt = _fallback(channels)
-    warnings.append(f"{channels} audio channels fit no known layout: playing the first two as stereo "
-                    f"(name the format with --audio-format)")
-    return result(fmt, "fallback")
+                to_sh[:, i] = encode(order, azimuth)
+    return to_sh, bus

@@ -3,7 +3,7 @@ the listener's head orientation in, two ear signals (frames × 2, float32) out.
 
 Per block:
 
-1. the track's channels become AmbiX at the render order (`AudioFormat.matrices`: channel map, FuMa/TBE
+1. the track's channels become AmbiX at the render order (`ambisonics.format_matrices`: channel map, FuMa/TBE
    conversion, virtual loudspeakers for 5.1/7.1/quad) and are rotated by the SH rotation of the newest head pose
    (`sh_rotation(order, field_rotation)`, see `vrplayer.audio.ambisonics` for axes and signs); both matrices are
    folded into one (SH × channels). When the pose changed since the last block, the block is rendered with the
@@ -44,14 +44,15 @@ import numpy as np
 from vrplayer.audio.ambisonics import (
     LFE_GAIN,
     SPEAKER_ORDER,
-    AudioFormat,
-    channels_for_order,
     field_rotation_from_matrix,
     field_rotation_from_quaternion,
     field_rotation_from_view,
+    format_matrices,
+    render_order,
     sh_rotation,
 )
 from vrplayer.audio.hrtf import Hrtf, _onsets, decoder_filters, load_sofa
+from vrplayer.formats.sound import AudioFormat, channels_for_order
 
 LIMIT_THRESHOLD = 10 ** (-1.0 / 20)  # −1 dBFS
 LIMIT_ATTACK_S = 0.001
@@ -132,7 +133,7 @@ class BinauralRenderer:
         self.format = fmt
         self.rate = int(rate)
         self.channels = fmt.channels
-        to_sh, bus = fmt.matrices(speaker_order, lfe_gain)
+        to_sh, bus = format_matrices(fmt, speaker_order, lfe_gain)
         self._bus = bus
         self.passthrough = to_sh is None
         self.order = 0
@@ -144,7 +145,7 @@ class BinauralRenderer:
         if self.passthrough:
             self._mono = fmt.channels == 1
             return
-        order = fmt.render_order(speaker_order) if order is None else min(order, fmt.render_order(speaker_order))
+        order = render_order(fmt, speaker_order) if order is None else min(order, render_order(fmt, speaker_order))
         to_sh = to_sh[: channels_for_order(order)]
         self.order = order
         if hrtf is not None:

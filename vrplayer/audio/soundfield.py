@@ -1,8 +1,8 @@
 """What a film's sound is, and how it reaches the ears: played as it is (mono, stereo), or rendered for the head
 (ambisonics, 5.1/7.1, TBE: rotated by the head's orientation, decoded binaurally with an HRTF).
 
-Ties the format decision (`ambisonics.format_for`: --audio-format, the SA3D box, the codec's own layout, the
-sidecar manifest, the channel count) to the renderer the mixer runs in the audio callback.
+Ties the format decision (`vrplayer.formats.sound.format_for`: --audio-format, the SA3D box, the codec's own
+layout, the sidecar manifest, the channel count) to the renderer the mixer runs in the audio callback.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vrplayer import log
-from vrplayer.audio.ambisonics import AudioFormat, format_for
 from vrplayer.errors import PlayerError
+from vrplayer.formats.sound import AudioFormat, format_for
 from vrplayer.media.sa3d import read_sa3d
 
 _log = log.get("audio")

@@ -23,7 +23,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from vrplayer.audio.ambisonics import AudioFormat, channels_for_order
+from vrplayer.formats.sound import AudioFormat, channels_for_order
 from vrplayer.media.boxes import Box, BoxReader, fourcc_text, looks_like_mp4
 
 _SAMPLE_ENTRY_FIXED = 28  # SampleEntry (8) + AudioSampleEntry fields (20) before the child boxes
