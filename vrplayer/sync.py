@@ -13,6 +13,8 @@ from typing import Callable, Protocol
 
 
 class Clock(Protocol):
+    name: str  # what keeps the time, for the log ("audio clock", "wall clock", …)
+
     def now(self) -> float: ...
     def pause(self) -> None: ...
     def resume(self) -> None: ...
@@ -24,6 +26,8 @@ class Clock(Protocol):
 
 
 class WallClock:
+    name = "wall clock"
+
     def __init__(self, start: float = 0.0, monotonic: Callable[[], float] = time.monotonic):
         self._monotonic = monotonic
         self._base = start
@@ -61,6 +65,8 @@ class WallClock:
 
 class AudioClock:
     """Media time of the sample being heard, from the mixer's anchors; frozen while paused or before sound flows."""
+
+    name = "audio clock"
 
     def __init__(self, mixer, start: float = 0.0, monotonic: Callable[[], float] = time.monotonic):
         self._mixer = mixer
@@ -105,6 +111,15 @@ class AudioClock:
     def reset(self, pts: float) -> None:
         self._hold = pts
         self._min_seq = self._mixer.blocks
+
+
+ClockFactory = Callable[[object], Clock]
+"""What a film's playback is handed to make its clock: called with the film's mixer (None when it plays silently)."""
+
+
+def own_clock(mixer) -> Clock:
+    """A film's own clock: the sound it plays when it has sound on a device (the master), else the wall clock."""
+    return AudioClock(mixer) if mixer is not None else WallClock()
 
 
 class FrameScheduler:

@@ -68,7 +68,6 @@ class Kiosk:
         self._status: dict = {}
         self._status_at = 0.0
         self._trace: ViewingTrace | None = None
-        self._announced = False
         self._audio_retry_at = 0.0
         self._attract_broken = False  # the attract film failed: the start screen stands in until the next reload
         self._left_at: float | None = None  # when the viewer took the headset off mid-film
@@ -77,6 +76,7 @@ class Kiosk:
         player.remote = self._take_commands
         player.on_tick = self._tick
         player.on_presence = self._presence
+        player.events.listen(self._heard)
 
     # -- the programme ------------------------------------------------------------------------------------------
 
@@ -138,8 +138,7 @@ class Kiosk:
             str(item.file), start=item.start, end=item.end, volume=item.volume, layout_flags=_layout_flags(item),
             start_view=(item.initial_yaw, None, None),
         )
-        self.state = "playing"
-        self._announced = False  # film_started is logged once the film is on screen (see _tick)
+        self.state = "playing"  # film_started is logged once the film is on screen (see _heard)
         self._trace = ViewingTrace(f"{item.number}: {item.display_title}")
         try:
             outcome = self.player.play_film(film)
@@ -149,8 +148,6 @@ class Kiosk:
         finally:
             self.state = "between films"
         self.films_played += 1
-        reason = outcome if isinstance(outcome, str) else outcome[1]
-        self.session.event("film_ended", item=item.number, title=item.display_title, reason=reason, **self.player.last_counts)
         if self._trace is not None and len(self._trace):
             self._trace.write(self.session, title=item.display_title)
         self._trace = None
@@ -195,7 +192,7 @@ class Kiosk:
             if options.on_viewer_leaves == "continue":
                 return None
             self._left_at = time.monotonic()
-            self.player.fade_seconds = options.fade_seconds
+            self.player.presence.fade_seconds = options.fade_seconds
             return "fade"  # sound and picture down, then paused
         if self.viewer:
             return None  # already greeted (the attract state saw the headset go on)
@@ -286,23 +283,35 @@ class Kiosk:
             _log.warning("%s", warning)
         self.session.event(event, items=len(self.programme.items), warnings=list(self.programme.warnings))
 
-    # -- status and trace (on the player's thread, every turn of its loop) ---------------------------------------
+    # -- what the player tells, and the status (on the player's thread, every turn of its loop) -----------------
+
+    def _heard(self, event) -> None:
+        """The player's events: a programme film on screen and over goes into the session log, the viewer's head
+        into the viewing's trace."""
+        if event.name == "head_pose":
+            if self._trace is not None:
+                self._trace.add(event.at, event.data["yaw"], event.data["pitch"])
+            return
+        if self.state != "playing" or self.item is None:
+            return  # the attract film, title cards
+        item = self.item
+        if event.name == "film_started":
+            self.session.event("film_started", item=item.number, title=item.display_title, file=str(item.file),
+                               layout=event.data["projection"])
+        elif event.name == "film_ended":
+            outcome = event.data["outcome"]
+            counts = {key: event.data[key] for key in ("frames_shown", "frames_dropped", "audio_underruns")}
+            self.session.event("film_ended", item=item.number, title=item.display_title,
+                               reason=outcome if isinstance(outcome, str) else outcome[1], **counts)
 
     def _tick(self, playback) -> str | None:
-        """Status, head trace, and the grace period of a viewer who left: "viewer-left" ends the film."""
+        """Status, and the grace period of a viewer who left: "viewer-left" ends the film."""
         now = time.monotonic()
         options = self.programme.options
         if (self._left_at is not None and options.on_viewer_leaves == "reset"
                 and now - self._left_at >= options.grace_seconds):
             self._left_at = None
             return "viewer-left"
-        if playback is not None and self.state == "playing" and not self._announced and self.item is not None:
-            self._announced = True
-            self.session.event("film_started", item=self.item.number, title=self.item.display_title,
-                               file=str(self.item.file), layout=playback.layout.layout.projection)
-        if playback is not None and self._trace is not None:
-            yaw, pitch, _, _ = self.player.head_pose  # the headset's, or the desktop view's
-            self._trace.add(now, yaw, pitch)
         if now - self._status_at < STATUS_EVERY:
             return None
         self._status_at = now

@@ -1,0 +1,102 @@
+"""The loop of a desktop window (or an offscreen display): wait for the next picture's moment or an input, carry
+out keys and remote commands, pick the frame due by the film's clock, draw the view with its overlays, present."""
+
+from __future__ import annotations
+
+import time
+
+from vrplayer import controls
+from vrplayer.render import placement
+from vrplayer.render.projection import tan_half_fov, view_rotation
+
+INFO_REFRESH = 0.25  # seconds between redraws of a still picture while the info line shows (its clock moves)
+
+
+def run(player, playback, film):
+    """Play `film` until an outcome (see Player.play_film)."""
+    display = player.display
+    dirty = True
+    info_refresh = 0.0
+    while True:
+        # Sleep (in the display's event wait) until the next picture must start drawing to be on time.
+        due = playback.scheduler.next_due()
+        if dirty:
+            wait = 0.0
+        elif due is None or playback.clock.paused:
+            wait = 0.02
+        else:
+            wait = min(0.02, max(0.0, due - (playback.clock.now() + player.present_cost)))
+        for event in display.poll_events(wait):
+            if film.attract and event.kind in ("key", "click"):
+                return "viewer"
+            command = controls.apply(event, player.view, display.framebuffer_size()[0])
+            dirty = True
+            if command is not None and player.commands.allowed(command, event.kind == "close"):
+                if player.commands.apply(playback, command) == "quit":
+                    return "quit"
+        outcome, acted = player.commands.take_remote(playback, film)
+        if outcome is not None:
+            return outcome
+        dirty = dirty or acted
+        # Pick by when the picture will be on screen: drawing and presenting take a few ms.
+        frame = playback.scheduler.pick(playback.clock.now() + player.present_cost) if playback.clock.started else None
+        if frame is not None:
+            player.show(frame)
+            dirty = True
+        if player.presence.step_fade(playback):
+            dirty = True
+        if player.options.head_path is not None:  # a scripted head turns the view (the mixer turns the sound)
+            player.view.yaw, player.view.pitch, player.view.roll = player.options.head_path(playback.clock.now())
+        if player.options.show_info and time.monotonic() >= info_refresh:
+            info_refresh = time.monotonic() + INFO_REFRESH
+            dirty = True
+        if dirty:
+            render(player)
+            dirty = False
+        else:
+            player.head_moved(player.view.yaw, player.view.pitch, player.view.roll, time.monotonic())
+        outcome = player.end_of_turn(playback, film)
+        if outcome is not None:
+            return outcome
+
+
+def render(player) -> None:
+    """Draw the view and its overlays, present it, and say so."""
+    started = time.monotonic()
+    view = player.view
+    player.head_moved(view.yaw, view.pitch, view.roll, started)
+    playback = player.playback
+    if playback is not None and playback.spatial is not None and player.options.head_path is None:
+        playback.spatial.set_view(view.yaw, view.pitch, view.roll)  # the sound turns too
+    width, height = player.display.framebuffer_size()
+    viewport = (0, 0, width, height)
+    player.renderer.draw(view, viewport, player.options.eye)
+    draw_overlays(player, player.overlay_cards(), viewport)
+    player.display.present()
+    shown = time.monotonic()
+    player.present_cost += 0.1 * (min(shown - started, 0.1) - player.present_cost)
+    player.picture_shown(shown)
+
+
+def draw_overlays(player, cards, viewport) -> None:
+    """The cards over the view in `viewport` (desktop and offscreen: the window's view is the viewer's frame). Side
+    by side, cards on the sphere go into each eye's half; cards in view stay on the whole window."""
+    if not cards:
+        return
+    if player.options.eye == "side-by-side":
+        x, y, w, h = viewport
+        on_sphere = [card for card in cards if not isinstance(card.place, placement.InView)]
+        for half in ((x, y, w // 2, h), (x + w // 2, y, w - w // 2, h)):
+            _draw_view_overlays(player, on_sphere, half)
+        cards = [card for card in cards if isinstance(card.place, placement.InView)]
+    _draw_view_overlays(player, cards, viewport)
+
+
+def _draw_view_overlays(player, cards, viewport) -> None:
+    if not cards:
+        return
+    view = player.view
+    tx, ty = tan_half_fov(view.fov, viewport[2], viewport[3])
+    tan_bounds = (-tx, tx, -ty, ty)
+    frame = placement.desktop_frame(tan_bounds, viewport)
+    player.overlay.draw(cards, view_rotation(view.yaw, view.pitch, view.roll), tan_bounds, viewport, frame)

@@ -1,0 +1,122 @@
+"""One film being played: its decoders, its sound (decided, spatialised, mixed), its clock and frame scheduler.
+
+The clock is handed in (`clock_for`): by default the film's own (its sound, or the wall clock when it has none);
+a room's seat or a second cut in a comparison hand in a clock kept by someone else. The scheduler only asks it the
+time.
+"""
+
+from __future__ import annotations
+
+import time
+
+from vrplayer import log
+from vrplayer.audio.mixer import Mixer
+from vrplayer.audio.soundfield import decide_sound, make_renderer
+from vrplayer.errors import MediaError, PlayerError
+from vrplayer.media.audio import AudioDecoder, audio_track
+from vrplayer.media.probe import decide_film_layout
+from vrplayer.media.video import EndOfStream, VideoDecoder
+from vrplayer.sync import ClockFactory, FrameScheduler, own_clock
+
+_log = log.get("player")
+
+FIRST_FRAME_TIMEOUT = 10.0  # seconds to wait for a film's first picture before calling it broken
+AUDIO_READY_TIMEOUT = 2.0
+
+
+class Playback:
+    def __init__(self, path: str, output, volume: float, layout_flags: dict | None = None, sound: dict | None = None,
+                 clock_for: ClockFactory = own_clock):
+        """output: the audio device (None: play silently). sound: {"audio_format": --audio-format or None, "hrtf": a
+        SOFA file or None, "head_path": a scripted head or None}. clock_for(mixer or None) → the film's clock."""
+        self.path = path
+        self.video = VideoDecoder(path)
+        cc = self.video.stream.codec_context
+        try:
+            self.layout = decide_film_layout(path, cc.width, cc.height, layout_flags)
+        except PlayerError:
+            self.video.close()
+            raise
+        self.audio = None
+        self.mixer = None
+        self.sound = None  # the SoundDecision, when the film has sound and there is a device
+        self.spatial = None  # its BinauralRenderer, when the sound follows the head
+        if output is not None:
+            try:
+                self._open_sound(output, sound or {})
+            except MediaError:
+                self.video.close()
+                raise
+        self.volume = volume
+        if self.audio is not None:
+            self.mixer = Mixer(self.audio.ring, volume, self.spatial, output.blocksize)
+            self.mixer.head_path = (sound or {}).get("head_path") if self.spatial is not None else None
+        self.clock = clock_for(self.mixer)
+        self.scheduler = FrameScheduler(lambda: self.video.get(0), lambda item: isinstance(item, EndOfStream))
+        self.current = None  # the VideoFrame on screen
+        self.duration = self.video.duration
+
+    def _open_sound(self, output, sound: dict) -> None:
+        track = audio_track(self.path)
+        if track is None:
+            _log.info("%s has no sound: playing on the wall clock", self.path)
+            return
+        index, channels, layout_name = track
+        self.sound = decide_sound(self.path, index, channels, layout_name, self.layout.audio, sound.get("audio_format"))
+        if self.sound.warning:
+            _log.warning("%s: %s", self.path, self.sound.warning)
+        self.spatial = make_renderer(self.sound, output.rate, sound.get("hrtf"))
+        _log.info("%s: sound %s", self.path, self.sound.describe() if self.spatial or not self.sound.rendered else f"{self.sound.format.name}, downmixed")
+        self.audio = AudioDecoder(self.path, output.rate, None if self.spatial is not None else output.channels)
+
+    @property
+    def position(self) -> float:
+        """The media time on screen: the frame shown, else the clock's."""
+        return self.current.pts if self.current is not None else self.clock.now()
+
+    def goto(self, target: float) -> object:
+        """Exact seek (or start) to `target`, paused there; returns the first frame to show, having waited for it."""
+        self.video.seek(target)
+        generation = self.audio.seek(target) if self.audio is not None else None
+        self.scheduler.reset()
+        item = self.video.get(timeout=FIRST_FRAME_TIMEOUT)
+        if item is None:
+            raise MediaError(f"{self.path}: no picture decoded within {FIRST_FRAME_TIMEOUT:.0f} s; the file is damaged or unsupported")
+        first = None
+        if isinstance(item, EndOfStream):
+            self.scheduler.ended = True
+        else:
+            first = item
+        if self.audio is not None:
+            deadline = time.monotonic() + AUDIO_READY_TIMEOUT
+            while not self.audio.ready(generation) and time.monotonic() < deadline:
+                time.sleep(0.002)
+        self.clock.reset(target)
+        if self.mixer is not None:
+            self.mixer.restart(generation)
+        self.clock.pause()  # the player resumes it once the first picture is ready to go
+        return first
+
+    def finished(self) -> bool:
+        if not self.scheduler.ended:
+            return False
+        if self.audio is None:
+            end = (self.current.pts + self.current.duration) if self.current else 0.0
+            return self.clock.now() >= end
+        ring = self.audio.ring
+        return ring.finished and ring.available() == 0
+
+    def counts(self) -> dict:
+        """Frames shown and dropped, and audio underruns, so far."""
+        return {
+            "frames_shown": self.scheduler.shown, "frames_dropped": self.scheduler.dropped,
+            "audio_underruns": self.mixer.underruns if self.mixer else 0,
+        }
+
+    def close(self) -> None:
+        # Release the decoded frames before their decoder (whose buffer pools hold them) is freed.
+        self.current = None
+        self.scheduler.upcoming = None
+        self.video.close()
+        if self.audio is not None:
+            self.audio.close()

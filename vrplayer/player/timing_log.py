@@ -1,0 +1,24 @@
+"""--timing-log: one JSON line per picture presented, {"pts": media time, "shown": time.monotonic()}, for checking
+sync and frame pacing from outside. A listener of the player's events."""
+
+from __future__ import annotations
+
+import json
+
+from vrplayer.errors import PlayerError
+from vrplayer.player.events import PlaybackEvent
+
+
+class TimingLog:
+    def __init__(self, path: str):
+        try:
+            self._file = open(path, "w")
+        except OSError as exc:
+            raise PlayerError(f"cannot write the timing log {path} ({exc.strerror})") from None
+
+    def __call__(self, event: PlaybackEvent) -> None:
+        if event.name == "frame_shown":
+            self._file.write(json.dumps({"pts": round(event.position, 6), "shown": event.at}) + "\n")
+
+    def close(self) -> None:
+        self._file.close()

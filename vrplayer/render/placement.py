@@ -1,0 +1,150 @@
+"""Where an overlay goes, pure numpy: in view (a card on the viewer's screen, which turns with the head) or on the
+sphere (a region of the film's longitude and latitude, which stays where it is in the film).
+
+In-view cards are laid out on a `ViewFrame`: the viewer's screen as a rectangle of the head's tangent plane
+(z = 1 in v360 axes: x right, y down, z forward) with a size in pixels. On a desktop it is the window's view
+itself, so a card lands on whole pixels; in a headset it is a comfortable rectangle straight ahead, the same for
+both eyes, so the eyes agree where a card is. Every card is then drawn into each view through that view's own
+rotation and frustum (`to_eye`, `clip_matrix`); `project` is the numpy reference of what the vertex shader does.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+MARGIN = 8  # pixels between an in-view card and the frame's edge
+TEXT_SCALE = 2  # pixels of the frame per pixel of a card's bitmap, for in-view text
+HEADSET_HALF_TAN = 0.6  # the headset's in-view frame: ±31° straight ahead, where text can be read without turning
+NEAR, FAR = 0.01, 100.0  # depth range of the frustum (cards sit at distance 1; what is behind the viewer is clipped)
+
+
+@dataclass(frozen=True)
+class InView:
+    """A card on the viewer's screen. anchor: "top-left" (the info line), "centre" (a title card) or "bottom"
+    (captions). scale: frame pixels per card pixel; None: as large as fits, the card an eighth of the frame high."""
+
+    anchor: str = "top-left"
+    scale: int | None = TEXT_SCALE
+    margin: int = MARGIN
+
+
+@dataclass(frozen=True)
+class OnSphere:
+    """A card fixed in the film: centred on (yaw, pitch) degrees (the film's own directions, yaw 0 its centre),
+    `height` degrees of latitude high, as wide as its picture's aspect makes it."""
+
+    yaw: float
+    pitch: float
+    height: float = 4.0
+
+
+@dataclass(frozen=True)
+class ViewFrame:
+    """The viewer's screen in the head's tangent plane: edge tangents (left, right, down, up; left and down
+    negative, up-positive as in a frustum) and its size in pixels."""
+
+    tan_bounds: tuple[float, float, float, float]
+    width: int
+    height: int
+
+    def tangent(self, x: float, y: float) -> tuple[float, float]:
+        """The tangent-plane point (x right, y up) of frame pixel (x, y), counted from the top left."""
+        left, right, down, up = self.tan_bounds
+        return left + x / self.width * (right - left), up - y / self.height * (up - down)
+
+
+def desktop_frame(tan_bounds, viewport) -> ViewFrame:
+    """A window's view: its own frustum, its own pixels."""
+    return ViewFrame(tuple(tan_bounds), int(viewport[2]), int(viewport[3]))
+
+
+def headset_frame(tan_bounds, viewport) -> ViewFrame:
+    """The in-view frame of a headset, from one eye's frustum and image: straight ahead, at most ±HEADSET_HALF_TAN
+    and inside that eye's view, at the eye's pixel density (so a card is as sharp as the display allows)."""
+    left, right, down, up = tan_bounds
+    half = min(HEADSET_HALF_TAN, -left, right, -down, up)
+    density = viewport[2] / (right - left)
+    size = max(1, round(2 * half * density))
+    return ViewFrame((-half, half, -half, half), size, size)
+
+
+def view_rect(place: InView, frame: ViewFrame, size: tuple[int, int]) -> tuple[float, float, float, float]:
+    """An in-view card of `size` (w, h) bitmap pixels on the frame: its tangent rectangle (left, top, right, bottom;
+    y up). Whole-pixel scales keep bitmap text crisp; a narrow frame gets a smaller card rather than a cut one."""
+    w, h = max(1, size[0]), max(1, size[1])
+    largest = max(1, (frame.width - 2 * place.margin) // w)
+    if place.scale is None:
+        scale = max(1, min(largest, (frame.height // 8) // h))
+    else:
+        scale = min(place.scale, largest)
+    cw, ch = w * scale, h * scale
+    if place.anchor == "top-left":
+        x, y = place.margin, place.margin
+    elif place.anchor == "centre":
+        x, y = (frame.width - cw) // 2, (frame.height - ch) // 2
+    elif place.anchor == "bottom":
+        x, y = (frame.width - cw) // 2, frame.height - place.margin - ch
+    else:
+        raise ValueError(f"unknown anchor {place.anchor!r}")
+    left, top = frame.tangent(x, y)
+    right, bottom = frame.tangent(x + cw, y + ch)
+    return left, top, right, bottom
+
+
+def sphere_rect(place: OnSphere, size: tuple[int, int]) -> tuple[float, float, float, float]:
+    """A card on the sphere: its region (left, top, right, bottom) in radians of longitude and latitude. Its width
+    in longitude is stretched by 1/cos(pitch), so the card keeps its aspect where it sits."""
+    w, h = max(1, size[0]), max(1, size[1])
+    half_h = math.radians(place.height) / 2
+    half_w = half_h * w / h / max(0.05, math.cos(math.radians(place.pitch)))
+    lon, lat = math.radians(place.yaw), math.radians(place.pitch)
+    return lon - half_w, lat + half_h, lon + half_w, lat - half_h
+
+
+def to_eye(eye_rotation: np.ndarray, head_rotation: np.ndarray | None, in_view: bool) -> np.ndarray:
+    """The 3×3 matrix taking a card's points into the eye's camera axes. Rotations are camera → world; an in-view
+    card's points are in the head's axes (on a desktop, the view is the head), a sphere card's in the world's."""
+    eye = np.asarray(eye_rotation, dtype=np.float64)
+    if not in_view:
+        return eye.T
+    head = eye if head_rotation is None else np.asarray(head_rotation, dtype=np.float64)
+    return eye.T @ head
+
+
+def clip_matrix(tan_bounds) -> np.ndarray:
+    """4×4: camera point (x right, y down, z forward, 1) → GL clip coordinates of the frustum, w = z, so points
+    behind the viewer (z ≤ NEAR) are clipped and cards on the sphere stay perspective-correct."""
+    left, right, down, up = tan_bounds
+    return np.array([
+        [2 / (right - left), 0.0, -(right + left) / (right - left), 0.0],
+        [0.0, -2 / (up - down), -(up + down) / (up - down), 0.0],
+        [0.0, 0.0, (FAR + NEAR) / (FAR - NEAR), -2 * FAR * NEAR / (FAR - NEAR)],
+        [0.0, 0.0, 1.0, 0.0],
+    ])
+
+
+def card_points(rect, in_view: bool, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Points (…, 3) of a card at card coordinates (u, v) in [0, 1] (v from the top): on the tangent plane for an
+    in-view card, on the unit sphere for a sphere card. The vertex shader `overlay.vert` does the same."""
+    left, top, right, bottom = rect
+    a = left + (right - left) * np.asarray(u, dtype=np.float64)
+    b = top + (bottom - top) * np.asarray(v, dtype=np.float64)
+    if in_view:
+        return np.stack(np.broadcast_arrays(a, -b, np.ones_like(a)), axis=-1)
+    return np.stack([np.cos(b) * np.sin(a), -np.sin(b), np.cos(b) * np.cos(a)], axis=-1)
+
+
+def project(points: np.ndarray, matrix: np.ndarray, tan_bounds, viewport) -> np.ndarray:
+    """Pixel positions (x from the left, y from the top, of the viewport) of card points seen by an eye; NaN
+    where a point is behind it."""
+    eye = np.asarray(points) @ np.asarray(matrix).T
+    clip = np.concatenate([eye, np.ones(eye.shape[:-1] + (1,))], axis=-1) @ clip_matrix(tan_bounds).T
+    w = clip[..., 3]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ndc = np.where((w > NEAR)[..., None], clip[..., :2] / w[..., None], np.nan)
+    x = (ndc[..., 0] + 1) / 2 * viewport[2]
+    y = (1 - ndc[..., 1]) / 2 * viewport[3]
+    return np.stack([x, y], axis=-1)
