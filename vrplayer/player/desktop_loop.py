@@ -1,5 +1,6 @@
 """The loop of a desktop window (or an offscreen display): wait for the next picture's moment or an input, carry
-out keys and remote commands, pick the frame due by the film's clock, draw the view with its overlays, present."""
+out keys and remote commands, pick the frame due by the film's clock, draw the view with its overlays, present.
+The picture is drawn again only when something in it changed: a frame, the view, an overlay's cards, a fade."""
 
 from __future__ import annotations
 
@@ -9,14 +10,12 @@ from vrplayer import controls
 from vrplayer.render import placement
 from vrplayer.render.projection import tan_half_fov, view_rotation
 
-INFO_REFRESH = 0.25  # seconds between redraws of a still picture while the info line shows (its clock moves)
-
 
 def run(player, playback, film):
     """Play `film` until an outcome (see Player.play_film)."""
     display = player.display
     dirty = True
-    info_refresh = 0.0
+    drawn = None  # what the picture on screen shows: (the view, the cards)
     while True:
         # Sleep (in the display's event wait) until the next picture must start drawing to be on time.
         due = playback.scheduler.next_due()
@@ -47,12 +46,12 @@ def run(player, playback, film):
             dirty = True
         if player.options.head_path is not None:  # a scripted head turns the view (the mixer turns the sound)
             player.view.yaw, player.view.pitch, player.view.roll = player.options.head_path(playback.clock.now())
-        if player.options.show_info and time.monotonic() >= info_refresh:
-            info_refresh = time.monotonic() + INFO_REFRESH
-            dirty = True
-        if dirty:
-            render(player)
-            dirty = False
+        view = player.view
+        cards = player.overlay_cards()
+        showing = ((view.yaw, view.pitch, view.roll, view.fov), cards)
+        if dirty or showing != drawn:
+            render(player, cards)
+            dirty, drawn = False, showing
         else:
             player.head_moved(player.view.yaw, player.view.pitch, player.view.roll, time.monotonic())
         outcome = player.end_of_turn(playback, film)
@@ -60,8 +59,8 @@ def run(player, playback, film):
             return outcome
 
 
-def render(player) -> None:
-    """Draw the view and its overlays, present it, and say so."""
+def render(player, cards) -> None:
+    """Draw the view and the overlays' cards, present it, and say so."""
     started = time.monotonic()
     view = player.view
     player.head_moved(view.yaw, view.pitch, view.roll, started)
@@ -71,7 +70,7 @@ def render(player) -> None:
     width, height = player.display.framebuffer_size()
     viewport = (0, 0, width, height)
     player.renderer.draw(view, viewport, player.options.eye)
-    draw_overlays(player, player.overlay_cards(), viewport)
+    draw_overlays(player, cards, viewport)
     player.display.present()
     shown = time.monotonic()
     player.present_cost += 0.1 * (min(shown - started, 0.1) - player.present_cost)
