@@ -138,7 +138,7 @@ def test_a_film_with_a_stereo_track_and_a_spatial_one_plays_the_spatial_one(tmp_
                 container.mux(packet)
             for packet in stream.encode(None):
                 container.mux(packet)
-    from vrplayer.audio.soundfield import decide_sound
+    from vrplayer.media.soundtrack import decide_sound
     from vrplayer.media.audio import audio_track
 
     index, channels, layout = audio_track(str(path))

@@ -18,9 +18,10 @@ import av
 import numpy as np
 
 from vrplayer import log
-from vrplayer.audio.soundfield import decide_sound, make_renderer
+from vrplayer.audio.soundfield import make_renderer
 from vrplayer.errors import MediaError, PlayerError
 from vrplayer.media.container import audio_stream, decoded_frames, open_container, origin_seconds
+from vrplayer.media.soundtrack import decide_sound
 
 _log = log.get("render-audio")
 

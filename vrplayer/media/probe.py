@@ -79,7 +79,7 @@ def probe(path: str, flags: dict | None = None, audio_format: str | None = None)
         audio = audio_stream(container)
         if audio is not None:
             acc = audio.codec_context
-            from vrplayer.audio.soundfield import decide_sound
+            from vrplayer.media.soundtrack import decide_sound
 
             layout_name = acc.layout.name if acc.layout else None
             sound = decide_sound(path, audio.index, acc.channels, layout_name, decision.audio, audio_format)

@@ -11,10 +11,11 @@ import time
 
 from vrplayer import log
 from vrplayer.audio.mixer import Mixer
-from vrplayer.audio.soundfield import decide_sound, make_renderer
+from vrplayer.audio.soundfield import make_renderer
 from vrplayer.errors import MediaError, PlayerError
 from vrplayer.media.audio import AudioDecoder, audio_track
 from vrplayer.media.probe import decide_film_layout
+from vrplayer.media.soundtrack import decide_sound
 from vrplayer.media.video import EndOfStream, VideoDecoder
 from vrplayer.sync import ClockFactory, FrameScheduler, own_clock
 

@@ -1,0 +1,39 @@
+"""What a film's sound track is: its format decided (`vrplayer.formats.sound.format_for`: --audio-format, the SA3D
+box, the codec's own layout, the sidecar manifest, the channel count), for `probe` to report and the audio stage to
+render.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vrplayer.formats.sound import AudioFormat, format_for
+from vrplayer.media.sa3d import read_sa3d
+
+
+@dataclass
+class SoundDecision:
+    format: AudioFormat
+    source: str  # where the format came from, in words
+    warning: str | None
+    channels: int  # the track's channel count
+
+    @property
+    def rendered(self) -> bool:
+        """True when the track's own channels go to the renderer (a sound field, or a wider track of which the
+        first two channels play); False when the decoder resamples it to the output's channels."""
+        return self.format.spatial or self.channels > 2
+
+    def describe(self) -> str:
+        what = f"{self.format.name}, rendered for the head (binaural)" if self.format.spatial else self.format.name
+        return f"{what} — {self.source}"
+
+
+def decide_sound(path: str, stream_index: int, channels: int, layout_name: str | None, manifest_audio: str | None,
+                 override: str | None) -> SoundDecision:
+    try:
+        sa3d = read_sa3d(path, stream_index)
+    except OSError:
+        sa3d = None
+    fmt, source, warning = format_for(channels, sa3d, manifest_audio, override, layout_name)
+    return SoundDecision(fmt, source, warning, channels)
