@@ -686,3 +686,64 @@ def test_the_film_as_an_equirect_layer_from_the_player(monado, sample_film, tmp_
     assert "headset, equirect layer:" in err, err
     left = shot[:, : shot.shape[1] // 2].astype(float)
     assert left.mean() > 20 and left.std() > 10, "the headset does not show the film"
+
+
+def test_overlays_in_the_headset_stay_in_view_or_on_the_sphere_in_both_eyes(display, monado, sample_film):
+    """The overlay seam in each eye: a card in view sits where the head's frame puts it (one place for both eyes),
+    a card on the sphere where the film has its direction."""
+    from vrplayer.player import Film, Player, PlayOptions
+    from vrplayer.render import placement
+    from vrplayer.render.overlay import TextCard
+    from vrplayer.render.placement import InView, OnSphere
+
+    headset = display(capture=True)
+    player = Player(headset, PlayOptions(duration=20.0), audio=False)
+    in_view = TextCard("IN VIEW", InView("top-left"), colour=(0, 0, 0, 1), backing=(1, 1, 0, 1))
+    on_sphere = TextCard("SPEAKER", OnSphere(yaw=10.0, pitch=-5.0, height=8.0), colour=(1, 1, 1, 1), backing=(1, 0, 1, 1))
+    player.overlays.append(lambda playback: [in_view, on_sphere])
+    seen, shots = {}, []
+    draw_rays = player.renderer.draw_rays
+
+    def recording(rotation, tan_bounds, viewport, eye="left"):
+        seen[eye] = (np.array(rotation), tuple(tan_bounds), tuple(viewport))
+        draw_rays(rotation, tan_bounds, viewport, eye)
+
+    player.renderer.draw_rays = recording
+
+    def tick(playback):
+        if playback is not None and playback.scheduler.shown > 20 and len(seen) == 2:
+            shots.append((headset.read_pixels(), dict(seen), headset.head_pose.rotation))
+            return "shot"
+        return None
+
+    player.on_tick = tick
+    try:
+        player.start_deadline()
+        assert player.play_film(Film(str(sample_film), start=1.5)) == "shot"
+    finally:
+        player.close()
+    eyes, views, head = shots[0]
+    if os.environ.get("VRPLAYER_TEST_SHOTS"):  # a folder to look at the eyes' pictures in
+        from vrplayer.snapshot import write_png
+        write_png(eyes, os.path.join(os.environ["VRPLAYER_TEST_SHOTS"], "headset-overlays.png"))
+    width = eyes.shape[1] // 2
+    frame = placement.headset_frame(views["left"][1], views["left"][2])
+    text_size = lambda card: (6 * len(card.text) - 1 + 2, 7 + 2)  # noqa: E731  (the 5×7 font, a pixel of backing)
+    u, v = np.meshgrid(np.linspace(0, 1, 33), np.linspace(0, 1, 33))
+    for index, eye in enumerate(("left", "right")):
+        picture = eyes[:, index * width:(index + 1) * width].astype(int)
+        rotation, tan_bounds, viewport = views[eye]
+        for card, backing in ((in_view, (255, 255, 0)), (on_sphere, (255, 0, 255))):
+            inside = np.all(np.abs(picture - backing) < 16, axis=2)
+            ys, xs = np.nonzero(inside)
+            assert len(xs) > 100, f"no {card.text} card in the {eye} eye"
+            if isinstance(card.place, InView):
+                rect = placement.view_rect(card.place, frame, text_size(card))
+                matrix = placement.to_eye(rotation, head, True)
+            else:
+                rect = placement.sphere_rect(card.place, text_size(card))
+                matrix = placement.to_eye(rotation, None, False)
+            edges = placement.project(placement.card_points(rect, isinstance(card.place, InView), u, v), matrix, tan_bounds, viewport)
+            (x0, y0), (x1, y1) = np.nanmin(edges.reshape(-1, 2), axis=0), np.nanmax(edges.reshape(-1, 2), axis=0)
+            assert abs(xs.min() - x0) < 3 and abs(xs.max() + 1 - x1) < 3, (eye, card.text, xs.min(), xs.max(), x0, x1)
+            assert abs(ys.min() - y0) < 3 and abs(ys.max() + 1 - y1) < 3, (eye, card.text, ys.min(), ys.max(), y0, y1)
