@@ -118,9 +118,10 @@ def test_recenter_turns_only_about_the_vertical():
 _OPEN_SNIPPET = """
 import sys, time
 from vrplayer.errors import DisplayUnavailable
-from vrplayer.display.xr import XrDisplay, _load_xr
+from vrplayer.display.xr import XrDisplay
+from vrplayer.display.xr_common import load_xr
 try:
-    _load_xr()  # importing pyopenxr takes ≈ 0.3 s; time the search for a runtime alone
+    load_xr()  # importing pyopenxr takes ≈ 0.3 s; time the search for a runtime alone
 except DisplayUnavailable:
     pass
 t = time.perf_counter()

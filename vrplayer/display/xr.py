@@ -16,7 +16,8 @@ Frame loop, one iteration per headset frame:
 
 The parts: `xr_graphics` makes the GL context the runtime is given (an EGL context of our own where the runtime
 takes one, else a hidden window's GLX or WGL context); `xr_swapchain` the images each eye is drawn into, and their
-colour formats. `import xr` switches PyOpenGL's platform to GLX as a side effect; `_load_xr` undoes that.
+colour formats; `xr_common` what they share (`import xr` switches PyOpenGL's platform to GLX as a side
+effect; `load_xr` undoes that).
 """
 
 from __future__ import annotations
@@ -24,91 +25,20 @@ from __future__ import annotations
 import ctypes
 import logging
 import math
-import os
-import sys
-import tempfile
 import time
-from dataclasses import dataclass
 
 import numpy as np
 from OpenGL import GL
 
 from vrplayer import xr_pose
 from vrplayer.display.base import InputEvent
-from vrplayer.display.xr_common import XrUnavailable, check
+from vrplayer.display.xr_common import (
+    FrameTimes, HeadPose, StderrToLog, XrFrame, XrUnavailable, address, check, describe, load_xr, text,
+)
 from vrplayer.display.xr_graphics import binding_extensions, choose_binding, create_context
 from vrplayer.display.xr_swapchain import SRGB_PREFERENCE, Swapchain, choose_format, format_name
 
 log = logging.getLogger(__name__)
-
-
-def _load_xr():
-    """Import pyopenxr without letting it switch PyOpenGL to GLX (its Linux platform module does that on import)."""
-    if "xr" in sys.modules:
-        return sys.modules["xr"]
-    import OpenGL.platform as gl_platform
-    from OpenGL import EGL  # noqa: F401  (loaded first, so pyopenxr's EGL handle types are the ones we create)
-
-    platform = gl_platform.PLATFORM
-    try:
-        import xr
-    except ImportError as exc:
-        raise XrUnavailable(f"OpenXR support is not installed ({exc}); install pyopenxr (pip install pyopenxr)") from None
-    finally:
-        gl_platform.PLATFORM = platform
-    return xr
-
-
-class _StderrToLog:
-    """Collects what native code (the OpenXR loader) prints on fd 2 while inside, and logs it at debug level: the
-    loader's own multi-line complaints would bury our one-line message."""
-
-    def __enter__(self):
-        sys.stderr.flush()
-        self._saved = os.dup(2)
-        self._file = tempfile.TemporaryFile()
-        os.dup2(self._file.fileno(), 2)
-        return self
-
-    def __exit__(self, *exc):
-        os.dup2(self._saved, 2)
-        os.close(self._saved)
-        self._file.seek(0)
-        for line in self._file.read().decode(errors="replace").splitlines():
-            log.debug("openxr loader: %s", line)
-        self._file.close()
-
-
-@dataclass
-class XrFrame:
-    """The frame begun by `wait_frame`. One object, updated in place each frame."""
-
-    display_time: int = 0  # XrTime (ns) when this frame's pictures will be shown
-    display_period: int = 0  # ns between frames
-    should_render: bool = False
-
-
-@dataclass(frozen=True)
-class HeadPose:
-    """The head's orientation (our conventions, degrees, recenter applied) at a frame's predicted display time."""
-
-    yaw: float
-    pitch: float
-    roll: float
-    display_time: int  # XrTime, ns
-    monotonic: float | None  # the same instant on time.monotonic()'s clock, when the runtime can convert it
-    rotation: np.ndarray  # camera → world, our axes
-
-
-@dataclass
-class FrameTimes:
-    """Mean milliseconds per frame spent in each part of the loop (wall clock), and CPU time of the whole loop."""
-
-    frames: int = 0
-    wait_ms: float = 0.0  # xrWaitFrame + xrBeginFrame (mostly the runtime pacing us)
-    render_ms: float = 0.0  # locate views, acquire/wait/release images, the draw callbacks
-    end_ms: float = 0.0  # xrEndFrame
-    cpu_ms: float = 0.0  # this thread's CPU time over the three parts
 
 
 class XrDisplay:
@@ -123,7 +53,7 @@ class XrDisplay:
         "egl", "glx" or "wgl".
         yaw: the film's yaw (degrees) in front of the viewer when the session starts and after `recenter()`.
         capture: keep a copy of every eye's picture for `read_pixels` (costs a read-back per eye; for tests)."""
-        self._xr = xr = _load_xr()
+        self._xr = xr = load_xr()
         self._app_name = app_name
         self._resolution_scale = resolution_scale
         self._capture = capture
@@ -159,13 +89,13 @@ class XrDisplay:
     def _create_instance(self, graphics: str) -> None:
         xr = self._xr
         try:
-            with _StderrToLog():
+            with StderrToLog():
                 offered = {p.extension_name.decode() if isinstance(p.extension_name, bytes) else p.extension_name
                            for p in xr.enumerate_instance_extension_properties()}
         except xr.RuntimeUnavailableError:
             raise XrUnavailable("no OpenXR runtime found; install one (Monado, SteamVR…) and make it the active runtime") from None
         except xr.XrException as exc:
-            raise XrUnavailable(f"the OpenXR runtime does not answer ({_describe(exc)}); is its service running?") from None
+            raise XrUnavailable(f"the OpenXR runtime does not answer ({describe(exc)}); is its service running?") from None
         self.extensions = offered
         self.graphics = graphics = choose_binding(graphics, offered)
         wanted = binding_extensions(graphics)
@@ -176,14 +106,14 @@ class XrDisplay:
         app_info = xr.ApplicationInfo(application_name=self._app_name[:127], application_version=1,
                                       engine_name="vrplayer", engine_version=1, api_version=xr.Version(1, 0, 0))
         try:
-            with _StderrToLog():
+            with StderrToLog():
                 self.instance = xr.create_instance(xr.InstanceCreateInfo(application_info=app_info, enabled_extension_names=wanted))
         except xr.RuntimeUnavailableError:
             raise XrUnavailable("no OpenXR runtime found; install one (Monado, SteamVR…) and make it the active runtime") from None
         except xr.XrException as exc:
-            raise XrUnavailable(f"the OpenXR runtime would not start ({_describe(exc)}); is its service running?") from None
+            raise XrUnavailable(f"the OpenXR runtime would not start ({describe(exc)}); is its service running?") from None
         props = xr.get_instance_properties(self.instance)
-        self.runtime_name = _text(props.runtime_name)
+        self.runtime_name = text(props.runtime_name)
         self._get_system()
 
     def _get_system(self) -> None:
@@ -193,13 +123,13 @@ class XrDisplay:
         except xr.FormFactorUnavailableError:
             raise XrUnavailable("no headset found: connect and switch on the headset, then try again") from None
         except xr.XrException as exc:
-            raise XrUnavailable(f"the OpenXR runtime has no headset ({_describe(exc)})") from None
+            raise XrUnavailable(f"the OpenXR runtime has no headset ({describe(exc)})") from None
         presence = None
         if "XR_EXT_user_presence" in self.enabled_extensions:
             presence = xr.SystemUserPresencePropertiesEXT()
-        props = xr.SystemProperties(next=_address(presence) if presence is not None else None)
+        props = xr.SystemProperties(next=address(presence) if presence is not None else None)
         check(xr, xr.raw_functions.xrGetSystemProperties(self.instance, self.system, ctypes.byref(props)))
-        self.system_name = _text(props.system_name)
+        self.system_name = text(props.system_name)
         self.presence_supported = bool(presence is not None and presence.supports_user_presence)
         self.max_swapchain_size = (props.graphics_properties.max_swapchain_image_width, props.graphics_properties.max_swapchain_image_height)
         views = xr.enumerate_view_configuration_views(self.instance, self.system, xr.ViewConfigurationType.PRIMARY_STEREO)
@@ -215,9 +145,9 @@ class XrDisplay:
         xr = self._xr
         binding = self._gl.binding(xr)
         try:
-            self.session = xr.create_session(self.instance, xr.SessionCreateInfo(system_id=self.system, next=_address(binding)))
+            self.session = xr.create_session(self.instance, xr.SessionCreateInfo(system_id=self.system, next=address(binding)))
         except xr.XrException as exc:
-            raise XrUnavailable(f"cannot start an OpenXR session ({_describe(exc)})") from None
+            raise XrUnavailable(f"cannot start an OpenXR session ({describe(exc)})") from None
         identity = xr.Posef()
         self.space = xr.create_reference_space(self.session, xr.ReferenceSpaceCreateInfo(
             reference_space_type=xr.ReferenceSpaceType.LOCAL, pose_in_reference_space=identity))
@@ -659,16 +589,3 @@ class XrDisplay:
         if self.instance is not None:
             self._xr.raw_functions.xrDestroyInstance(self.instance)
             self.instance = None
-
-
-def _address(struct) -> ctypes.c_void_p:
-    """A struct's address for a `next` chain (pyopenxr's helper takes a ctypes.pointer for the wrong address)."""
-    return ctypes.cast(ctypes.pointer(struct), ctypes.c_void_p)
-
-
-def _describe(exc) -> str:
-    return type(exc).__name__.removesuffix("Error") or str(exc)
-
-
-def _text(value) -> str:
-    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
