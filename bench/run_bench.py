@@ -12,6 +12,8 @@ Makes (once, cached in bench/.cache/) 3840×1920 test films with sample_media/ma
 
 and prints a table (fps and the ratio to ffmpeg decode-only of the same run, first frame, exact seeks, peak RSS),
 the RSS samples of the long film, and the figures as JSON (last line of stdout, or --json OUT).
+With --against REV, the vrplayer of that git revision (checked out beside, in bench/.cache/) runs in every round
+too, interleaved with this one: a change's cost measured side by side, in one run, on the same films.
 Nothing is asserted: the goals are reported next to the figures. See bench/README.md.
 """
 
@@ -267,17 +269,32 @@ def median_run(runs: list[dict]) -> dict:
 # -- the player -------------------------------------------------------------------------------------------------
 
 
-def vrplayer_bench(path: str, size: str, seeks: int, frames: int | None = None) -> dict:
+def vrplayer_bench(path: str, size: str, seeks: int, frames: int | None = None, tree: str | None = None) -> dict:
+    """`vrplayer bench` of this checkout, or of the source tree `tree` (another revision's, see --against)."""
     exe = os.path.join(os.path.dirname(sys.executable), "vrplayer")
-    command = [exe] if os.path.exists(exe) else [sys.executable, "-m", "vrplayer"]
+    command = [exe] if os.path.exists(exe) and tree is None else [sys.executable, "-m", "vrplayer"]
     command += ["-q", "bench", path, "--size", size, "--seeks", str(seeks)]
     if frames:
         command += ["--frames", str(frames)]
-    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=None, text=True)
+    env = None if tree is None else dict(os.environ, PYTHONPATH=tree)  # its package before the installed one
+    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=None, text=True, cwd=tree, env=env)
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed with status {result.returncode}")
     lines = [line for line in result.stdout.splitlines() if line.strip().startswith("{")]
     return json.loads(lines[-1])
+
+
+def revision_tree(revision: str) -> str:
+    """A checkout of `revision` in bench/.cache/ (a git worktree, made once per revision)."""
+    commit = subprocess.run(["git", "rev-parse", "--verify", f"{revision}^{{commit}}"], cwd=ROOT, capture_output=True, text=True)
+    if commit.returncode != 0:
+        raise SystemExit(f"run_bench: --against {revision}: not a revision of this repository")
+    tree = os.path.join(CACHE, f"tree-{commit.stdout.strip()[:12]}")
+    if not os.path.isdir(tree):
+        os.makedirs(CACHE, exist_ok=True)
+        subprocess.run(["git", "worktree", "add", "--detach", tree, commit.stdout.strip()], cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL)
+    return tree
 
 
 # -- report -----------------------------------------------------------------------------------------------------
@@ -311,6 +328,7 @@ def print_table(results: dict) -> None:
         floor = clip.get("pyav_seek", {})
         rows = [("ffmpeg decode-only", clip["ffmpeg"], {}), ("PyAV decode-only", clip["pyav"], {"seek_ms_median": floor.get("seek_ms_median"), "seek_ms_max": floor.get("seek_ms_max")})]
         rows += [(f"vrplayer {size}", figures, figures) for size, figures in clip["vrplayer"].items()]
+        rows += [(f"  {route}", figures, figures) for route, figures in clip.get("vrplayer_against", {}).items()]
         rows += [(f"mpv {size}", figures, {}) for size, figures in clip.get("mpv", {}).items()]
         for name, figures, p in rows:
             exact = p.get("seek_exact")
@@ -356,6 +374,13 @@ def goal_lines(results: dict) -> list[str]:
             if ours:
                 lead = round_ratio(ours, clip) / round_ratio(theirs, clip)
                 lines.append(f"{clip['label']}: at {size} vrplayer {round_ratio(ours, clip):.2f} vs mpv {round_ratio(theirs, clip):.2f} × decode-only ({lead:.2f}× mpv's speed)")
+        for route, theirs in clip.get("vrplayer_against", {}).items():
+            size = route.split()[0]
+            ours = clip["vrplayer"].get(size)
+            if ours:
+                change = statistics.median(a / b for a, b in zip(ours["fps_runs"], theirs["fps_runs"]) if b)
+                lines.append(f"{clip['label']}: at {size} this tree {round_ratio(ours, clip):.2f} vs {route.split(' ', 1)[1]} "
+                             f"{round_ratio(theirs, clip):.2f} × decode-only; fps this/that, median over the rounds {change:.3f}")
         if small:
             r = round_ratio(small, clip)
             lines.append(f"{clip['label']}: player overhead, pipeline at 160x90 = {r:.2f} × decode-only (goal ≥ {GOALS['pipeline_ratio_640x360']:.2f}): {'met' if r >= GOALS['pipeline_ratio_640x360'] else 'NOT met'}")
@@ -387,7 +412,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-long", action="store_true", help="skip the long film")
     parser.add_argument("--make-only", action="store_true", help="make (cache) the test films and stop")
     parser.add_argument("--json", metavar="OUT", help="also write the figures as JSON to OUT")
+    parser.add_argument("--sizes", help=f"comma-separated vrplayer view sizes (default {','.join(SIZES)})")
+    parser.add_argument("--against", metavar="REV", help="also bench the vrplayer of git revision REV in every round, interleaved")
     args = parser.parse_args(argv)
+    sizes = tuple(args.sizes.split(",")) if args.sizes else SIZES
+    against = revision_tree(args.against) if args.against else None
     if args.quick:
         args.seconds = min(args.seconds, 3.0)
         args.long_seconds = min(args.long_seconds, 20.0)
@@ -409,7 +438,8 @@ def main(argv: list[str] | None = None) -> int:
     for spec in wanted:
         path = spec["path"]
         load = load_average()
-        ff_runs, pv_runs, players, busy = [], [], {size: [] for size in SIZES}, []
+        ff_runs, pv_runs, players, busy = [], [], {size: [] for size in sizes}, []
+        theirs = {f"{size} @{args.against}": [] for size in sizes} if against else {}
         mpv_runs = {size: [] for size in MPV_SIZES}
         # Interleave the routes, so that anything else busy on the machine meanwhile spreads over all of them.
         for round_ in range(1, args.repeat + 1):
@@ -418,9 +448,14 @@ def main(argv: list[str] | None = None) -> int:
             ff_runs.append(ffmpeg_decode(path))
             pv_runs.append(pyav_decode(path))
             log(f"  ffmpeg decode-only {ff_runs[-1]['fps']:.1f} fps, PyAV decode-only {pv_runs[-1]['fps']:.1f} fps")
-            for size in SIZES:
-                players[size].append(vrplayer_bench(path, size, args.seeks))
-                log(f"  vrplayer {size}: {players[size][-1]['fps']:.1f} fps")
+            for size in sizes:
+                routes = [(players[size], None, size)]
+                if against:
+                    routes.append((theirs[f"{size} @{args.against}"], against, f"{size} @{args.against}"))
+                    routes = routes[::-1] if round_ % 2 == 0 else routes  # take turns at going first
+                for runs, tree, name in routes:
+                    runs.append(vrplayer_bench(path, size, args.seeks, tree=tree))
+                    log(f"  vrplayer {name}: {runs[-1]['fps']:.1f} fps")
             if xserver is not None and xserver.display:
                 for size in MPV_SIZES:
                     mpv_runs[size].append(mpv_render(path, size, ff_runs[-1]["frames"], xserver.display))
@@ -433,6 +468,7 @@ def main(argv: list[str] | None = None) -> int:
             "label": spec["label"], "path": os.path.relpath(path, ROOT),
             "ffmpeg": median_run(ff_runs), "pyav": median_run(pv_runs), "pyav_seek": seek_floor,
             "vrplayer": {size: median_run(runs) for size, runs in players.items()},
+            "vrplayer_against": {route: median_run(runs) for route, runs in theirs.items()},
             "mpv": {size: median_run(runs) for size, runs in mpv_runs.items() if runs},
             "load_average": [load, load_average()],
             "busy_cores_before_rounds": busy,
@@ -444,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
         figures = vrplayer_bench(long_spec["path"], "640x360", min(args.seeks, 2))
         results["long"] = {"label": long_spec["label"], "size": "640x360", **figures}
     for clip in results["clips"].values():
-        for figures in [clip["pyav"], *clip["vrplayer"].values(), *clip["mpv"].values()]:
+        for figures in [clip["pyav"], *clip["vrplayer"].values(), *clip["vrplayer_against"].values(), *clip["mpv"].values()]:
             figures["ratio_to_ffmpeg"] = round_ratio(figures, clip)
     results["goals"] = goal_lines(results)
     print_table(results)
