@@ -13,6 +13,7 @@
 | F                          | fullscreen                          |
 | M                          | mute                                |
 | I                          | on-screen info line                 |
+| H                          | the audience heat-map (--heatmap)   |
 | E                          | eyes: left, right, both, anaglyph   |
 | X                          | swap the eyes                       |
 | Q / Esc                    | quit                                |
@@ -28,7 +29,7 @@ SEEK_STEP = 5.0
 
 _COMMANDS = {
     "space": ("pause",), "left": ("seek", -SEEK_STEP), "right": ("seek", SEEK_STEP),
-    "comma": ("step", -1), "period": ("step", 1), "f": ("fullscreen",), "m": ("mute",), "i": ("info",),
+    "comma": ("step", -1), "period": ("step", 1), "f": ("fullscreen",), "m": ("mute",), "i": ("info",), "h": ("heatmap",),
     "e": ("eye",), "x": ("swap",),
     "q": ("quit",), "escape": ("quit",),
 }

@@ -6,7 +6,8 @@ two pictures: they must be quick, and one that fails is logged and dropped, neve
 
 | name          | when                                           | data                                   |
 |---------------|------------------------------------------------|----------------------------------------|
-| film_started  | the film's first picture is on screen          | projection, clock ("audio" or "wall")  |
+| film_started  | the film's first picture is on screen          | projection, clock (its name), width,   |
+|               |                                                | height, duration                       |
 | frame_shown   | a picture was presented (`at`: when)           |                                        |
 | paused        | the film's clock stopped                       |                                        |
 | resumed       | it runs again                                  |                                        |

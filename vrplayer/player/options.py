@@ -15,6 +15,7 @@ class PlayOptions:
     duration: float | None = None  # stop after this many seconds of playing (wall clock), all films together
     volume: float = 1.0
     show_info: bool = False
+    show_heatmap: bool = False  # key H: the audience heat-map, where one was given (play --heatmap)
     timing_log: str | None = None  # JSON lines: one per picture presented (pts, monotonic time)
     view: ViewState = field(default_factory=ViewState)
     # (yaw, pitch, roll) to face at each film's start and on recenter; None each: the film's initial view.

@@ -1,7 +1,7 @@
 """What is drawn over the film: cards, each a picture placed in view (it turns with the viewer) or on the sphere
 (it stays where it is in the film), drawn the same way into a desktop view, an offscreen one and each eye of a
-headset. Text cards (the info line, title cards, kiosk messages) are the first kind: the bitmap font's coverage
-over a translucent backing. Placement is pure maths in render/placement.py.
+headset. Text cards (the info line, title cards, kiosk messages): the bitmap font's coverage over a translucent
+backing; image cards (a heat-map over the whole sphere): a picture's own colours and opacity. Placement is pure maths in render/placement.py.
 
 A display loop hands `draw` its cards, one view at a time: the view's rotation (camera → world), its frustum and
 viewport, and the frame in-view cards are laid out on (with the head's rotation, where it is not the view's own).
@@ -16,7 +16,7 @@ import numpy as np
 from OpenGL import GL
 
 from vrplayer.render import font, placement, shaders
-from vrplayer.render.placement import InView, OnSphere, ViewFrame
+from vrplayer.render.placement import InView, OnSphere, SphereRegion, ViewFrame
 
 _TEXTURES_KEPT = 8  # text pictures kept on the GPU (the info line changes four times a second; captions come back)
 _SPHERE_GRID = (16, 8)  # cells of a card on the sphere: its edges follow the sphere to well under a pixel
@@ -32,13 +32,31 @@ class TextCard:
     backing: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.6)
 
 
+@dataclass(frozen=True, eq=False)
+class ImageCard:
+    """A picture (H, W, 4 uint8 RGBA, top row first) over a region of the sphere or in view: a heat-map, an outline.
+    `key` names it and `version` says when its pixels changed (only then do they go up again)."""
+
+    key: str
+    rgba: np.ndarray
+    place: InView | OnSphere | SphereRegion = SphereRegion()
+    version: int = 0
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, ImageCard) and (self.key, self.version, self.place) == (other.key, other.version, other.place)
+
+    def __hash__(self) -> int:
+        return hash((self.key, self.version))
+
+
 class OverlayRenderer:
     def __init__(self):
         self._program = shaders.program("overlay.vert", "overlay.frag")
         self._u = shaders.uniforms(self._program, "u_text", "u_colour", "u_backing", "u_rect", "u_on_sphere", "u_grid",
-                                   "u_to_eye", "u_clip")
+                                   "u_to_eye", "u_clip", "u_picture")
         self._vao = GL.glGenVertexArrays(1)
         self._textures: OrderedDict[str, tuple[int, tuple[int, int]]] = OrderedDict()  # text → (texture, size)
+        self._pictures: dict[str, tuple[int, tuple[int, int], int]] = {}  # key → (texture, size, version)
 
     def _texture(self, text: str) -> tuple[int, tuple[int, int]]:
         if text in self._textures:
@@ -59,6 +77,22 @@ class OverlayRenderer:
             GL.glDeleteTextures([old])
         return texture, (w, h)
 
+    def _picture(self, card: ImageCard) -> tuple[int, tuple[int, int]]:
+        held = self._pictures.get(card.key)
+        if held is not None and held[2] == card.version:
+            return held[0], held[1]
+        texture = held[0] if held is not None else GL.glGenTextures(1)
+        rgba = np.ascontiguousarray(card.rgba, dtype=np.uint8)
+        h, w = rgba.shape[:2]
+        GL.glBindTexture(GL.GL_TEXTURE_2D, texture)
+        GL.glPixelStorei(GL.GL_UNPACK_ALIGNMENT, 1)
+        GL.glTexImage2D(GL.GL_TEXTURE_2D, 0, GL.GL_RGBA8, w, h, 0, GL.GL_RGBA, GL.GL_UNSIGNED_BYTE, rgba)
+        # Longitude wraps round a whole-sphere picture; latitude stops at the poles.
+        GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_WRAP_S, GL.GL_REPEAT)
+        GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_WRAP_T, GL.GL_CLAMP_TO_EDGE)
+        self._pictures[card.key] = (texture, (w, h), card.version)
+        return texture, (w, h)
+
     def draw(self, cards, rotation, tan_bounds, viewport, frame: ViewFrame, head_rotation=None) -> None:
         """Draw `cards` into the viewport (x, y, w, h) of the bound framebuffer, seen by a camera with `rotation`
         (camera → world) and frustum `tan_bounds`. In-view cards are laid out on `frame`, in the axes of
@@ -74,16 +108,18 @@ class OverlayRenderer:
         GL.glUniformMatrix4fv(self._u["u_clip"], 1, GL.GL_TRUE, placement.clip_matrix(tan_bounds).astype(np.float32))
         GL.glBindVertexArray(self._vao)
         for card in cards:
-            texture, size = self._texture(card.text)
+            picture = isinstance(card, ImageCard)
+            texture, size = self._picture(card) if picture else self._texture(card.text)
             in_view = isinstance(card.place, InView)
             if in_view:
                 rect = placement.view_rect(card.place, frame, size)
                 grid = (1, 1)
                 # Whole screen pixels per font pixel when the frame is the view itself: nearest keeps them crisp.
-                crisp = head_rotation is None
+                crisp = head_rotation is None and not picture
             else:
                 rect = placement.sphere_rect(card.place, size)
-                grid, crisp = _SPHERE_GRID, False
+                grid = placement.sphere_grid(rect) if isinstance(card.place, SphereRegion) else _SPHERE_GRID
+                crisp = False
             GL.glBindTexture(GL.GL_TEXTURE_2D, texture)
             filtering = GL.GL_NEAREST if crisp else GL.GL_LINEAR
             GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER, filtering)
@@ -93,14 +129,18 @@ class OverlayRenderer:
             GL.glUniform4f(self._u["u_rect"], *rect)
             GL.glUniform1i(self._u["u_on_sphere"], 0 if in_view else 1)
             GL.glUniform2i(self._u["u_grid"], *grid)
-            GL.glUniform4f(self._u["u_colour"], *card.colour)
-            GL.glUniform4f(self._u["u_backing"], *card.backing)
+            GL.glUniform1i(self._u["u_picture"], 1 if picture else 0)
+            if not picture:
+                GL.glUniform4f(self._u["u_colour"], *card.colour)
+                GL.glUniform4f(self._u["u_backing"], *card.backing)
             GL.glDrawArrays(GL.GL_TRIANGLES, 0, 6 * grid[0] * grid[1])
         GL.glDisable(GL.GL_BLEND)
 
     def close(self) -> None:
-        if self._textures:
-            GL.glDeleteTextures([texture for texture, _ in self._textures.values()])
-            self._textures.clear()
+        textures = [texture for texture, _ in self._textures.values()] + [held[0] for held in self._pictures.values()]
+        if textures:
+            GL.glDeleteTextures(textures)
+        self._textures.clear()
+        self._pictures.clear()
         GL.glDeleteVertexArrays(1, [self._vao])
         GL.glDeleteProgram(self._program)

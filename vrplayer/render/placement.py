@@ -42,6 +42,17 @@ class OnSphere:
 
 
 @dataclass(frozen=True)
+class SphereRegion:
+    """A picture stretched over a region of the film's sphere: longitudes left → right and latitudes top → bottom,
+    degrees (a whole-sphere map: −180, 90, 180, −90)."""
+
+    left: float = -180.0
+    top: float = 90.0
+    right: float = 180.0
+    bottom: float = -90.0
+
+
+@dataclass(frozen=True)
 class ViewFrame:
     """The viewer's screen in the head's tangent plane: edge tangents (left, right, down, up; left and down
     negative, up-positive as in a frustum) and its size in pixels."""
@@ -94,14 +105,23 @@ def view_rect(place: InView, frame: ViewFrame, size: tuple[int, int]) -> tuple[f
     return left, top, right, bottom
 
 
-def sphere_rect(place: OnSphere, size: tuple[int, int]) -> tuple[float, float, float, float]:
-    """A card on the sphere: its region (left, top, right, bottom) in radians of longitude and latitude. Its width
-    in longitude is stretched by 1/cos(pitch), so the card keeps its aspect where it sits."""
+def sphere_rect(place: OnSphere | SphereRegion, size: tuple[int, int]) -> tuple[float, float, float, float]:
+    """A card on the sphere: its region (left, top, right, bottom) in radians of longitude and latitude. A card at
+    a direction is stretched in longitude by 1/cos(pitch), so it keeps its aspect where it sits."""
+    if isinstance(place, SphereRegion):
+        return tuple(math.radians(v) for v in (place.left, place.top, place.right, place.bottom))
     w, h = max(1, size[0]), max(1, size[1])
     half_h = math.radians(place.height) / 2
     half_w = half_h * w / h / max(0.05, math.cos(math.radians(place.pitch)))
     lon, lat = math.radians(place.yaw), math.radians(place.pitch)
     return lon - half_w, lat + half_h, lon + half_w, lat - half_h
+
+
+def sphere_grid(rect) -> tuple[int, int]:
+    """Cells across and down for a region on the sphere: about 6° each, so its edges and texture follow the curve."""
+    left, top, right, bottom = rect
+    cell = math.radians(6.0)
+    return max(4, math.ceil(abs(right - left) / cell)), max(2, math.ceil(abs(top - bottom) / cell))
 
 
 def to_eye(eye_rotation: np.ndarray, head_rotation: np.ndarray | None, in_view: bool) -> np.ndarray:
