@@ -279,3 +279,21 @@ def test_the_heat_map_over_the_film_in_the_player(recorded, tmp_path):
     ys, xs = np.nonzero(difference > 40)
     centre = projection.pixel_of(*HEAD, 320, 180, HEAD[0], HEAD[1], 0, 90)
     assert len(xs) > 20 and abs(np.median(xs) - centre[0]) < 3 and abs(np.median(ys) - centre[1]) < 3
+
+
+def test_a_kiosk_records_each_viewing_for_the_heat_map(recorded, tmp_path):
+    film, _ = recorded["stereo"]
+    head = tmp_path / "head.txt"
+    head.write_text(f"0 {-HEAD[0]} {HEAD[1]}\n60 {-HEAD[0]} {HEAD[1]}\n")
+    programme = tmp_path / "prog.toml"
+    programme.write_text(f'start_trigger = "auto"\nloop = false\n[[items]]\nfile = {json.dumps(str(film))}\n')
+    log_dir = tmp_path / "log"
+    result = run_cli("kiosk", programme, "--display", "offscreen", "--size", "160x90", "--no-audio", "--no-supervisor",
+                     "--log-dir", log_dir, "--head-path", head, "--duration", "20", timeout=60)
+    assert result.returncode == 0, result.stderr
+    [path] = list((log_dir / "heads").glob("*.jsonl"))
+    trace = read_trace(path)
+    assert trace.header["source"] == "kiosk" and trace.header["film"]["name"] == film.name
+    heat = maps.head_map(trace.samples[:, 1], trace.samples[:, 2], W, H)
+    row, column = np.unravel_index(heat.argmax(), heat.shape)
+    assert (row, column) == tuple(int(v) for v in maps.pixel_of(-HEAD[0], HEAD[1], W, H))
