@@ -297,3 +297,18 @@ def test_a_kiosk_records_each_viewing_for_the_heat_map(recorded, tmp_path):
     heat = maps.head_map(trace.samples[:, 1], trace.samples[:, 2], W, H)
     row, column = np.unravel_index(heat.argmax(), heat.shape)
     assert (row, column) == tuple(int(v) for v in maps.pixel_of(-HEAD[0], HEAD[1], W, H))
+
+
+def test_a_viewport_map_holds_the_whole_view_of_every_viewer(recorded, tmp_path):
+    film, _ = recorded["mono"]
+    audience = five_viewers(recorded, tmp_path)
+    raw = tmp_path / "viewport.npy"
+    result = run_cli("heatmap", film, audience, "--kind", "viewport", "--raw", raw, "--at", "1.5", "--size", "512x256")
+    assert result.returncode == 0, result.stderr
+    heat = np.load(raw)
+    lon, lat = maps.longitudes(512), maps.latitudes(256)
+    row = np.abs(lat - HEAD[1]).argmin()
+    seen = lon[heat[row] > 0]
+    # The recorded display's 90° view around the head's direction, at the head's latitude.
+    assert abs(seen.min() - (HEAD[0] - 45)) < 3 and abs(seen.max() - (HEAD[0] + 45)) < 3
+    assert heat[row, np.abs(lon - HEAD[0]).argmin()] == heat.max()
