@@ -748,3 +748,24 @@ def test_overlays_in_the_headset_stay_in_view_or_on_the_sphere_in_both_eyes(disp
             (x0, y0), (x1, y1) = np.nanmin(edges.reshape(-1, 2), axis=0), np.nanmax(edges.reshape(-1, 2), axis=0)
             assert abs(xs.min() - x0) < 3 and abs(xs.max() + 1 - x1) < 3, (eye, card.text, xs.min(), xs.max(), x0, x1)
             assert abs(ys.min() - y0) < 3 and abs(ys.max() + 1 - y1) < 3, (eye, card.text, ys.min(), ys.max(), y0, y1)
+
+
+def test_a_viewing_in_the_headset_records_its_head_trace(monado, sample_film, tmp_path):
+    """`vrplayer play --display xr --record-heads DIR`: the trace carries the headset's eye field of view and the
+    head's pose, sampled at least 10 times a second of film."""
+    from vrplayer.analytics.trace import read_trace
+
+    _, err = play_in_headset(monado, sample_film, 1.0, "--duration", "3", "--record-heads", tmp_path / "heads")
+    [path] = list((tmp_path / "heads").glob("*.jsonl"))
+    trace = read_trace(path)
+    assert trace.header["display"]["kind"] == "xr"
+    hfov, vfov = trace.header["display"]["fov"]
+    assert 60 < hfov < 180 and 60 < vfov < 180, trace.header["display"]
+    t = trace.samples[:, 0]
+    # A sample per headset frame at most: on this machine's software GL the headset may draw fewer than 10 frames a
+    # second (a real one draws 72–120), so the rate asked is 10 a second or every frame, whichever is fewer.
+    import re
+
+    frames = int(re.search(r"headset, [^:]*: (\d+) frames", err).group(1))
+    assert len(t) > 5 and len(t) / (t[-1] - t[0]) >= min(10.0, 0.8 * frames / 3.0), (len(t), frames)
+    assert np.all(np.abs(trace.samples[:, 2]) < 30)  # Monado's simulated head looks about level
