@@ -24,12 +24,12 @@ def test_whole_film_in_order_in_native_planes(sample_film):
     try:
         decoder.seek(0.0)
         frames = frames_until_end(decoder)
+        assert decoder.stream.thread_type.name == "AUTO"  # (closing frees the stream, and its codec with it)
     finally:
         decoder.close()
     assert len(frames) == 300
     assert [round(f.pts * 30) for f in frames] == list(range(300))
     assert all(f.frame.format.name == "yuv420p" and f.layout.kind == "yuv" for f in frames[:5])
-    assert decoder.stream.thread_type.name == "AUTO"
 
 
 @pytest.mark.parametrize("target", [0.0, 2.5, 4.99, 5.0, 7.345, 9.98])

@@ -15,3 +15,10 @@ class DisplayUnavailable(PlayerError):
 
 class AudioUnavailable(PlayerError):
     """No audio output device can be opened; the player goes on silently."""
+
+
+def path_text(path) -> str:
+    """A file's path as it goes into a one-line message: as it is when it prints on one line, else quoted with its
+    control characters (a newline, a tab, bytes that are not text) escaped, so that the message stays one line."""
+    text = str(path)
+    return text if text.isprintable() else repr(text)

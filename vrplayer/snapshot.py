@@ -5,10 +5,10 @@ from __future__ import annotations
 import av
 import numpy as np
 
-from vrplayer.errors import MediaError, PlayerError
+from vrplayer.errors import PlayerError, path_text
 from vrplayer.log import get as get_log
 from vrplayer.media.probe import decide_film_layout
-from vrplayer.media.video import EndOfStream, VideoDecoder
+from vrplayer.media.video import VideoDecoder
 from vrplayer.view import ViewState, start_pose
 
 _log = get_log("snapshot")
@@ -19,7 +19,7 @@ def render_view(path: str, at: float, start: tuple, fov: float, size: tuple[int,
     """The picture (H, W, 3 uint8) a viewer sees at `at` seconds, and the view: `start` is (yaw, pitch, roll), each
     None for the film's initial view."""
     from vrplayer.display.offscreen import OffscreenDisplay
-    from vrplayer.render.renderer import SphereRenderer
+    from vrplayer.render.renderer import PictureTooLarge, SphereRenderer
 
     decoder = VideoDecoder(path)
     try:
@@ -29,16 +29,18 @@ def render_view(path: str, at: float, start: tuple, fov: float, size: tuple[int,
             _log.warning("%s", warning)
         view = ViewState(fov=fov)
         view.set_home(*start_pose(decision.layout, start))
-        decoder.seek(at)
-        item = decoder.get(timeout=30.0)
-        if item is None or isinstance(item, EndOfStream):
-            raise MediaError(f"{path}: no picture at {at:.3f} s (the film is shorter or damaged)")
+        item = decoder.wait_picture(at)
         own_display = display is None
         display = display or OffscreenDisplay(size)
         try:
             renderer = SphereRenderer()
             renderer.layout = decision.layout
-            renderer.upload(item)
+            try:
+                renderer.upload(item)
+            except PictureTooLarge as exc:
+                item = None
+                renderer.close()
+                raise exc.for_film(path_text(path)) from None
             item = None  # released before the decoder is freed
             renderer.draw(view, (0, 0, *size), eye)
             display.present()
@@ -63,7 +65,7 @@ def write_png(picture: np.ndarray, path: str) -> None:
             for packet in packets:
                 handle.write(bytes(packet))
     except OSError as exc:
-        raise PlayerError(f"cannot write {path} ({exc.strerror}); check the folder exists and is writable") from None
+        raise PlayerError(f"cannot write {path_text(path)} ({exc.strerror}); check the folder exists and is writable") from None
 
 
 def read_png(path: str) -> np.ndarray:

@@ -169,13 +169,15 @@ def _container_claims(container: ContainerLayout, film: str, warnings: list[str]
         layout = f" layout {container.cubemap_layout}" if projection == "cubemap" else ""
         undrawable = f"projection '{projection}'{layout} ({container.kind}{box})"
 
+    stereo_kind = container.stereo_source or container.kind  # Matroska: StereoMode, beside the Projection element
+    stereo_text = f"metadata ({stereo_kind})"
     if container.stereo in STEREO_MODES:
-        claims["stereo"] = _Claim(container.stereo, text, "metadata")
+        claims["stereo"] = _Claim(container.stereo, stereo_text, "metadata")
     elif container.stereo is not None:
-        warnings.append(f"{film}: stereo mode '{container.stereo}' ({container.kind}) is not supported; deciding the"
+        warnings.append(f"{film}: stereo mode '{container.stereo}' ({stereo_kind}) is not supported; deciding the"
                         f" packing from the file name or the picture — use {FLAG_OPTIONS['stereo']} to choose")
     if container.eyes_swapped is not None:
-        claims["eyes_swapped"] = _Claim(bool(container.eyes_swapped), text, "metadata")
+        claims["eyes_swapped"] = _Claim(bool(container.eyes_swapped), stereo_text, "metadata")
     if container.pose is not None:
         try:
             claims["initial_view"] = _Claim(initial_view_from_pose(container.kind, container.pose), text, "metadata")

@@ -14,7 +14,11 @@ import numpy as np
 
 from vrplayer import log
 from vrplayer.media.ring import SampleRing
-from vrplayer.media.container import CorruptPacketCounter, audio_stream, decoded_frames, open_container, origin_seconds
+from vrplayer.errors import path_text
+from vrplayer.media.container import (
+    CorruptPacketCounter, audio_stream, decoded_frames, open_container, origin_seconds, reason,
+)
+from vrplayer.media.worker import DecodeWorker
 
 _log = log.get("media.audio")
 
@@ -56,10 +60,9 @@ class AudioDecoder:
         self._lock = threading.Lock()
         self._seek_target: float | None = None
         self.generation = 0
-        self._stop = threading.Event()
         self.corrupt_packets = CorruptPacketCounter(_log, "audio")
-        self._thread = threading.Thread(target=self._run, name="audio-decode", daemon=True)
-        self._started = False
+        self._worker = DecodeWorker("audio-decode", self._run, self._release)
+        self._stop = self._worker.stop
 
     @property
     def stream(self):
@@ -71,9 +74,7 @@ class AudioDecoder:
             self.generation += 1
             self._seek_target = max(0.0, target)
             generation = self.generation
-        if not self._started:
-            self._started = True
-            self._thread.start()
+        self._worker.start()
         return generation
 
     def ready(self, generation: int) -> bool:
@@ -81,10 +82,12 @@ class AudioDecoder:
         return self.ring.generation == generation and (self.ring.available() > 0 or self.ring.finished)
 
     def close(self) -> None:
-        self._stop.set()
-        if self._started:
-            self._thread.join(timeout=5)
+        """Stop decoding and free the decoder now, FFmpeg's threads with it."""
+        self._worker.close(f"the audio decoder of {path_text(self.path)}")
+
+    def _release(self) -> None:
         self._container.close()
+        self._stream = self._container = None  # the last references to the codec: it goes now
 
     # -- worker thread ----------------------------------------------------------------------------------------
 
@@ -94,15 +97,17 @@ class AudioDecoder:
                 target, self._seek_target = self._seek_target, None
                 generation = self.generation
             if target is None:
+                self._worker.beat()
                 self._stop.wait(0.005)
                 continue
             try:
                 self._decode_from(target, generation)
             except Exception as exc:  # the film goes on without sound rather than stopping
-                _log.error("audio decoder stopped: %s", exc)
+                _log.warning("the audio decoder of %s stopped: %s; going on without sound", path_text(self.path), reason(exc))
                 self.ring.finished = True
 
     def _current(self, generation: int) -> bool:
+        self._worker.beat()  # asked between packets and while waiting for room in the ring
         return generation == self.generation and not self._stop.is_set()
 
     def _decode_from(self, target: float, generation: int) -> None:
@@ -111,7 +116,7 @@ class AudioDecoder:
             try:
                 self._container.seek(int((target + self._origin) / stream.time_base), stream=stream, backward=True)
             except av.error.FFmpegError as exc:
-                _log.warning("audio seek to %.3f s failed (%s)", target, exc)
+                _log.warning("audio seek to %.3f s failed (%s)", target, reason(exc))
             stream.codec_context.flush_buffers()
         self.ring.reset(target, self.rate, generation)
         resampler = av.AudioResampler(format="flt", layout=self._layout, rate=self.rate)

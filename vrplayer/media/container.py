@@ -1,27 +1,122 @@
-"""Opening a film with PyAV, turning every way that can fail into one line a user can act on."""
+"""Opening a film with PyAV, turning every way that can fail into one line a user can act on.
+
+Only regular files are opened: a FIFO, a socket or a device would keep FFmpeg waiting (or reading) forever. Opening
+(the headers read, the streams probed) has a time limit, OPEN_TIMEOUT: it runs on a daemon thread, so that a film on
+a drive or network share that stopped answering fails with one line instead of hanging the caller, and the thread
+stuck in the kernel neither holds the player nor keeps the process from exiting (should it ever come back, it closes
+what it opened).
+"""
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
+import threading
 
 import av
 
-from vrplayer.errors import MediaError
+from vrplayer import log
+from vrplayer.errors import MediaError, path_text
+from vrplayer.media.spherical import read_container_layout
+from vrplayer.media.structure import structure_problems
+
+_log = log.get("media")
+
+OPEN_TIMEOUT = 5.0  # seconds; a local film of any size opens in well under one
+
+_NOT_REGULAR = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+# Boxes and elements of 360° metadata, as our reader names them in its problem lines.
+_SPHERICAL_NAMES = ("st3d", "sv3d", "proj", "prhd", "equi", "cbmp", "mshp", "Spherical Video", "Projection", "StereoMode")
 
 
 def open_container(path: str) -> av.container.InputContainer:
-    if not os.path.exists(path):
-        raise MediaError(f"{path}: no such file; check the path")
-    if os.path.isdir(path):
-        raise MediaError(f"{path}: is a folder, not a film; give the path of a video file")
+    name = path_text(path)
+    return _within_time_limit(
+        lambda: _open_file(path, name),
+        f"{name}: did not open within {OPEN_TIMEOUT:g} s: the drive or network share it is on may have stopped "
+        "answering; check that the file can be read (or copy it to a local disk)",
+    )
+
+
+def _within_time_limit(work, late_message: str):
+    """work() on a daemon thread; its result (or its exception) if it comes within OPEN_TIMEOUT, else MediaError
+    with `late_message`. A container that opens after the caller gave up is closed by the thread that opened it."""
+    lock = threading.Lock()
+    outcome: dict = {}
+    finished = threading.Event()
+
+    def run() -> None:
+        try:
+            result, error = work(), None
+        except Exception as exc:
+            result, error = None, exc
+        with lock:
+            if outcome.get("abandoned"):
+                if result is not None:
+                    result.close()
+                _log.debug("a film that did not open in time came back: %s", late_message.split(":", 1)[0])
+                return
+            outcome["result"], outcome["error"] = result, error
+        finished.set()
+
+    threading.Thread(target=run, name="open-film", daemon=True).start()
+    finished.wait(OPEN_TIMEOUT)
+    with lock:
+        if "result" not in outcome:
+            outcome["abandoned"] = True
+            raise MediaError(late_message)
+    if outcome["error"] is not None:
+        raise outcome["error"]
+    return outcome["result"]
+
+
+def _open_file(path: str, name: str):
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise MediaError(f"{name}: no such file; check the path") from None
+    except PermissionError:
+        raise MediaError(f"{name}: permission denied; check the permissions of the folders on its path") from None
+    except OSError as exc:
+        raise MediaError(f"{name}: cannot be read ({exc.strerror or exc}); check the drive it is on") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise MediaError(f"{name}: is a folder, not a film; give the path of a video file")
+    for is_kind, kind in _NOT_REGULAR:
+        if is_kind(info.st_mode):
+            raise MediaError(f"{name}: is {kind}, not a regular file; vrplayer plays films from files: give the path of a video file")
+    if info.st_size == 0:
+        raise MediaError(f"{name}: is empty (0 bytes), not a video file: a download or copy that never finished? fetch it again")
+    if not os.access(path, os.R_OK):
+        raise MediaError(f"{name}: permission denied; check the file's read permission")
     try:
         return _open(path)
-    except av.error.InvalidDataError:
-        raise MediaError(f"{path}: not a video file FFmpeg can read (corrupt or unknown format)") from None
-    except av.error.PermissionError:
-        raise MediaError(f"{path}: permission denied; check the file's read permission") from None
     except (av.error.FFmpegError, OSError) as exc:
-        raise MediaError(f"{path}: cannot be opened ({_reason(exc)})") from None
+        if getattr(exc, "errno", None) == errno.EACCES:
+            raise MediaError(f"{name}: permission denied; check the file's read permission") from None
+        why = "corrupt or unknown format" if isinstance(exc, av.error.InvalidDataError) else reason(exc)
+        raise MediaError(_unreadable(path, name, why)) from None
+
+
+def _unreadable(path: str, name: str, why: str) -> str:
+    """The line for a file FFmpeg refuses (`why`, in its words): what our own readers of its structure found
+    broken, when they found something (its 360° metadata, a truncation), else that FFmpeg cannot read it."""
+    try:
+        layout = read_container_layout(path)
+        problems = (layout.problems if layout is not None else []) or structure_problems(path)
+    except Exception:
+        problems = []
+    if not problems:
+        return f"{name}: not a video file FFmpeg can read ({why})"
+    problem = problems[0]
+    finding = problem.rpartition(": ")[0] or problem  # without what our reader did about it ("crop ignored")
+    if any(word in problem for word in _SPHERICAL_NAMES):
+        return (f"{name}: FFmpeg refuses the film over its broken 360° metadata: {finding}; re-inject the metadata "
+                "(e.g. with Google's Spatial Media Metadata Injector) or export the film again")
+    return f"{name}: not a video file FFmpeg can read ({why}): {finding}"
 
 
 def _open(path: str):
@@ -33,15 +128,16 @@ def _open(path: str):
 
 
 def video_stream(container, path: str):
+    name = path_text(path)
     streams = container.streams.video
     # Cover art is stored as a one-picture "video" stream; a film needs a real one.
     films = [s for s in streams if not (s.disposition & av.stream.Disposition.attached_pic)]
     if not films:
-        raise MediaError(f"{path}: has no video stream; vrplayer plays films, not audio-only or image files")
+        raise MediaError(f"{name}: has no video stream; vrplayer plays films, not audio-only or image files")
     stream = films[0]
     if stream.codec_context is None or not _decoder_exists(stream):
         codec = f"video codec '{stream.codec_context.name}'" if stream.codec_context else "an unknown video codec"
-        raise MediaError(f"{path}: {codec} is not supported by this FFmpeg build; re-encode the film to H.264 or HEVC")
+        raise MediaError(f"{name}: {codec} is not supported by this FFmpeg build; re-encode the film to H.264 or HEVC")
     return stream
 
 
@@ -71,13 +167,14 @@ class CorruptPacketCounter:
         self.count += 1
         if self.count <= 3 or self.count % 100 == 0:
             when = f"{float(packet.pts * packet.time_base):.3f} s" if packet.pts is not None and packet.time_base else "unknown time"
-            self._log.warning("corrupt %s packet skipped at %s (%s); %d so far", self._what, when, _reason(exc), self.count)
+            self._log.warning("corrupt %s packet skipped at %s (%s); %d so far", self._what, when, reason(exc), self.count)
 
 
 def decoded_frames(container, stream, keep_going, on_corrupt, logger, before_packet=None):
-    """The frames of one stream. Corrupt packets go to `on_corrupt` and are skipped; a container that breaks off
-    (truncated file) ends the stream there, and what was decoded still plays. Stops when keep_going() is false.
-    `before_packet(packet)`, when given, sees each packet before it is decoded (to set decoder options)."""
+    """The frames of one stream. Packets the decoder refuses go to `on_corrupt` and are skipped, as FFmpeg's own
+    tools skip them; a container that breaks off (truncated file) ends the stream there, and what was decoded still
+    plays. Stops when keep_going() is false (asked before each packet). `before_packet(packet)`, when given, sees
+    each packet before it is decoded (to set decoder options)."""
     try:
         for packet in container.demux(stream):
             if not keep_going():
@@ -86,10 +183,14 @@ def decoded_frames(container, stream, keep_going, on_corrupt, logger, before_pac
                 before_packet(packet)
             try:
                 yield from stream.codec_context.decode(packet)
-            except av.error.InvalidDataError as exc:
+            except av.error.EOFError:
+                raise
+            except av.error.FFmpegError as exc:
+                # Not only InvalidData: a damaged packet can make a decoder answer with any code (EPERM, EINVAL,
+                # patch welcome …); one such packet must not end the film.
                 on_corrupt(packet, exc)
     except av.error.FFmpegError as exc:
-        logger.warning("%s stream ends early: %s", stream.type, _reason(exc))
+        logger.warning("%s stream ends early: %s", stream.type, reason(exc))
     # Flush what the decoder still holds (frame threading keeps a few frames in flight).
     try:
         yield from stream.codec_context.decode(None)
@@ -111,6 +212,12 @@ def origin_seconds(container) -> float:
     return container.start_time / av.time_base if container.start_time is not None else 0.0
 
 
-def _reason(exc: BaseException) -> str:
+def reason(exc: BaseException) -> str:
+    """Why FFmpeg failed, in words. Its generic error code is EPERM, "Operation not permitted", which says nothing
+    about permissions: it is named for what it means."""
+    if isinstance(exc, av.error.FFmpegError) and exc.errno == errno.EPERM:
+        return "FFmpeg gave up on damaged or unsupported data"
+    if isinstance(exc, av.error.FFmpegError) and exc.errno == errno.ENOMEM:
+        return "FFmpeg ran out of memory on it: a damaged size in the file, most likely"
     text = getattr(exc, "strerror", None) or str(exc)
     return text.strip().rstrip(".") or type(exc).__name__

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 
 from vrplayer import layout as layouts
-from vrplayer.errors import PlayerError
+from vrplayer.errors import MediaError, PlayerError, path_text
 from vrplayer.media.container import audio_stream, duration_seconds, open_container, video_stream
+from vrplayer.media.structure import structure_warnings
+from vrplayer.media.video import VideoDecoder
 from vrplayer.formats.pixels import NATIVE, conversion_target
 from vrplayer.media.spherical import read_container_layout
 from vrplayer.formats import colourspace
@@ -39,7 +41,9 @@ def decide_film_layout(path: str, width: int, height: int, flags: dict | None = 
 
 
 def probe(path: str, flags: dict | None = None, audio_format: str | None = None) -> tuple[dict, layouts.LayoutDecision]:
-    """The film's facts as a JSON-ready dict, and its layout decision."""
+    """The film's facts as a JSON-ready dict, and its layout decision. Its "warnings" say what will keep the film
+    from playing (whole): what its structure shows (truncated, two headers), and that its first picture cannot be
+    decoded (tried, as playing it would)."""
     container = open_container(path)
     try:
         stream = video_stream(container, path)
@@ -55,6 +59,7 @@ def probe(path: str, flags: dict | None = None, audio_format: str | None = None)
             matrix, matrix_source = "rgb", "planar RGB"
         info = {
             "file": path,
+            "warnings": film_warnings(path),
             "container": container.format.name,
             "duration": duration,
             "bit_rate": container.bit_rate,
@@ -99,11 +104,28 @@ def probe(path: str, flags: dict | None = None, audio_format: str | None = None)
 
 
 
+def film_warnings(path: str) -> list[str]:
+    """What will keep the film from playing (whole), one line each: its structure, then its first picture."""
+    try:
+        warnings = structure_warnings(path)
+    except OSError:
+        warnings = []  # the decoder below says what keeps the file from being read
+    try:
+        decoder = VideoDecoder(path)
+        try:
+            decoder.wait_picture(0.0)
+        finally:
+            decoder.close()
+    except MediaError as exc:
+        warnings.append(f"{exc} — the film will not play")
+    return warnings
+
+
 def describe(info: dict, decision: layouts.LayoutDecision) -> str:
     """Human-readable summary, one fact per line."""
     v = info["video"]
     lines = [
-        f"file:        {info['file']}",
+        f"file:        {path_text(info['file'])}",
         f"container:   {info['container']}, {_seconds(info['duration'])}"
         + (f", {info['bit_rate'] / 1e6:.1f} Mb/s" if info.get("bit_rate") else ""),
         f"video:       {v['codec']} {v['width']}x{v['height']} {v['frame_rate'] or 0:.3f} fps, {v['pixel_format']}"
@@ -117,7 +139,7 @@ def describe(info: dict, decision: layouts.LayoutDecision) -> str:
         if a["warning"]:
             lines.append(f"warning:     {a['warning']}")
     lines += layouts.describe_decision(decision)
-    lines += [f"warning:     {w}" for w in decision.warnings]
+    lines += [f"warning:     {w}" for w in info["warnings"] + decision.warnings]
     return "\n".join(lines)
 
 

@@ -35,6 +35,9 @@ class ContainerLayout:
     # pitch, roll as stored.
     pose: tuple[float, float, float] | None = None
     problems: list[str] = field(default_factory=list)  # malformed or unsupported boxes, one line each
+    # The metadata the stereo facts came from, when it is not `kind`'s: a Matroska track's StereoMode, beside its
+    # Projection element. (Where a fact came from, not a fact about the picture: left out of comparisons.)
+    stereo_source: str | None = field(default=None, compare=False)
 
 
 def read_container_layout(path: str) -> ContainerLayout | None:
@@ -422,6 +425,7 @@ class _MatroskaReader(ElementReader):
         layout = ContainerLayout(kind="Matroska Projection" if projection is not None else "Matroska StereoMode")
         if stereo_mode is not None:
             _apply_mkv_stereo_mode(stereo_mode, layout)
+            layout.stereo_source = "Matroska StereoMode"
         if projection is not None:
             self.read_projection(projection, layout)
         return layout

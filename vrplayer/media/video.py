@@ -3,6 +3,10 @@
 The queue holds at most `queue_frames` decoded pictures (default 8: 8 × 11 MB for a 3840×1920 yuv420p film), so
 memory stays flat for a film of any length. Seeking is exact: jump to the key frame at or before the target, then
 decode forward and hand over the frame that is on screen at the target time.
+
+A damaged packet can carry any timestamp; one that runs far ahead of its neighbours would hold every later picture
+back until its time came, so such a frame is retimed to follow the one before (see `_timed`). Where decoding stops
+is kept, so that a film that stops well before the duration it claims can be called truncated (`shortfall`).
 """
 
 from __future__ import annotations
@@ -16,9 +20,11 @@ from fractions import Fraction
 import av
 
 from vrplayer import log
+from vrplayer.errors import MediaError, path_text
 from vrplayer.media.container import (
-    CorruptPacketCounter, decoded_frames, duration_seconds, open_container, origin_seconds, video_stream,
+    CorruptPacketCounter, decoded_frames, duration_seconds, open_container, origin_seconds, reason, video_stream,
 )
+from vrplayer.media.worker import DecodeWorker
 from vrplayer.formats.pixels import NATIVE, PixelLayout, conversion_target
 
 _log = log.get("media.video")
@@ -29,6 +35,16 @@ _SEEK_EPSILON = 1e-4
 # While catching up to a seek target, frames no other frame refers to are not decoded at all, up to this many frame
 # durations before the target (a margin for reordering); they would only be thrown away. ~30 % faster exact seeks.
 _SKIP_MARGIN_FRAMES = 4
+# A frame whose timestamp lies this far past where the frame rate expects it is checked against the frame after it:
+# a real jump (a gap in a recording) goes on from there, a damaged timestamp does not.
+_PTS_JUMP = 1.0
+# A film whose last picture ends this much before the duration it claims stops early (truncated or damaged): the
+# larger of this many frames and these seconds (audio a little longer than the picture is no shortfall).
+_SHORTFALL_FRAMES = 3
+_SHORTFALL_SECONDS = 0.5
+# Seconds the decoder may stay inside one read or decode before its film is given up as stalled (a drive or share
+# that stopped answering mid-film); a frame of any size decodes within a fraction of it.
+READ_STALL_TIMEOUT = 10.0
 
 
 @dataclass
@@ -71,15 +87,17 @@ class VideoDecoder:
         rate = self._stream.average_rate or self._stream.guessed_rate or Fraction(30)
         self.frame_rate = float(rate)
         self.frame_duration = 1.0 / self.frame_rate
+        self._duration = duration_seconds(self._container, self._stream)
         self._queue: queue.Queue = queue.Queue(maxsize=queue_frames)
         self._lock = threading.Lock()
         self._seek_target: float | None = None
         self.generation = 0
-        self._stop = threading.Event()
         self.corrupt_packets = CorruptPacketCounter(_log, "video")
+        self.retimed = 0  # frames whose damaged timestamps were replaced (see _timed)
+        self.ended_at: float | None = None  # where the last picture ends, once decoding has reached the end
         self.converted_from: str | None = None
-        self._thread = threading.Thread(target=self._run, name="video-decode", daemon=True)
-        self._started = False
+        self._worker = DecodeWorker("video-decode", self._run, self._release)
+        self._stop = self._worker.stop
 
     # -- consumer side (the player's thread) -------------------------------------------------------------------
 
@@ -90,9 +108,7 @@ class VideoDecoder:
             self._seek_target = max(0.0, target)
             generation = self.generation
         self._drain()
-        if not self._started:
-            self._started = True
-            self._thread.start()
+        self._worker.start()
         return generation
 
     def get(self, timeout: float | None = None):
@@ -108,13 +124,62 @@ class VideoDecoder:
                 return item
 
     def close(self) -> None:
-        """Stop decoding and free the decoder (callers drop their own frames first: their buffers are its pools')."""
-        self._stop.set()
+        """Stop decoding and free the decoder now, FFmpeg's threads with it (callers drop their own frames first:
+        their buffers are its pools')."""
         self._drain()
-        if self._started:
-            self._thread.join(timeout=5)
+        self._worker.close(f"the video decoder of {path_text(self.path)}")
+
+    def _release(self) -> None:
         self._drain()  # anything the worker queued while stopping
         self._container.close()
+        # The last references to the codec: it (and its threads) goes now, not at the next garbage collection.
+        self._stream = self._container = None
+
+    def stalled_for(self) -> float:
+        """Seconds the decoder has been inside FFmpeg without coming back: a read from a drive or share that stopped
+        answering; 0 while it decodes, waits for room or idles."""
+        return self._worker.stalled_for()
+
+    def shortfall(self, at: float | None = None) -> str | None:
+        """A line saying the film stops early, when decoding reached the end well before the duration the container
+        claims (a truncated download, a damaged end); None otherwise or while unknown. With `at`, only when the
+        picture asked for at `at` lies past where it stops."""
+        if self.ended_at is None or self._duration is None or (at is not None and at < self.ended_at):
+            return None
+        if self.ended_at >= self._duration - max(_SHORTFALL_FRAMES * self.frame_duration, _SHORTFALL_SECONDS):
+            return None
+        what = "truncated" if self.corrupt_packets.count == 0 else "damaged"
+        asked = "" if at is None else f" no picture at {at:.3f} s:"
+        return (f"{path_text(self.path)}:{asked} {what} at {self.ended_at:.2f} s of {self._duration:.2f} s: the picture "
+                "stops before the film's stated end (an unfinished download or copy? fetch the file again)")
+
+    def wait_picture(self, at: float) -> VideoFrame:
+        """Seek to `at` and wait for the frame on screen there, as long as the decoder makes progress. MediaError
+        when there is none: the film ends first (or stops short of `at`: truncated), or no data came from the file
+        for READ_STALL_TIMEOUT (a drive or share that stopped answering)."""
+        self.seek(at)
+        while True:
+            item = self.get(timeout=0.1)
+            if isinstance(item, EndOfStream):
+                raise MediaError(self.shortfall(at) or self.missing_picture(at))
+            if item is not None:
+                if (truncated := self.shortfall(at)) is not None:  # the last picture there is, not the one at `at`
+                    raise MediaError(truncated)
+                return item
+            if self.stalled_for() >= READ_STALL_TIMEOUT:
+                raise MediaError(f"{path_text(self.path)}: no data came from the file for {READ_STALL_TIMEOUT:.0f} s "
+                                 "(a drive or network share that stopped answering?); check the drive, or copy the "
+                                 "film to a local disk")
+
+    def missing_picture(self, at: float) -> str:
+        """The line for a seek to `at` that found no picture at all (the stream ended first)."""
+        name = path_text(self.path)
+        if at <= self.frame_duration:
+            return (f"{name}: has no picture FFmpeg could decode (its video data is damaged or missing); check that "
+                    "it plays elsewhere, or export the film again")
+        if self._duration is not None and at >= self._duration:
+            return f"{name}: no picture at {at:.3f} s: the film is only {self._duration:.3f} s long"
+        return f"{name}: no picture at {at:.3f} s: the film's video data ends before it (truncated or damaged)"
 
     @property
     def stream(self):
@@ -122,7 +187,7 @@ class VideoDecoder:
 
     @property
     def duration(self) -> float | None:
-        return duration_seconds(self._container, self._stream)
+        return self._duration
 
     def _drain(self) -> None:
         try:
@@ -138,6 +203,7 @@ class VideoDecoder:
         while not self._stop.is_set():
             if item.generation != self.generation:
                 return False
+            self._worker.beat()
             try:
                 self._queue.put(item, timeout=0.05)
                 return True
@@ -152,14 +218,16 @@ class VideoDecoder:
                     target, self._seek_target = self._seek_target, None
                     generation = self.generation
                 if target is None:
+                    self._worker.beat()
                     time.sleep(0.005)
                     continue
                 self._decode_from(target, generation)
                 # Idle at the end (or after a superseded seek) until the next request.
                 while not self._stop.is_set() and self._seek_target is None:
+                    self._worker.beat()
                     time.sleep(0.01)
-        except Exception as exc:  # never let the thread die silently: the player sees end of stream
-            _log.error("decoder stopped: %s", exc)
+        except Exception as exc:  # never let the thread die silently: the player sees end of stream (and says so)
+            _log.warning("the video decoder of %s stopped: %s", path_text(self.path), reason(exc))
             self._put(EndOfStream(self.generation))
 
     def _decode_from(self, target: float, generation: int) -> None:
@@ -170,14 +238,16 @@ class VideoDecoder:
             try:
                 self._container.seek(ts, stream=stream, backward=True, any_frame=False)
             except av.error.FFmpegError as exc:
-                _log.warning("seek to %.3f s failed (%s); decoding from the start", target, exc)
-                self._container.seek(0, stream=stream, backward=True)
+                _log.warning("seek to %.3f s failed (%s); decoding from the start", target, reason(exc))
+                try:
+                    self._container.seek(0, stream=stream, backward=True)
+                except av.error.FFmpegError:
+                    pass  # (a damaged index): decode on from where the demuxer is
             stream.codec_context.flush_buffers()
         pending: VideoFrame | None = None  # the last frame at or before the target: it is what shows there
         reached = False
         last_pts = None
-        for frame in self._frames(generation, self._catch_up_skipper(target)):
-            pts = self._pts_of(frame, last_pts)
+        for frame, pts in self._timed(self._frames(generation, self._catch_up_skipper(target))):
             last_pts = pts
             item = self._wrap(frame, pts, generation)
             if not reached:
@@ -191,17 +261,20 @@ class VideoDecoder:
                     return
             if not self._put(item):
                 return
-        if generation != self.generation:
+        if generation != self.generation or self._stop.is_set():
             return
+        if last_pts is not None:
+            self.ended_at = last_pts + self.frame_duration
         if not reached and pending is not None:
             self._put(pending)
         self._put(EndOfStream(generation))
 
     def _frames(self, generation: int, before_packet=None):
-        return decoded_frames(
-            self._container, self._stream, lambda: not self._stop.is_set() and generation == self.generation,
-            self.corrupt_packets, _log, before_packet,
-        )
+        def keep_going() -> bool:
+            self._worker.beat()
+            return not self._stop.is_set() and generation == self.generation
+
+        return decoded_frames(self._container, self._stream, keep_going, self.corrupt_packets, _log, before_packet)
 
     def _catch_up_skipper(self, target: float):
         """A per-packet hook that has the decoder skip non-reference frames well before the target, then decode
@@ -224,12 +297,54 @@ class VideoDecoder:
 
         return before_packet
 
-    def _pts_of(self, frame: av.VideoFrame, last_pts: float | None) -> float:
+    def _timed(self, frames):
+        """(frame, pts) for each frame, with timestamps a damaged packet broke replaced by the one the frame rate
+        expects after the frame before: no timestamp; one before the frame before (frames leave the decoder in
+        presentation order); one past the film's end; one far ahead of where the frame rate expects it (such a frame
+        is held until the next one says whether the jump was real: a frame at 17.97 s followed by one at 1.63 s in a
+        2 s film would otherwise hold the picture for 16 s, then drop every frame it held back)."""
+        last = None
+        held = None  # (frame, pts) that jumped ahead
+        for frame in frames:
+            pts = self._raw_pts(frame)
+            if held is not None:
+                held_frame, held_pts = held
+                held = None
+                if pts is None or pts < held_pts:
+                    held_pts = self._retime(held_pts, last)
+                yield held_frame, held_pts
+                last = held_pts
+            expected = self._expected(last)
+            if pts is None:
+                pts = expected
+            elif (last is not None and pts < last) or self._past_end(pts):
+                pts = self._retime(pts, last)
+            elif last is not None and pts > expected + _PTS_JUMP:
+                held = (frame, pts)
+                continue
+            yield frame, pts
+            last = pts
+        if held is not None:
+            yield held
+
+    def _raw_pts(self, frame: av.VideoFrame) -> float | None:
         if frame.pts is not None and frame.time_base is not None:
             return float(frame.pts * frame.time_base) - self._origin
-        if last_pts is not None:
-            return last_pts + self.frame_duration
-        return 0.0
+        return None
+
+    def _expected(self, last: float | None) -> float:
+        return 0.0 if last is None else last + self.frame_duration
+
+    def _past_end(self, pts: float) -> bool:
+        return self._duration is not None and pts > self._duration + _PTS_JUMP
+
+    def _retime(self, pts: float, last: float | None) -> float:
+        self.retimed += 1
+        expected = self._expected(last)
+        if self.retimed <= 3:
+            _log.warning("a frame of %s has a damaged timestamp (%.3f s); shown at %.3f s, after the frame before",
+                         path_text(self.path), pts, expected)
+        return expected
 
     def _wrap(self, frame: av.VideoFrame, pts: float, generation: int) -> VideoFrame:
         fmt = frame.format

@@ -12,11 +12,11 @@ import time
 from vrplayer import log
 from vrplayer.audio.mixer import Mixer
 from vrplayer.audio.soundfield import make_renderer
-from vrplayer.errors import MediaError, PlayerError
+from vrplayer.errors import MediaError, PlayerError, path_text
 from vrplayer.media.audio import AudioDecoder, audio_track
 from vrplayer.media.probe import decide_film_layout
 from vrplayer.media.soundtrack import decide_sound
-from vrplayer.media.video import EndOfStream, VideoDecoder
+from vrplayer.media.video import READ_STALL_TIMEOUT, EndOfStream, VideoDecoder
 from vrplayer.sync import ClockFactory, FrameScheduler, own_clock
 
 _log = log.get("player")
@@ -60,14 +60,14 @@ class Playback:
     def _open_sound(self, output, sound: dict) -> None:
         track = audio_track(self.path)
         if track is None:
-            _log.info("%s has no sound: playing on the wall clock", self.path)
+            _log.info("%s has no sound: playing on the wall clock", path_text(self.path))
             return
         index, channels, layout_name = track
         self.sound = decide_sound(self.path, index, channels, layout_name, self.layout.audio, sound.get("audio_format"))
         if self.sound.warning:
-            _log.warning("%s: %s", self.path, self.sound.warning)
+            _log.warning("%s: %s", path_text(self.path), self.sound.warning)
         self.spatial = make_renderer(self.sound, output.rate, sound.get("hrtf"))
-        _log.info("%s: sound %s", self.path, self.sound.describe() if self.spatial or not self.sound.rendered else f"{self.sound.format.name}, downmixed")
+        _log.info("%s: sound %s", path_text(self.path), self.sound.describe() if self.spatial or not self.sound.rendered else f"{self.sound.format.name}, downmixed")
         self.audio = AudioDecoder(self.path, output.rate, None if self.spatial is not None else output.channels)
 
     @property
@@ -82,7 +82,7 @@ class Playback:
         self.scheduler.reset()
         item = self.video.get(timeout=FIRST_FRAME_TIMEOUT)
         if item is None:
-            raise MediaError(f"{self.path}: no picture decoded within {FIRST_FRAME_TIMEOUT:.0f} s; the file is damaged or unsupported")
+            raise MediaError(f"{path_text(self.path)}: no picture decoded within {FIRST_FRAME_TIMEOUT:.0f} s; the file is damaged or unsupported, or the drive it is on stopped answering")
         first = None
         if isinstance(item, EndOfStream):
             self.scheduler.ended = True
@@ -106,6 +106,21 @@ class Playback:
             return self.clock.now() >= end
         ring = self.audio.ring
         return ring.finished and ring.available() == 0
+
+    def stall(self) -> str | None:
+        """A line when the video decoder has been stuck in a read for READ_STALL_TIMEOUT (the film cannot go on)."""
+        stuck = self.video.stalled_for()
+        if stuck < READ_STALL_TIMEOUT:
+            return None
+        return (f"{path_text(self.path)}: stopped at {self.position:.2f} s: no data came from the file for {stuck:.0f} s "
+                "(a drive or network share that stopped answering?); check the drive, or copy the film to a local disk")
+
+    def problem(self, outcome) -> str | None:
+        """What kept the film from playing whole, in one line, after it ended with `outcome`: it stalled, or it
+        stopped well before the end it claims (truncated); None when nothing did."""
+        if outcome == "stalled":
+            return self.stall() or f"{path_text(self.path)}: stopped at {self.position:.2f} s: no data came from the file"
+        return self.video.shortfall() if outcome == "end" else None
 
     def counts(self) -> dict:
         """Frames shown and dropped, and audio underruns, so far."""

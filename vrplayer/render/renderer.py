@@ -14,6 +14,7 @@ import math
 import numpy as np
 from OpenGL import GL
 
+from vrplayer.errors import MediaError
 from vrplayer.layout import Layout
 from vrplayer.formats.pixels import PixelLayout
 from vrplayer.formats import colourspace
@@ -68,6 +69,26 @@ class _SphereProgram:
 
     def close(self) -> None:
         GL.glDeleteProgram(self.id)
+
+
+class PictureTooLarge(MediaError):
+    """A film's picture cannot go up as textures on this GPU; the line names the limit and says to scale the film
+    down. It does not name the film: `for_film` makes the line that does."""
+
+    def for_film(self, name: str) -> MediaError:
+        return MediaError(f"{name}: {self}")
+
+
+def _check_texture_size(width: int, height: int, planes) -> None:
+    """PictureTooLarge when a plane is larger than the GPU's largest texture (GL_MAX_TEXTURE_SIZE)."""
+    limit = int(GL.glGetIntegerv(GL.GL_MAX_TEXTURE_SIZE))
+    if all(plane.width <= limit and plane.height <= limit for plane in planes):
+        return
+    scale = f"{limit}:-2" if width >= height else f"-2:{limit}"
+    raise PictureTooLarge(
+        f"its picture is {width}x{height}, larger than this GPU's largest texture ({limit}x{limit}); scale the film "
+        f"down to at most {limit} pixels a side (e.g. ffmpeg -i FILM -vf scale={scale} SMALLER.mp4)"
+    )
 
 
 class SphereRenderer:
@@ -151,14 +172,21 @@ class SphereRenderer:
         return _recent(self._view_tiles, key, exact, _TILE_CACHES)
 
     def _make_textures(self, av_frame, layout: PixelLayout) -> None:
+        planes = av_frame.planes
+        _check_texture_size(av_frame.width, av_frame.height, planes)  # before any GL call fails on it
         if self._textures:
             GL.glDeleteTextures(self._textures)
-        planes = av_frame.planes
         self._textures = list(np.atleast_1d(GL.glGenTextures(len(planes))))
         for texture, plane, channels in zip(self._textures, planes, layout.plane_channels):
             internal, fmt, gltype = _TEXTURE_FORMATS[(channels, layout.bytes_per_sample)]
             GL.glBindTexture(GL.GL_TEXTURE_2D, texture)
-            GL.glTexImage2D(GL.GL_TEXTURE_2D, 0, internal, plane.width, plane.height, 0, fmt, gltype, None)
+            try:
+                GL.glTexImage2D(GL.GL_TEXTURE_2D, 0, internal, plane.width, plane.height, 0, fmt, gltype, None)
+            except GL.GLError as exc:  # within the size limit, but more than the GPU's memory holds
+                GL.glDeleteTextures(self._textures)
+                self._textures = []
+                raise PictureTooLarge(f"the GPU cannot hold its {av_frame.width}x{av_frame.height} picture (GL error {exc.err:#x}); "
+                                      "scale the film down") from None
             GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER, GL.GL_LINEAR)
             GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MAG_FILTER, GL.GL_LINEAR)
             GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MAX_LEVEL, 0)
