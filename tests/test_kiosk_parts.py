@@ -11,6 +11,7 @@ import logging
 import os
 import re
 import socket
+import subprocess
 import threading
 import urllib.parse
 from pathlib import Path
@@ -761,6 +762,166 @@ def test_requests_are_logged_at_debug_without_the_token(server, logged, capfd):
     assert capfd.readouterr().err == ""  # nothing from BaseHTTPRequestHandler on stderr
 
 
+def test_play_beyond_the_programme_is_400_and_follows_its_length():
+    length = {"items": 3}
+    sink = Sink()
+    srv = ControlServer("127.0.0.1:0", dict, sink, items=lambda: length["items"])
+    srv.start()
+    try:
+        for item in (4, 1000000000):
+            status, _, body = request(srv, "POST", "/api/command", {"command": "play", "item": item})
+            assert status == 400 and json.loads(body)["error"] == f"no item {item}: the programme has 3 items (1 to 3)"
+        assert request(srv, "POST", f"/api/play?item={'9' * 5000}")[0] == 400  # past int()'s digit limit
+        assert request(srv, "POST", "/api/play?item=3")[0] == 202
+        length["items"] = 5  # the programme was reloaded with more items
+        assert request(srv, "POST", "/api/play", {"item": 5})[0] == 202
+        length["items"] = 0
+        status, _, body = request(srv, "POST", "/api/play?item=1")
+        assert status == 400 and "has no items" in json.loads(body)["error"]
+    finally:
+        srv.stop()
+    assert sink.calls == [("play", {"item": 3}), ("play", {"item": 5})]
+
+
+def test_deeply_nested_json_is_400_not_an_empty_reply(server):
+    sink = Sink()
+    srv = server(sink=sink)
+    body = b"[" * 2000 + b"]" * 2000
+    status, _, answer = request(srv, "POST", "/api/command", body, {"Content-Type": "application/json"})
+    assert status == 400 and "nested" in json.loads(answer)["error"]
+    deep_but_parsed = b'{"command": ' + b"[" * 500 + b"]" * 500 + b"}"
+    status, _, answer = request(srv, "POST", "/api/command", deep_but_parsed, {"Content-Type": "application/json"})
+    assert status == 400 and len(answer) < 300  # the bad value is not echoed back whole
+    assert sink.calls == []
+
+
+def test_origin_must_be_our_own_scheme_host_and_port(server):
+    sink = Sink()
+    srv = server(sink=sink)
+    host = f"127.0.0.1:{srv.port}"
+    for origin in (f"https://{host}", "null", f"http://{host}.evil.example", f"ftp://{host}"):
+        assert request(srv, "POST", "/api/next", headers={"Origin": origin, "Host": host})[0] == 403, origin
+    assert sink.calls == []
+    assert request(srv, "POST", "/api/next", headers={"Origin": f"HTTP://{host.upper()}", "Host": host})[0] == 202
+
+
+def test_head_is_answered_like_get_without_a_body(server):
+    srv = server()
+    get_status, get_headers, get_body = request(srv, "GET", "/api/status")
+    status, headers, body = request(srv, "HEAD", "/api/status")
+    assert status == 200 and body == b""
+    assert headers["Content-Type"] == get_headers["Content-Type"]
+    assert int(headers["Content-Length"]) == len(get_body)
+    status, headers, body = request(srv, "HEAD", "/")
+    assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8" and body == b""
+    assert request(srv, "HEAD", "/nothing")[:3:2] == (404, b"")
+    locked = server(token="s3cret-token-123")
+    assert request(locked, "HEAD", "/api/status")[:3:2] == (401, b"")
+    assert request(locked, "HEAD", "/api/status?token=s3cret-token-123")[0] == 200
+
+
+def _closed_by_server(sock: socket.socket) -> bool:
+    """True once the server has closed its end (EOF or reset); reads nothing else."""
+    sock.setblocking(False)
+    try:
+        return sock.recv(1) == b""
+    except BlockingIOError:
+        return False
+    except ConnectionError:
+        return True
+    finally:
+        sock.setblocking(True)
+
+
+def test_a_client_that_trickles_its_request_is_cut_off_at_the_deadline():
+    srv = ControlServer("127.0.0.1:0", lambda: STATUS, Sink(), request_deadline=1.0)
+    srv.start()
+    try:
+        trickle = b"GET /api/status HTTP/1.0\r\nX-Pad: " + b"a" * 400
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=5) as slow:
+            cut_off = False
+            for byte in trickle:  # a byte every 20 ms: each read is quick, the request never ends
+                try:
+                    slow.sendall(bytes([byte]))
+                except ConnectionError:
+                    cut_off = True
+                    break
+                if _closed_by_server(slow):
+                    cut_off = True
+                    break
+                threading.Event().wait(0.02)
+            assert cut_off, "the server kept a trickling client for the whole trickle"
+        assert request(srv, "GET", "/api/status")[0] == 200  # and it still answers
+    finally:
+        srv.stop()
+
+
+def _idle_connections(port: int, count: int, source: str = "127.0.0.1") -> list[socket.socket]:
+    return [socket.create_connection(("127.0.0.1", port), timeout=5, source_address=(source, 0)) for _ in range(count)]
+
+
+def _request_from(srv, source: str, path: str = "/api/status") -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=5, source_address=(source, 0))
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def _wait_for(condition, what: str, timeout: float = 20.0):
+    event = threading.Event()
+    for _ in range(int(timeout / 0.05)):
+        value = condition()
+        if value:
+            return value
+        event.wait(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_connections_beyond_the_cap_are_refused_with_503_and_served_again_after():
+    srv = ControlServer("127.0.0.1:0", lambda: STATUS, Sink(), max_connections=4, max_per_client=3)
+    srv.start()
+    held = []
+    try:
+        held += _idle_connections(srv.port, 3)  # one client's connections that send nothing
+        status, body = _request_from(srv, "127.0.0.1")
+        assert status == 503 and "busy" in json.loads(body)["error"]
+        assert _request_from(srv, "127.0.0.2")[0] == 200  # another client still gets in
+        held += _idle_connections(srv.port, 1, "127.0.0.3")  # four held: the whole server is full
+        assert _request_from(srv, "127.0.0.4")[0] == 503
+        for sock in held:
+            sock.close()
+        _wait_for(lambda: _request_from(srv, "127.0.0.1")[0] == 200, "the freed connections to count again")
+    finally:
+        for sock in held:
+            sock.close()
+        srv.stop()
+
+
+def test_the_listen_backlog_holds_a_burst_of_connections(server):
+    srv = server()
+    listening = subprocess.run(["ss", "-Hltn", f"sport = :{srv.port}"], capture_output=True, text=True, check=True).stdout
+    backlog = int(listening.split()[2])  # Send-Q of a listening socket: its backlog
+    assert backlog >= 128, listening
+
+
+def test_command_queue_hands_out_one_command_at_a_time_in_order():
+    queue_ = CommandQueue(maxsize=3)
+    queue_("next", {})
+    queue_("pause", {})
+    queue_("play", {"item": 2})
+    with pytest.raises(Busy):
+        queue_("next", {})
+    not_pause = lambda name, args: name != "pause"  # noqa: E731
+    assert queue_.take(not_pause) == ("next", {})
+    assert queue_.take(not_pause) is None  # the oldest is a pause: it waits, and so does everything after it
+    assert queue_.take() == ("pause", {})
+    assert queue_.take() == ("play", {"item": 2})
+    assert queue_.take() is None
+
+
 # --- session log -----------------------------------------------------------------------------------------------
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -928,3 +1089,50 @@ def test_read_only_folder_warns_and_goes_on(tmp_path, logged):
     finally:
         folder.chmod(0o700)
     assert len(logged.lines(logging.WARNING)) == 1
+
+
+# --- long days: one event never makes a line too long, nor rotates the backups away ----------------------------
+
+MAX_LINE_BYTES = 64 * 1024  # what a line of the session log may be at most
+
+
+def test_an_event_with_a_huge_list_is_one_line_under_the_cap_that_says_what_was_cut(tmp_path):
+    warnings = [f"prog.json: item {n}: film not found: /media/usb/film{n}.mp4" for n in range(1, 100_001)]
+    slog = SessionLog(tmp_path)
+    slog.event("programme_loaded", items=100_001, warnings=warnings, note="x" * 100_000)
+    slog.close()
+    lines = (tmp_path / "session.jsonl").read_bytes().splitlines(keepends=True)
+    assert len(lines) == 1 and len(lines[0]) <= MAX_LINE_BYTES
+    record = json.loads(lines[0])
+    assert record["event"] == "programme_loaded" and record["items"] == 100_001
+    assert record["warnings"] == warnings[:len(record["warnings"])] and 0 < len(record["warnings"]) <= 20
+    assert record["shortened"] == {"warnings": 100_000, "note": 100_000}  # the original lengths
+    assert record["note"].startswith("xxx")
+
+
+def test_one_huge_event_does_not_push_the_backups_out(tmp_path):
+    slog = SessionLog(tmp_path, max_bytes=1_000_000, backups=2)
+    slog.event("first")
+    for _ in range(3):  # each 3 MB as it stood: more than a whole file of the rotation
+        slog.event("programme_reloaded", warnings=["w" * 30] * 100_000)
+    slog.event("last")
+    slog.close()
+    assert [e["event"] for e in read_events(tmp_path)] == ["first"] + ["programme_reloaded"] * 3 + ["last"]
+    assert all(len(line) <= MAX_LINE_BYTES for p in tmp_path.iterdir() for line in p.read_bytes().splitlines())
+
+
+def test_a_long_viewing_is_written_in_parts_under_the_cap(tmp_path):
+    trace = ViewingTrace(item=4)
+    for step in range(40 * 60 * 10):  # 40 minutes at 10 Hz, the head always somewhere new
+        trace.add(step / 10, -179.9 + (step % 3599) / 10, -89.9 + (step % 1799) / 10)
+    slog = SessionLog(tmp_path)
+    trace.write(slog, title="A long one")
+    slog.close()
+    lines = (tmp_path / "session.jsonl").read_bytes().splitlines()
+    assert all(len(line) <= MAX_LINE_BYTES for line in lines)
+    parts = [json.loads(line) for line in lines]
+    assert [p["part"] for p in parts] == list(range(1, len(parts) + 1)) and {p["parts"] for p in parts} == {len(parts)}
+    assert all(p["event"] == "head_trace" and p["item"] == 4 and p["title"] == "A long one" for p in parts)
+    assert "shortened" not in parts[0]
+    assert sum((p["yaw"] for p in parts), []) == trace.fields()["yaw"]  # the parts joined are the whole viewing
+    assert [p["from_s"] for p in parts][:2] == [0, len(parts[0]["yaw"]) / 10]

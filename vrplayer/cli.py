@@ -1,4 +1,4 @@
-"""The `vrplayer` command: play, probe, snapshot, bench."""
+"""The `vrplayer` command: play, probe, snapshot, render-audio, kiosk, heatmap, bench."""
 
 from __future__ import annotations
 
@@ -101,6 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH", help="window size (default 1280x720)")
     play.add_argument("--info", action="store_true", help="show the on-screen info line from the start (key I toggles it)")
     play.add_argument("--timing-log", metavar="FILE", help="write one JSON line per picture shown: media time and monotonic clock time")
+    play.add_argument("--record-heads", metavar="DIR", help="write a head trace per viewing into DIR (see `vrplayer heatmap`)")
+    play.add_argument("--heatmap", nargs="+", metavar="TRACE", help="head traces (files or folders) whose heat-map key H shows over the film")
 
     probe = sub.add_parser("probe", help="describe a film", description="Container, codecs, picture, colour, sound and projection of a film.")
     probe.add_argument("file", metavar="FILE")
@@ -138,13 +140,23 @@ def build_parser() -> argparse.ArgumentParser:
     kiosk.add_argument("--fov", type=_fov, default=90.0, metavar="D", help="horizontal field of view, 30–120 (default 90)")
     kiosk.add_argument("--volume", type=float, default=1.0, metavar="V", help="volume, 0–2 (default 1; items scale it)")
     kiosk.add_argument("--no-audio", action="store_true", help="no sound at all")
-    kiosk.add_argument("--control", metavar="HOST:PORT", help="serve the staff API and page here (off by default; beyond 127.0.0.1 a --token is required)")
-    kiosk.add_argument("--token", metavar="TOKEN", help="the staff API's access token (default: $VRPLAYER_KIOSK_TOKEN)")
+    kiosk.add_argument("--head-path", metavar="FILE", help="a scripted head for every film (lines of TIME YAW [PITCH [ROLL]]): demos, and tests of the recorded head traces")
+    kiosk.add_argument("--control", metavar="HOST:PORT", help="serve the staff API and page here (off by default; beyond 127.0.0.1 a token is required: --token-file, $VRPLAYER_KIOSK_TOKEN or --token)")
+    token = kiosk.add_mutually_exclusive_group()
+    token.add_argument("--token-file", metavar="PATH", help="read the staff API's access token from this file (one line; chmod 600 it)")
+    token.add_argument("--token", metavar="TOKEN", help="the staff API's access token; it shows in `ps` to every user of this machine, so prefer --token-file or $VRPLAYER_KIOSK_TOKEN (the default)")
+    kiosk.add_argument("--start-trigger", choices=("auto", "key"), help="how a desktop kiosk starts a film: 'auto' plays on by itself, 'key' waits for a key or click (or a staff next / play); overrides the programme's start_trigger, which an M3U programme cannot set (its default is key)")
     kiosk.add_argument("--log-dir", default="kiosk-log", metavar="DIR", help="session log folder (default ./kiosk-log)")
     kiosk.add_argument("--duration", type=_non_negative, metavar="S", help="stop after S seconds (for scripts and tests)")
     kiosk.add_argument("--no-supervisor", action="store_true", help="run in this process: no restart after a crash (for a service manager that restarts it)")
+    kiosk.add_argument("--watchdog", type=_non_negative, default=15.0, metavar="S", help="the supervisor kills and restarts a kiosk whose loop has stopped for S seconds (a hung share, a frozen driver), resuming after the item it was on (default 15; 0: never)")
     kiosk.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     kiosk.add_argument("--resume", action="store_true", help=argparse.SUPPRESS)
+    kiosk.add_argument("--heartbeat-fd", type=int, help=argparse.SUPPRESS)  # the supervisor's pipe (kiosk/lifeline.py)
+
+    from vrplayer.analytics.command import add_parser as add_heatmap_parser
+
+    add_heatmap_parser(sub)
 
     bench = sub.add_parser("bench", help="push a film through the whole pipeline as fast as it goes", description="Decode, upload, render offscreen (no vsync), decode and mix sound without playing it; print JSON figures.")
     bench.add_argument("file", metavar="FILE")
@@ -192,6 +204,7 @@ def _play(args) -> int:
     try:
         player = Player(display, options, audio=not args.no_audio)
         try:
+            _analytics(player, args)
             return player.play(args.files)
         finally:
             player.close()
@@ -199,10 +212,25 @@ def _play(args) -> int:
         display.close()
 
 
+def _analytics(player, args) -> None:
+    """--record-heads and --heatmap: the audience room's doors into the player (its events, an overlay)."""
+    if args.record_heads:
+        from vrplayer.analytics.recorder import HeadTraceRecorder
+
+        player.events.listen(HeadTraceRecorder(args.record_heads, player.display_fov, player.display.name))
+    if args.heatmap:
+        from vrplayer.analytics.desk import HeatmapOverlay
+
+        player.overlays.append(HeatmapOverlay(player, args.heatmap))
+
+
 def _probe(args) -> int:
     from vrplayer.media.probe import describe, probe
 
     info, decision = probe(args.file, layout_flags(args), args.audio_format)
+    if args.json:
+        for warning in info["warnings"]:  # what will keep the film from playing: on stderr too, for scripts
+            log.get("probe").warning("%s", warning)
     print(json.dumps(info, indent=2) if args.json else describe(info, decision))
     return 0
 
@@ -249,20 +277,60 @@ def _kiosk(args) -> int:
     import os
 
     from vrplayer.errors import DisplayUnavailable
+    from vrplayer.kiosk.folderlock import FolderLock
     from vrplayer.kiosk.supervisor import CONFIG_ERROR, DISPLAY_GONE, supervise
 
-    args.token = args.token or os.environ.get("VRPLAYER_KIOSK_TOKEN")
-    if not args.worker and not args.no_supervisor:
-        at = args.argv.index("kiosk")
-        return supervise(args.argv[:at], [a for a in args.argv[at + 1:] if a != "--resume"], args.log_dir)
+    from vrplayer.kiosk.control import TOKEN_ENV, read_token_file
+
     try:
-        return _kiosk_worker(args)
-    except DisplayUnavailable as exc:
-        print(f"vrplayer: {exc}", file=sys.stderr)
-        return DISPLAY_GONE  # the supervisor tries again after a pause: the display or headset may come
+        args.token = args.token or (read_token_file(args.token_file) if args.token_file else os.environ.get(TOKEN_ENV))
     except PlayerError as exc:
         print(f"vrplayer: {exc}", file=sys.stderr)
         return CONFIG_ERROR
+    if not args.worker and not args.no_supervisor:
+        at = args.argv.index("kiosk")
+        # The token goes to the worker in its environment, never on its command line (which `ps` shows everyone).
+        try:
+            return supervise(args.argv[:at], _worker_arguments(args.argv[at + 1:]), args.log_dir, watchdog=args.watchdog,
+                             token=args.token)
+        except PlayerError as exc:  # another kiosk on the folder, or a folder that cannot be used
+            return _kiosk_failed(args, exc, CONFIG_ERROR)
+    lock = None
+    try:
+        lock = None if args.worker else FolderLock(args.log_dir).take()  # (a worker holds its supervisor's)
+        return _kiosk_worker(args)
+    except DisplayUnavailable as exc:
+        return _kiosk_failed(args, exc, DISPLAY_GONE)  # the supervisor tries again after a pause: it may come
+    except PlayerError as exc:
+        return _kiosk_failed(args, exc, CONFIG_ERROR)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _kiosk_failed(args, exc: Exception, status: int) -> int:
+    """A kiosk that cannot start (or go on) says why on stderr and in its session log; the exit status."""
+    from vrplayer.kiosk.folderlock import LogFolderError
+    from vrplayer.kiosk.sessionlog import SessionLog
+
+    print(f"vrplayer: {exc}", file=sys.stderr)
+    if not isinstance(exc, LogFolderError):  # (a folder that cannot be used cannot hold the line either)
+        with SessionLog(args.log_dir) as session:
+            session.event("kiosk_failed", error=str(exc), exit=status)
+    return status
+
+
+def _worker_arguments(kiosk_argv: list[str]) -> list[str]:
+    """The kiosk's arguments for its worker: without --resume (the supervisor adds it) nor the token options."""
+    kept, skip = [], False
+    for arg in kiosk_argv:
+        if skip:
+            skip = False
+        elif arg.startswith("--token"):  # --token T, --token=T, --token-file P (and argparse's abbreviations of it)
+            skip = "=" not in arg
+        elif arg != "--resume":
+            kept.append(arg)
+    return kept
 
 
 def _kiosk_worker(args) -> int:
@@ -272,12 +340,14 @@ def _kiosk_worker(args) -> int:
     from vrplayer.player import Player, PlayOptions
 
     load_programme(args.programme)  # a programme that cannot be read at all is a one-line error before any window
-    options = PlayOptions(duration=args.duration, volume=max(0.0, min(2.0, args.volume)), view=ViewState(fov=args.fov), eye=args.eye)
+    options = PlayOptions(duration=args.duration, volume=max(0.0, min(2.0, args.volume)), view=ViewState(fov=args.fov), eye=args.eye,
+                          head_path=_head_path(args))
     display = open_display(args.display, size=args.size, title="vrplayer kiosk", fullscreen=args.fullscreen, mirror=args.mirror)
     try:
         player = Player(display, options, audio=not args.no_audio)
         try:
-            kiosk = Kiosk(args.programme, player, KioskOptions(log_dir=args.log_dir, control=args.control, token=args.token, resume=args.resume))
+            kiosk = Kiosk(args.programme, player, KioskOptions(log_dir=args.log_dir, control=args.control, token=args.token, resume=args.resume,
+                                                             start_trigger=args.start_trigger, heartbeat_fd=args.heartbeat_fd))
             return kiosk.run()
         finally:
             player.close()
@@ -292,4 +362,10 @@ def _bench(args) -> int:
     return 0
 
 
-_COMMANDS = {"play": _play, "probe": _probe, "snapshot": _snapshot, "render-audio": _render_audio, "kiosk": _kiosk, "bench": _bench}
+def _heatmap(args) -> int:
+    from vrplayer.analytics.command import run
+
+    return run(args)
+
+
+_COMMANDS = {"play": _play, "probe": _probe, "snapshot": _snapshot, "render-audio": _render_audio, "kiosk": _kiosk, "bench": _bench, "heatmap": _heatmap}

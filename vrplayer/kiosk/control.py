@@ -9,34 +9,46 @@ player thread drains it).
 |-------------------------------------------|---------------------------------------------------------------|
 | GET  /                                    | the control page (HTML, inline JS, no external resources)     |
 | GET  /api/status                          | status_provider() as JSON                                     |
+| HEAD (either)                             | the same headers, no body (monitoring probes)                 |
 | POST /api/command  {"command": C, ...}    | 202 {"accepted": {...}}; 400 bad command, 413 too big, 415 …  |
 | POST /api/C  (C a command; ?item=N)       | the same, for curl                                            |
+| (any, when too many connections are open) | 503, at once                                                  |
 
 Security: beyond loopback a token is required (refusing to start without one); when a token is set, every request
 must carry it (`Authorization: Bearer T` or `?token=T`), compared in constant time. Bodies are capped at 4 KB and
 must be JSON; no input is ever echoed into HTML (the page is static and fills itself with textContent); responses
-are `no-store`; a cross-site POST (an Origin that is not us) is refused, and without a token a Host that is not
-loopback is refused (DNS rebinding).
+are `no-store`; a cross-site POST (an Origin that is not http://Host, scheme included) is refused, and without a
+token a Host that is not loopback is refused (DNS rebinding).
+
+Crowds and slow clients: a request must arrive whole within `request_deadline` seconds (not per read: a client
+trickling a byte a second is cut off there), at most `max_connections` are open at once (`max_per_client` from one
+address, so one phone or one attacker cannot take them all) and the ones beyond are answered 503 straight away,
+and the listen backlog holds a burst. http.server is kept rather than another server library: the API serves a few
+small requests a minute, these three bounds are what a thread per connection lacked (each costs one thread for at
+most the deadline), and the kiosk stays on the standard library.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
+import collections
 import hmac
+import io
 import ipaddress
 import json
-import queue
+import os
 import re
 import socket
 import socketserver
+import stat
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
 from vrplayer import log
 from vrplayer.errors import PlayerError
+from vrplayer.kiosk.control_page import PAGE, PAGE_CSP
 from vrplayer.kiosk.sessionlog import json_safe
 
 _log = log.get("kiosk.control")
@@ -44,7 +56,11 @@ _log = log.get("kiosk.control")
 COMMANDS = ("play", "next", "previous", "pause", "resume", "restart", "recenter", "reload")
 MAX_BODY = 4096
 _TOKEN_IN_TEXT = re.compile(r"(token)=[^&\s'\"]*", re.IGNORECASE)
-REQUEST_TIMEOUT = 10.0  # seconds a client may take to send its request: a stalled one must not hold a thread forever
+REQUEST_DEADLINE = 5.0  # seconds a client has to send its whole request (a 4 KB body over a poor phone link fits)
+MAX_CONNECTIONS = 64  # open at once: each is a thread while its request is read and answered
+MAX_PER_CLIENT = 16  # open at once from one address
+BACKLOG = 1024  # connections the kernel holds while we accept (with the standard library's 5, a burst's SYNs waited 1 s)
+TOKEN_ENV = "VRPLAYER_KIOSK_TOKEN"  # how the token reaches the kiosk without showing in `ps`
 
 StatusProvider = Callable[[], dict]
 CommandSink = Callable[[str, dict], "dict | None"]
@@ -86,19 +102,54 @@ def is_loopback(host: str) -> bool:
         return False  # any other name may resolve to a public address
 
 
+def read_token_file(path: str) -> str:
+    """The token a file holds (one line; white space around it dropped); ControlError saying what is wrong. Warns
+    when other users may read the file."""
+    try:
+        # Without blocking, and only a regular file: a FIFO or a device given by mistake must not hang the kiosk.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise ControlError(f"cannot read the token file {path!r}: not a regular file; put the token in a file")
+            data = os.read(fd, 4097)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise ControlError(f"cannot read the token file {path!r} ({exc.strerror or exc}); check the path") from None
+    try:
+        text = data.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        text = None
+    if text is None or len(data) > 4096 or any(c.isspace() for c in text):
+        raise ControlError(f"the token file {path!r} must hold the token alone, on one line")
+    if not text:
+        raise ControlError(f"the token file {path!r} is empty; put the token in it")
+    if info.st_mode & 0o077:
+        _log.warning("other users can read the token file %r; chmod 600 it", path)
+    return text
+
+
 # --- commands --------------------------------------------------------------------------------------------------
 
 
-def validate_command(data: Any) -> tuple[str, dict]:
-    """A request body (a dict) → (command, args); ValueError with a message for the client when it is wrong."""
+def _shown(value: Any) -> str:
+    """A client's value quoted in an answer, cut short: the answer need not carry the whole of it back."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def validate_command(data: Any, items: int | None = None) -> tuple[str, dict]:
+    """A request body (a dict) → (command, args); ValueError with a message for the client when it is wrong.
+    `items`: how many items the programme has (a "play" beyond it is wrong), None when not known."""
     if not isinstance(data, dict):
         raise ValueError('send a JSON object like {"command": "next"}')
     unknown = sorted(set(data) - {"command", "item"})
     if unknown:
-        raise ValueError(f"unknown field {unknown[0]!r}; only \"command\" and \"item\" are understood")
+        raise ValueError(f"unknown field {_shown(unknown[0])}; only \"command\" and \"item\" are understood")
     command = data.get("command")
     if not isinstance(command, str) or command not in COMMANDS:
-        raise ValueError(f"unknown command {command!r}; use one of: {', '.join(COMMANDS)}")
+        raise ValueError(f"unknown command {_shown(command)}; use one of: {', '.join(COMMANDS)}")
     if command != "play":
         if "item" in data:
             raise ValueError('"item" goes only with "play"')
@@ -108,158 +159,45 @@ def validate_command(data: Any) -> tuple[str, dict]:
         item = int(item)  # from a query string
     if not isinstance(item, int) or isinstance(item, bool) or item < 1:
         raise ValueError('"play" needs "item": the item number, 1 or more')
+    if items is not None and item > items:
+        raise ValueError(f"no item {item}: the programme has " + (f"{items} items (1 to {items})" if items > 1 else
+                                                                    "1 item" if items == 1 else "no items"))
     return command, {"item": item}
 
 
 class CommandQueue:
-    """A command sink for ControlServer: request threads put commands, the player thread drains them.
+    """A command sink for ControlServer: request threads put commands, the player thread takes them, in order.
 
     Bounded: if the player stops taking commands, staff get 503 instead of a pile-up that would all run at once
     when it recovers.
     """
 
     def __init__(self, maxsize: int = 16):
-        self._queue: queue.Queue[tuple[str, dict]] = queue.Queue(maxsize)
+        self._waiting: collections.deque[tuple[str, dict]] = collections.deque()
+        self._maxsize = maxsize
+        self._lock = threading.Lock()
 
     def __call__(self, command: str, args: dict) -> dict:
-        try:
-            self._queue.put_nowait((command, dict(args)))
-        except queue.Full:
-            raise Busy("the player has not taken the last commands yet; try again in a moment") from None
-        return {"queued": self._queue.qsize()}
+        with self._lock:
+            if len(self._waiting) >= self._maxsize:
+                raise Busy("the player has not taken the last commands yet; try again in a moment")
+            self._waiting.append((command, dict(args)))
+            return {"queued": len(self._waiting)}
+
+    def take(self, when: Callable[[str, dict], bool] | None = None) -> tuple[str, dict] | None:
+        """The oldest command waiting, or None; with `when`, only if when(command, args) is true for it (else it
+        stays first in line, and so do the ones behind it). Never blocks."""
+        with self._lock:
+            if self._waiting and (when is None or when(*self._waiting[0])):
+                return self._waiting.popleft()
+            return None
 
     def drain(self) -> list[tuple[str, dict]]:
-        """Every command waiting, oldest first; never blocks (call it once per frame or loop turn)."""
-        taken = []
-        while True:
-            try:
-                taken.append(self._queue.get_nowait())
-            except queue.Empty:
-                return taken
-
-
-# --- the page --------------------------------------------------------------------------------------------------
-
-_STYLE = """
-body{font-family:system-ui,sans-serif;background:#111;color:#eee;margin:0 auto;padding:1rem;max-width:40rem}
-h1{font-size:1.2rem;margin:0 0 .5rem}
-#state{font-size:1.8rem;font-weight:bold;min-height:2.2rem}
-#item{font-size:1.2rem;min-height:1.5rem}
-#conn{color:#aaa}
-#msg{min-height:1.5em;color:#fc6}
-.buttons{display:grid;grid-template-columns:1fr 1fr;gap:.6rem;margin:1rem 0}
-button{font-size:1.3rem;padding:1.1rem .5rem;border:0;border-radius:.6rem;background:#2a6;color:#fff}
-button.other{background:#446}
-form{display:flex;gap:.6rem;margin-bottom:1rem}
-input{font-size:1.3rem;width:6rem;padding:.5rem;border-radius:.4rem;border:0}
-form button{flex:1}
-table{width:100%;border-collapse:collapse}
-td{padding:.35rem;border-bottom:1px solid #333;vertical-align:top;overflow-wrap:anywhere}
-td:first-child{color:#aaa;width:35%}
-"""
-
-# Status values are put on the page only with textContent: whatever a film title holds, it never becomes HTML.
-_SCRIPT = """
-"use strict";
-const token = new URLSearchParams(location.search).get("token");
-const auth = token ? {"Authorization": "Bearer " + token} : {};
-const $ = (id) => document.getElementById(id);
-function text(v) {
-  if (v === null || v === undefined) return "\\u2014";
-  return typeof v === "object" ? JSON.stringify(v) : String(v);
-}
-function itemText(item) {
-  if (item && typeof item === "object" && (item.number !== undefined || item.title !== undefined)) {
-    return ((item.number !== undefined ? "#" + item.number + " " : "") + (item.title || "")).trim();
-  }
-  return item === undefined ? "" : text(item);
-}
-async function poll() {
-  try {
-    const r = await fetch("/api/status", {headers: auth, cache: "no-store"});
-    if (!r.ok) throw new Error("HTTP " + r.status);
-    const s = await r.json();
-    $("conn").textContent = "connected";
-    $("state").textContent = text(s.state);
-    $("item").textContent = itemText(s.item);
-    const table = $("fields");
-    table.replaceChildren();
-    for (const [key, value] of Object.entries(s)) {
-      const row = table.insertRow();
-      row.insertCell().textContent = key;
-      row.insertCell().textContent = text(value);
-    }
-  } catch (e) {
-    $("conn").textContent = "no answer from the player (" + e.message + ")";
-  }
-}
-async function send(command, extra) {
-  try {
-    const r = await fetch("/api/command", {
-      method: "POST",
-      headers: Object.assign({"Content-Type": "application/json"}, auth),
-      body: JSON.stringify(Object.assign({command: command}, extra || {})),
-    });
-    const body = await r.json().catch(() => ({}));
-    $("msg").textContent = r.ok ? "sent: " + command : "refused: " + (body.error || r.status);
-  } catch (e) {
-    $("msg").textContent = "not sent: " + e.message;
-  }
-  poll();
-}
-for (const b of document.querySelectorAll("button[data-command]")) {
-  b.addEventListener("click", () => send(b.dataset.command));
-}
-$("playform").addEventListener("submit", (ev) => {
-  ev.preventDefault();
-  send("play", {item: parseInt($("number").value, 10)});
-});
-poll();
-setInterval(poll, 1000);
-"""
-
-PAGE = f"""<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>vrplayer kiosk</title>
-<style>{_STYLE}</style>
-</head>
-<body>
-<h1>vrplayer kiosk</h1>
-<div id="conn">connecting…</div>
-<div id="state"></div>
-<div id="item"></div>
-<div id="msg" role="status"></div>
-<div class="buttons">
-<button data-command="previous">&#9198; Previous</button>
-<button data-command="next">Next &#9197;</button>
-<button data-command="pause">Pause</button>
-<button data-command="resume">Resume</button>
-<button data-command="restart">Restart film</button>
-<button data-command="recenter">Recenter</button>
-<button data-command="reload" class="other">Reload programme</button>
-</div>
-<form id="playform"><input id="number" type="number" min="1" inputmode="numeric" placeholder="#" required>
-<button type="submit">Play item</button></form>
-<table id="fields"></table>
-<script>{_SCRIPT}</script>
-</body>
-</html>
-""".encode()
-
-
-def _csp_hash(text: str) -> str:
-    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
-
-
-# Only our own inline script and style may run (by hash), and only talk to us: an injection could not execute.
-_PAGE_CSP = (
-    f"default-src 'none'; script-src {_csp_hash(_SCRIPT)}; style-src {_csp_hash(_STYLE)}; connect-src 'self'; "
-    "form-action 'none'; base-uri 'none'; frame-ancestors 'none'"
-)
+        """Every command waiting, oldest first; never blocks."""
+        with self._lock:
+            taken = list(self._waiting)
+            self._waiting.clear()
+            return taken
 
 
 def _json_bytes(value: Any) -> bytes:
@@ -271,12 +209,22 @@ def _json_bytes(value: Any) -> bytes:
 # --- the server ------------------------------------------------------------------------------------------------
 
 
+_BUSY = _json_bytes({"error": "the kiosk is busy with too many connections; try again in a moment"})
+_BUSY_ANSWER = (
+    b"HTTP/1.0 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\n"
+    b"Content-Length: %d\r\nRetry-After: 1\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n" % len(_BUSY)
+) + _BUSY
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a request in progress must not keep the player from exiting
+    request_queue_size = BACKLOG
 
     def __init__(self, address: tuple[str, int], control: ControlServer):
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.control = control
+        self._open: collections.Counter[str] = collections.Counter()  # connections open, by client address
+        self._open_lock = threading.Lock()
         super().__init__(address, _Handler)
 
     def server_bind(self) -> None:
@@ -284,16 +232,66 @@ class _Server(ThreadingHTTPServer):
         socketserver.TCPServer.server_bind(self)
         self.server_name, self.server_port = self.server_address[:2]
 
+    # On the accepting thread: a connection beyond the caps gets its 503 there and then, and never a thread.
+
+    def process_request(self, request, client_address) -> None:
+        client = client_address[0]
+        with self._open_lock:
+            admitted = (sum(self._open.values()) < self.control.max_connections
+                        and self._open[client] < self.control.max_per_client)
+            if admitted:
+                self._open[client] += 1
+        if not admitted:
+            self._refuse(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except Exception:  # no thread to give the place back: give it back here
+            self._release(client)
+            raise
+
+    def process_request_thread(self, request, client_address) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._release(client_address[0])
+
+    def _release(self, client: str) -> None:
+        with self._open_lock:
+            self._open[client] -= 1
+            if self._open[client] <= 0:
+                del self._open[client]
+
+    def _refuse(self, request: socket.socket) -> None:
+        try:
+            request.setblocking(False)  # the accepting thread never waits on a client
+            try:
+                request.recv(65536)  # what the client already sent: closing on unread data would reset the
+            except OSError:          # connection before it reads our answer
+                pass
+            request.send(_BUSY_ANSWER)  # a few hundred bytes: a new connection's buffer takes them at once
+        except OSError:
+            pass
+        self.shutdown_request(request)
+
 
 class ControlServer:
     """The staff HTTP API on a daemon thread. The constructor (bad address) and start() raise ControlError."""
 
-    def __init__(self, bind: str, status_provider: StatusProvider, command_sink: CommandSink, token: str | None = None):
+    def __init__(self, bind: str, status_provider: StatusProvider, command_sink: CommandSink, token: str | None = None,
+                 *, items: Callable[[], int] | None = None, request_deadline: float = REQUEST_DEADLINE,
+                 max_connections: int = MAX_CONNECTIONS, max_per_client: int = MAX_PER_CLIENT):
+        """`items`: how many items the programme has now (it changes on reload), so that a "play" beyond it is
+        refused at once; None: the sink checks."""
         self.host, self._port = parse_bind(bind)
         self.bind = bind
         self.status_provider = status_provider
         self.command_sink = command_sink
         self.token = token or None  # "" is no token
+        self.items = items
+        self.request_deadline = request_deadline
+        self.max_connections = max_connections
+        self.max_per_client = max_per_client
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._last_status_error: str | None = None
@@ -357,7 +355,7 @@ class ControlServer:
 
     def command(self, data: Any) -> tuple[int, dict]:
         try:
-            command, args = validate_command(data)
+            command, args = validate_command(data, self.items() if self.items is not None else None)
         except ValueError as exc:
             return 400, {"error": str(exc)}
         try:
@@ -384,13 +382,39 @@ class ControlServer:
         return any(matches)
 
 
+class _DeadlineReader(io.RawIOBase):
+    """A connection's reads, which all end by `deadline` (time.monotonic()): a per-read timeout alone lets a client
+    that trickles a byte at a time keep its connection, and its thread, for as long as it likes."""
+
+    def __init__(self, connection: socket.socket, deadline: float):
+        self._connection = connection
+        self._deadline = deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("the request did not arrive in time")
+        self._connection.settimeout(remaining)
+        return self._connection.recv_into(buffer)
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     server_version = "vrplayer-kiosk"
     sys_version = ""
-    timeout = REQUEST_TIMEOUT
+    _head = False  # answering HEAD: headers as for GET, no body
 
     # -- plumbing
+
+    def setup(self) -> None:
+        deadline = self.server.control.request_deadline
+        self.timeout = deadline  # for the answer's writes
+        super().setup()
+        self.rfile.close()
+        self.rfile = io.BufferedReader(_DeadlineReader(self.connection, time.monotonic() + deadline))
 
     def end_headers(self) -> None:
         # On every answer, error pages from BaseHTTPRequestHandler included.
@@ -415,7 +439,9 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(body)
+        self.connection.settimeout(self.server.control.request_deadline)  # the reads may have left it nearly spent
+        if not self._head:
+            self.wfile.write(body)
 
     def _json(self, status: int, value: Any, headers: dict[str, str] | None = None) -> None:
         self._send(status, _json_bytes(value), "application/json; charset=utf-8", headers)
@@ -472,7 +498,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not self._admitted(parse_qs(url.query), api):
             return
         if url.path in ("/", "/index.html"):
-            self._send(200, PAGE, "text/html; charset=utf-8", {"Content-Security-Policy": _PAGE_CSP, "X-Frame-Options": "DENY"})
+            self._send(200, PAGE, "text/html; charset=utf-8", {"Content-Security-Policy": PAGE_CSP, "X-Frame-Options": "DENY"})
         elif url.path == "/api/status":
             self._json(*self.server.control.status())
         elif url.path == "/api/command" or url.path.removeprefix("/api/") in COMMANDS:
@@ -480,14 +506,19 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._error(404, "no such page; try / or /api/status", api)
 
+    def do_HEAD(self) -> None:  # noqa: N802 - monitoring probes: the GET's status and headers, without its body
+        self._head = True
+        self.do_GET()
+
     def do_POST(self) -> None:  # noqa: N802
         url = urlsplit(self.path)
         query = parse_qs(url.query)
         if not self._admitted(query, True):
             return
         origin = self.headers.get("Origin")
-        if origin is not None and urlsplit(origin).netloc.lower() != (self.headers.get("Host") or "").lower():
-            # Browsers send Origin on cross-site POSTs: another site's page must not drive the kiosk.
+        if origin is not None and origin.lower() != "http://" + (self.headers.get("Host") or "").lower():
+            # Browsers send Origin on cross-site POSTs: another site's page must not drive the kiosk. We speak only
+            # plain HTTP, so a page of https://our-host is another site too.
             self._discard_body()
             self._error(403, "commands from another site's page are refused")
             return
@@ -541,4 +572,7 @@ class _Handler(BaseHTTPRequestHandler):
             return json.loads(body.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
             self._error(400, "the body is not valid JSON")
+            return None
+        except RecursionError:
+            self._error(400, "the body is nested too deeply; send a flat JSON object like {\"command\": \"next\"}")
             return None

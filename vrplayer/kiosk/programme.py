@@ -379,8 +379,9 @@ class ProgrammeCursor:
         self.order = list(order)
         self.loop = loop
         self.position = -1
-        self.bad: set[int] = set()
+        self.bad: set[int] = set()  # only items of the order: no_playable compares sizes (a long list asks it often)
         self.passes = 0  # how many times the order wrapped round
+        self._items = frozenset(self.order)
 
     @property
     def current(self) -> int | None:
@@ -394,12 +395,12 @@ class ProgrammeCursor:
 
     @property
     def no_playable(self) -> bool:
-        return not self.order or set(self.order) <= self.bad
+        return not self.order or len(self.bad) >= len(self._items)
 
     def mark_bad(self, index: int | None = None) -> None:
         """Skip this item (default: the current one) for the rest of this pass."""
         index = self.current if index is None else index
-        if index is not None:
+        if index in self._items:
             self.bad.add(index)
 
     def next(self) -> int | None:
@@ -441,7 +442,7 @@ class ProgrammeCursor:
 
     def goto(self, index: int) -> int:
         """Staff asked for item `index` (0-based; item number N is index N-1): play it even if it failed this pass."""
-        if index not in self.order:
+        if index not in self._items:
             raise IndexError(f"no item {index + 1} in the programme (it has {len(set(self.order))})")
         self.bad.discard(index)
         self.position = self.order.index(index)

@@ -20,24 +20,32 @@ from __future__ import annotations
 import collections
 import json
 import os
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from vrplayer import log
+from vrplayer.analytics.recorder import HeadTraceRecorder
 from vrplayer.errors import PlayerError
 from vrplayer.kiosk.control import CommandQueue, ControlServer
+from vrplayer.kiosk.films_present import FilmsPresent
+from vrplayer.kiosk.lifeline import Lifeline
 from vrplayer.kiosk.programme import ProgrammeItem, ProgrammeWatcher, cursor_after_reload
-from vrplayer.kiosk.sessionlog import SessionLog, ViewingTrace
-from vrplayer.kiosk.supervisor import DISPLAY_GONE
+from vrplayer.kiosk.sessionlog import SessionLog, ViewingTrace, timestamp
+from vrplayer.kiosk.skips import SkipLog
+from vrplayer.kiosk.supervisor import DISPLAY_GONE, STATE_FILE
 from vrplayer.player import Film
+from vrplayer.player.commands import REMOTE_IN_FILM
 
 _log = log.get("kiosk")
 
 RETRY_SECONDS = 10.0  # how long the "nothing to play" screen stays before the programme is tried again
 AUDIO_RETRY_SECONDS = 10.0  # how often a lost audio device is looked for again, between films
 STATUS_EVERY = 0.25  # seconds between status refreshes (the HTTP page polls once a second)
-STATE_FILE = "state.json"  # in the log folder: the programme position, so a restarted kiosk resumes there
+RELOAD_CHECK_EVERY = 1.0  # seconds: between films the programme file is looked at no more often (a run of skips)
+TURN_EVERY = 0.05  # seconds of skipping unplayable items after which the player's loop turns once
+WARNINGS_TOLD = 10  # of a programme's warnings, logged one by one (the rest are counted)
 
 
 @dataclass
@@ -45,7 +53,9 @@ class KioskOptions:
     log_dir: str
     control: str | None = None  # HOST:PORT for the staff API, or None
     token: str | None = None
+    start_trigger: str | None = None  # "auto" or "key", over the programme's (an M3U programme cannot say)
     resume: bool = False  # start after the film recorded in the state file (after a crash)
+    heartbeat_fd: int | None = None  # the supervisor's heartbeat pipe (see lifeline.py)
 
 
 class Kiosk:
@@ -57,7 +67,8 @@ class Kiosk:
         self.cursor = self.programme.cursor()
         self.session = SessionLog(options.log_dir)
         self.commands = CommandQueue()
-        self.control = ControlServer(options.control, self._status_now, self.commands, options.token) if options.control else None
+        self.control = ControlServer(options.control, self._status_now, self.commands, options.token,
+                                     items=lambda: len(self.programme.items)) if options.control else None
         self.errors: collections.deque[str] = collections.deque(maxlen=10)
         self.started = time.monotonic()
         self.state = "starting"
@@ -71,40 +82,89 @@ class Kiosk:
         self._audio_retry_at = 0.0
         self._attract_broken = False  # the attract film failed: the start screen stands in until the next reload
         self._left_at: float | None = None  # when the viewer took the headset off mid-film
+        self.lifeline = Lifeline(options.heartbeat_fd)  # stop signals, and the supervisor's heartbeat
+        self.films = FilmsPresent([item.file for item in self.programme.items])
+        self._skips = SkipLog(self.session)
+        self._reload_checked_at = 0.0
+        self._turned_at = 0.0  # the player's loop last turned (on_tick)
+        self._deadline: float | None = None  # --duration's end
+        self._why: str | None = None  # why the kiosk stopped, for kiosk_stopped
+        self._story = threading.Lock()  # the log's last lines are written once, by the loop or by the lifeline
+        self._story_closed = False
         self.headset = player.display.name == "xr"
         player.audience = True
         player.remote = self._take_commands
         player.on_tick = self._tick
         player.on_presence = self._presence
         player.events.listen(self._heard)
+        # Each programme viewing's head trace, in the format `vrplayer heatmap` reads (an attract film is no viewing).
+        self.heads = HeadTraceRecorder(Path(options.log_dir) / "heads", player.display_fov, player.display.name,
+                                       source="kiosk", accept=lambda film: self.state == "playing")
+        player.events.listen(self.heads)
 
     # -- the programme ------------------------------------------------------------------------------------------
 
     def run(self) -> int:
-        """Play until the window is closed or --duration is up (or a non-looping programme ends)."""
+        """Play until the window is closed or --duration is up (or a non-looping programme ends, or a signal or the
+        supervisor's end asks it to stop). However it ends, the log's story closes: the film that was playing ends
+        (film_ended), then kiosk_stopped says why."""
+        if self.control is not None:
+            self.control.start()  # a port in use is a start error (the caller logs it): nothing has begun yet
         self.session.event("kiosk_started", programme=str(self.programme.path), pid=os.getpid())
         self._log_programme("programme_loaded")
         if self.control is not None:
-            self.control.start()
             _log.info("staff page: %s", self.control.url)
             self.session.event("control_started", url=self.control.url)
+        self.lifeline.on_give_up = self._give_up
+        self.lifeline.start()
+        self.films.start()
         if self.options.resume:
             self._resume()
         self.player.start_deadline()
+        duration = self.player.options.duration
+        self._deadline = None if duration is None else time.monotonic() + duration
         try:
             return self._run()
         finally:
+            self.films.stop()
+            self.lifeline.close()
             if self.control is not None:
                 self.control.stop()
-            self.session.event("kiosk_stopped", films_played=self.films_played)
+            self._close_story(self._why or "error")
             self.session.close()
+
+    def _close_story(self, why: str, film_reason: str | None = None) -> None:
+        """The log's last lines, once: what is left of a run of skips, the film cut short (when the loop could not
+        end it itself), kiosk_stopped."""
+        with self._story:
+            if self._story_closed:
+                return
+            self._story_closed = True
+        self._skips.run_ended()
+        if film_reason is not None and self.state == "playing" and self.item is not None:
+            self.session.event("film_ended", item=self.item.number, title=self.item.display_title, reason=film_reason)
+        self.session.event("kiosk_stopped", films_played=self.films_played, why=why)
+
+    def _give_up(self, reason: str) -> None:
+        """The lifeline's last resort: asked to stop, the loop did not (stuck in a read); the process ends now."""
+        self._close_story(reason, film_reason=reason)
+
+    def _stopping(self) -> bool:
+        """A stop was asked for (a signal, the supervisor gone): remember why."""
+        if self.lifeline.stop_reason is None:
+            return False
+        self._why = self.lifeline.stop_reason
+        return True
 
     def _run(self) -> int:
         while True:
-            self._between_films()
+            self.lifeline.beat()
+            if self._stopping():
+                return 0
+            self._between_films(every=RELOAD_CHECK_EVERY)
             if self.cursor.no_playable:
                 outcome = self._nothing_to_play()
-            elif not self.viewer and (self.headset or self.programme.options.start_trigger == "key"):
+            elif not self.viewer and (self.headset or self.start_trigger == "key"):
                 outcome = self._attract()
             else:
                 index = self._pending if self._pending is not None else self.cursor.next()
@@ -113,19 +173,38 @@ class Kiosk:
                     if self.cursor.no_playable:
                         continue
                     self.session.event("programme_ended")
+                    self._why = "programme ended"
                     return 0
                 outcome = self._play_item(index)
+                if outcome == "skipped":
+                    outcome = self._turn_while_skipping()
+            if self._stopping():
+                return 0
             if outcome == "quit":
+                self._why = "duration" if self._deadline is not None and time.monotonic() >= self._deadline else "window closed"
                 return 0
             if outcome == "headset-lost":
+                self._why = "headset lost"
                 self.session.event("headset_lost")
                 _log.error("the headset (its OpenXR runtime) is gone; the kiosk starts again and waits for it")
                 return DISPLAY_GONE
             if isinstance(outcome, tuple) and outcome[0] == "remote":
                 self._remote(outcome[1], outcome[2])
 
+    def _turn_while_skipping(self):
+        """A long run of unplayable items must not starve the loop: after TURN_EVERY seconds of it the player's loop
+        turns once, on a blank screen (the display's events, the staff's commands, --duration, the status and the
+        heartbeat); its outcome, or None."""
+        if time.monotonic() - self._turned_at < TURN_EVERY:
+            return None
+        outcome = self.player.show_text("", 0.0)
+        return None if outcome == "end" else outcome
+
     def _play_item(self, index: int):
         item = self.programme.items[index]
+        if self.films.missing(index):  # known from a look on another thread: no time spent trying it here
+            self._skip(index, f"{item.file}: no such file; check the path")
+            return "skipped"
         self.item = item
         self._save_state(index)
         if item.title_card is not None:
@@ -153,16 +232,15 @@ class Kiosk:
         self._trace = None
         if outcome == "viewer-left":
             self.session.event("reset", item=item.number, why=f"no viewer for {self.programme.options.grace_seconds:g} s")
-        elif outcome == "end" and self.programme.options.start_trigger == "key" and not self.headset:
+        elif outcome == "end" and self.start_trigger == "key" and not self.headset:
             self._viewer_left("film over")
         return outcome
 
     def _skip(self, index: int, error: str) -> None:
         self.cursor.mark_bad(index)
         item = self.programme.items[index]
-        _log.error("skipping item %d: %s", item.number, error)
         self.errors.append(error)
-        self.session.event("film_skipped", item=item.number, file=str(item.file), error=error)
+        self._skips.skipped(item.number, str(item.file), error)
 
     def _attract(self):
         self.state = "attract"
@@ -214,50 +292,84 @@ class Kiosk:
         last = self.errors[-1] if self.errors else "every item failed"
         message = "NOTHING IN THE PROGRAMME CAN PLAY - RETRYING"
         _log.error("nothing in the programme can play (last error: %s); retrying in %.0f s", last, RETRY_SECONDS)
+        self._skips.run_ended()
         self.session.event("no_playable_item", last_error=last)
         outcome = self.player.show_text(message, RETRY_SECONDS)
         self.cursor.rewind()
         return outcome
 
-    def _between_films(self) -> None:
-        programme, changed, error = self.watcher.reload_if_changed()
-        if error:
-            _log.error("%s", error)
-            self.errors.append(error)
-            self.session.event("programme_reload_failed", error=error)
-        if changed:
-            self.cursor = cursor_after_reload(self.programme, self.cursor, programme)
-            self.programme = programme
-            self._attract_broken = False
-            self._log_programme("programme_reloaded")
+    def _between_films(self, every: float = 0.0) -> None:
+        """A changed programme is reloaded (looked at no more than every `every` seconds), a lost audio device
+        looked for."""
+        if time.monotonic() - self._reload_checked_at >= every:
+            self._reload_checked_at = time.monotonic()
+            self._reload_if_changed()
         if self.player.wants_audio and self.player.output is None and time.monotonic() >= self._audio_retry_at:
             self._audio_retry_at = time.monotonic() + AUDIO_RETRY_SECONDS
             if self.player.open_audio():
                 self.session.event("audio_back")
 
+    @property
+    def start_trigger(self) -> str:
+        """"auto" or "key" (see the module notes): the command line's, else the programme's."""
+        return self.options.start_trigger or self.programme.options.start_trigger
+
     def _take_commands(self) -> list[tuple[str, dict]]:
-        """Staff commands for the player's loop; a reload is done here and now, without stopping the film."""
-        commands = []
-        for name, args in self.commands.drain():
-            self.session.event("command", command=name, **args)
+        """Staff commands for the player's loop, oldest first, up to the first that ends the film or screen on show:
+        the ones behind it stay queued, in order, for what comes next. A reload is done here and now, without
+        stopping the film. Each is logged as it is carried out (the player acts on a film's commands at once; one
+        that ends the film is logged by _remote), or logged as dropped, saying why."""
+        handed = []
+        while (command := self.commands.take(self._takes_now)) is not None:
+            name, args = command
             if name == "reload":
+                self.session.event("command", command=name)
                 self._between_films()
+            elif name not in REMOTE_IN_FILM:
+                handed.append(command)
+                break
+            elif self.state == "playing":
+                self.session.event("command", command=name, **args)
+                handed.append(command)
             else:
-                commands.append((name, args))
-        return commands
+                self.session.event("command_dropped", command=name, **args, why=f"no film is playing ({self.state})")
+        return handed
+
+    def _takes_now(self, name: str, args: dict) -> bool:
+        # During a title card a command for the film waits for its film: "next" then "pause" pauses the next film.
+        return not (self.state == "title card" and name in REMOTE_IN_FILM)
 
     def _remote(self, name: str, args: dict) -> None:
-        """A staff command that ended the film (or screen) on show: next is simply what the loop does next."""
-        if name == "previous":
-            self._pending = self.cursor.previous()
-        elif name == "play":
-            try:
+        """A staff command that ended the film (or screen) on show, then those of its kind queued behind it, so that
+        next, next moves two films and next, play 5 plays item 5 (with nothing shown between). They choose what
+        plays next; on the attract screen that film starts at once: staff started it for someone."""
+        while True:
+            self._choose(name, args)
+            command = self.commands.take(lambda name, args: name not in REMOTE_IN_FILM)
+            if command is None:
+                return
+            name, args = command
+
+    def _choose(self, name: str, args: dict) -> None:
+        if name == "reload":
+            self.session.event("command", command=name)
+            self._between_films()
+            return
+        try:
+            if name == "next":
+                self._pending = self.cursor.next()
+            elif name == "previous":
+                self._pending = self.cursor.previous()
+            elif name == "play":
                 self._pending = self.cursor.goto(int(args["item"]) - 1)
-            except (IndexError, KeyError, ValueError) as exc:
-                self.errors.append(str(exc))
-                self.session.event("error", what="command", error=str(exc))
-        if self._pending is not None and self.programme.options.start_trigger == "key":
-            self.viewer = True  # staff started a film for someone
+        except (IndexError, KeyError, ValueError) as exc:  # the programme was reloaded shorter since the request
+            self.errors.append(str(exc))
+            self.session.event("command_dropped", command=name, **args, why=str(exc))
+            return
+        self.session.event("command", command=name, **args)
+        if self._pending is not None and not self.viewer and (self.headset or self.start_trigger == "key"):
+            self.viewer = True
+            self.session.event("viewer_on", how="staff")
 
     def _resume(self) -> None:
         try:
@@ -278,10 +390,29 @@ class Kiosk:
         except OSError as exc:
             _log.debug("cannot write %s: %s", path, exc)
 
+    def _reload_if_changed(self) -> None:
+        programme, changed, error = self.watcher.reload_if_changed()
+        if error:
+            _log.error("%s", error)
+            self.errors.append(error)
+            self.session.event("programme_reload_failed", error=error)
+        if changed:
+            self.cursor = cursor_after_reload(self.programme, self.cursor, programme)
+            self.programme = programme
+            self.films.stop()
+            self.films = FilmsPresent([item.file for item in programme.items]).start()
+            self._attract_broken = False
+            self._log_programme("programme_reloaded")
+
     def _log_programme(self, event: str) -> None:
-        for warning in self.programme.warnings:
+        """The programme's warnings: the first few one by one, the rest counted (100 000 missing films are one line)."""
+        warnings = self.programme.warnings
+        for warning in warnings[:WARNINGS_TOLD]:
             _log.warning("%s", warning)
-        self.session.event(event, items=len(self.programme.items), warnings=list(self.programme.warnings))
+        if len(warnings) > WARNINGS_TOLD:
+            _log.warning("... and %d more warnings like these", len(warnings) - WARNINGS_TOLD)
+        self.session.event(event, items=len(self.programme.items), warnings=warnings[:WARNINGS_TOLD],
+                           warnings_total=len(warnings))
 
     # -- what the player tells, and the status (on the player's thread, every turn of its loop) -----------------
 
@@ -296,17 +427,22 @@ class Kiosk:
             return  # the attract film, title cards
         item = self.item
         if event.name == "film_started":
+            self._skips.run_ended()  # the skips before this film, told before it
             self.session.event("film_started", item=item.number, title=item.display_title, file=str(item.file),
                                layout=event.data["projection"])
         elif event.name == "film_ended":
             outcome = event.data["outcome"]
             counts = {key: event.data[key] for key in ("frames_shown", "frames_dropped", "audio_underruns")}
-            self.session.event("film_ended", item=item.number, title=item.display_title,
-                               reason=outcome if isinstance(outcome, str) else outcome[1], **counts)
+            reason = "stopped" if outcome == "quit" else outcome if isinstance(outcome, str) else outcome[1]
+            self.session.event("film_ended", item=item.number, title=item.display_title, reason=reason, **counts)
 
     def _tick(self, playback) -> str | None:
-        """Status, and the grace period of a viewer who left: "viewer-left" ends the film."""
-        now = time.monotonic()
+        """The heartbeat, a stop asked for (its reason ends the film), the grace period of a viewer who left
+        ("viewer-left" ends the film), and the status."""
+        now = self._turned_at = time.monotonic()
+        self.lifeline.beat()
+        if self.lifeline.stop_reason is not None:
+            return self.lifeline.stop_reason
         options = self.programme.options
         if (self._left_at is not None and options.on_viewer_leaves == "reset"
                 and now - self._left_at >= options.grace_seconds):
@@ -329,12 +465,15 @@ class Kiosk:
             "programme": str(self.programme.path),
             "programme_error": self.watcher.error,
             "last_errors": list(self.errors)[-5:],
+            "updated_at": timestamp(),
         }
         self._status = status  # one assignment: the HTTP threads read whole dicts
         return None
 
     def _status_now(self) -> dict:
-        return self._status
+        """The status as last updated by the loop, and its age: a frozen loop shows as an age that keeps growing."""
+        status, at = self._status, self._status_at
+        return {**status, "age_s": round(time.monotonic() - at, 1)} if status else status
 
 
 def _layout_flags(item: ProgrammeItem) -> dict:

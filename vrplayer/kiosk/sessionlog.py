@@ -4,10 +4,14 @@
 
 `SessionLog` appends lines (each written straight to the OS: a crash of the player loses none), rotates by size
 (`session.jsonl` → `session.1.jsonl` … `session.N.jsonl`), is safe to call from any thread, and never raises: when
-the disk or folder fails it logs one warning and the kiosk goes on (it tries again on the next event).
+the disk or folder fails it logs one warning and the kiosk goes on (it tries again on the next event). No line is
+longer than MAX_LINE_BYTES (nor than the rotation size): an event that would be is shortened — its long lists to
+their first items, its long texts to their start — and says so in "shortened" ({field: its original length}), so
+one event can neither choke a reader nor push the backups out.
 
-`ViewingTrace` gathers where one viewer looked during one viewing, decimated to 10 Hz, and writes it as one
-compact "head_trace" line at the end. `read_events` reads everything back in order.
+`ViewingTrace` gathers where one viewer looked during one viewing, decimated to 10 Hz, and writes it as compact
+"head_trace" lines at the end: one per five minutes of viewing (`part` of `parts`). `read_events` reads everything
+back in order.
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ _log = log.get("kiosk.sessionlog")
 
 MAX_BYTES = 5 * 1024 * 1024
 BACKUPS = 10
+MAX_LINE_BYTES = 64 * 1024  # what line readers take without a special buffer
+KEEP_ITEMS = 10  # of a list in a shortened event
+KEEP_CHARS = 2000  # of a text in a shortened event
 
 
 def timestamp(when: datetime | None = None) -> str:
@@ -47,12 +54,40 @@ def json_safe(value: Any) -> Any:
     return value
 
 
-def _encode(record: dict) -> bytes:
+def _encode(record: dict, limit: int = MAX_LINE_BYTES) -> bytes:
+    """The record as one line of at most `limit` bytes (see the module docstring)."""
+    line = _line(record)
+    if len(line) <= limit:
+        return line
+    shortened: dict[str, Any] = {}
+    short = {}
+    for key, value in record.items():
+        if isinstance(value, (list, tuple)) and len(value) > KEEP_ITEMS:
+            short[key], shortened[key] = list(value[:KEEP_ITEMS]), len(value)
+        elif isinstance(value, str) and len(value) > KEEP_CHARS:
+            short[key], shortened[key] = value[:KEEP_CHARS] + "…", len(value)
+        else:
+            short[key] = value
+    line = _line({**short, "shortened": shortened})
+    if len(line) <= limit:
+        return line
+    # Still too long (long items in the lists, nested tables, a great many fields): the plain values and the sizes.
+    plain = {key: value for key, value in short.items()
+             if value is None or isinstance(value, (bool, int, float)) or (isinstance(value, str) and len(value) <= 200)}
+    for key in record.keys() - plain.keys():
+        shortened[key] = len(_line(record[key]))  # in bytes
+    line = _line({**plain, "shortened": shortened})
+    if len(line) <= limit:
+        return line
+    return _line({"t": record.get("t"), "event": record.get("event"), "shortened": f"{len(_line(record))} bytes"})
+
+
+def _line(value: Any) -> bytes:
     dumps = dict(ensure_ascii=False, separators=(",", ":"), default=str, allow_nan=False)
     try:
-        text = json.dumps(record, **dumps)
+        text = json.dumps(value, **dumps)
     except ValueError:  # a NaN somewhere: the rare case pays for the walk
-        text = json.dumps(json_safe(record), **dumps)
+        text = json.dumps(json_safe(value), **dumps)
     return (text + "\n").encode("utf-8")
 
 
@@ -64,6 +99,7 @@ class SessionLog:
         self.name = name
         self.path = self.directory / f"{name}.jsonl"
         self.max_bytes = max_bytes
+        self.max_line = max(200, min(MAX_LINE_BYTES, max_bytes))  # a line always fits in one file of the rotation
         self.backups = max(0, backups)
         self._lock = threading.Lock()
         self._fd: int | None = None
@@ -82,7 +118,7 @@ class SessionLog:
             record: dict[str, Any] = {"t": timestamp(), "event": name}
             for key, value in fields.items():
                 record["_" + key if key in ("t", "event") else key] = value
-            line = _encode(record)
+            line = _encode(record, self.max_line)
         except Exception as exc:  # a field that cannot be written must not stop the film
             _log.warning("session log: event %r not written: %s", name, exc)
             return
@@ -173,11 +209,12 @@ class ViewingTrace:
     add(t, yaw, pitch) takes samples at any rate, `t` in seconds on any steady clock (the film position or the
     monotonic clock: `t0` in the line says where the trace starts on it). Buckets with no sample (headset off,
     a stall) are null. Memory is bounded: at most `max_seconds` (3 hours) are kept, 8 bytes per 100 ms (~860 KB);
-    later samples are dropped and the line says "truncated": true. Not thread-safe: feed and write it on one thread.
+    later samples are dropped and the lines say "truncated": true. Not thread-safe: feed and write it on one thread.
     """
 
     RATE_HZ = 10
     MAX_SECONDS = 3 * 3600
+    PART_SECONDS = 300  # one line per five minutes: at most ~45 KB, under the log's line cap
 
     def __init__(self, item: Any, started: datetime | None = None, max_seconds: float = MAX_SECONDS):
         self.item = item
@@ -236,8 +273,16 @@ class ViewingTrace:
         }
 
     def write(self, session_log: SessionLog, **extra: Any) -> None:
-        """Write the one "head_trace" line (call once, when the viewing ends); extra fields are added to it."""
-        session_log.event("head_trace", **{**self.fields(), **extra})
+        """Write the "head_trace" lines (call once, when the viewing ends): one per PART_SECONDS of viewing, in order,
+        each with `part` (from 1), `parts` and `from_s` (where its first sample is, from t0); the whole viewing's
+        arrays are the parts' joined. Extra fields are added to each line."""
+        whole = self.fields()
+        step = self.PART_SECONDS * self.RATE_HZ
+        parts = max(1, math.ceil(len(self._yaw) / step))
+        for part in range(parts):
+            cut = slice(part * step, (part + 1) * step)
+            session_log.event("head_trace", **{**whole, "part": part + 1, "parts": parts, "from_s": part * self.PART_SECONDS,
+                                               "yaw": whole["yaw"][cut], "pitch": whole["pitch"][cut], **extra})
 
 
 def read_events(directory: str | os.PathLike, name: str = "session") -> list[dict]:

@@ -1,9 +1,11 @@
 """Keys and remote commands become actions on the film being played.
 
 Keys arrive as commands from `controls.apply` (desktop) or the headset's mirror window: ("pause",), ("seek", s),
-("step", ±1), ("fullscreen",), ("mute",), ("info",), ("eye",), ("swap",), ("quit",). Remote commands come from
+("step", ±1), ("fullscreen",), ("mute",), ("info",), ("heatmap",), ("eye",), ("swap",), ("quit",). Remote commands come from
 elsewhere (the kiosk's staff API, its presence policy): pause, resume, restart, recenter and fade act on the film;
-any other ends it and goes back to the caller ("remote", name, args).
+any other ends it and goes back to the caller ("remote", name, args). They are carried out in the order given, and
+none is lost: the ones handed over after a command that ends the film wait for the next film or screen. On a text
+screen (no film) the ones that act on a film do nothing; a caller that wants them kept holds them back.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ _EYE_WORDS = {"left": "the left eye", "right": "the right eye", "side-by-side": 
 class Commands:
     def __init__(self, player):
         self._player = player
+        self._held: list[tuple[str, dict]] = []  # handed over after one that ended the film: the next loop's first
 
     def allowed(self, command: tuple, closing: bool) -> bool:
         """In front of an audience only the harmless keys act (and the window's own close)."""
@@ -57,6 +60,8 @@ class Commands:
                 playback.mixer.muted = player.muted
         elif name == "info":
             player.options.show_info = not player.options.show_info
+        elif name == "heatmap":
+            player.options.show_heatmap = not player.options.show_heatmap
         elif name == "eye":
             player.options.eye = EYE_MODES[(EYE_MODES.index(player.options.eye) + 1) % len(EYE_MODES)]
             _log.info("showing %s", _EYE_WORDS[player.options.eye])
@@ -83,16 +88,33 @@ class Commands:
             player.recenter()
 
     def take_remote(self, playback, film) -> tuple[object, bool]:
-        """Carry out the remote commands waiting that act on the film; the first other one ends it. (outcome or
-        None, whether anything was done: the picture may need drawing again)."""
-        player = self._player
+        """Carry out the remote commands waiting that act on the film, in order; the first other one ends it.
+        (outcome or None, whether anything was done: the picture may need drawing again)."""
         acted = False
-        for name, args in player.remote() if player.remote is not None else ():
+        commands = self._waiting()
+        for position, (name, args) in enumerate(commands):
             if name not in REMOTE_IN_FILM:
+                self._held = commands[position + 1:]  # for the next film or screen, in order
                 return ("remote", name, args), True
             self.remote(playback, film, name)
             acted = True
         return None, acted
+
+    def take_remote_on_screen(self):
+        """On a text screen: the outcome ("remote", name, args) of the first waiting command that ends it, or None
+        (the ones before it act on a film, and there is none)."""
+        commands = self._waiting()
+        for position, (name, args) in enumerate(commands):
+            if name not in REMOTE_IN_FILM:
+                self._held = commands[position + 1:]
+                return ("remote", name, args)
+        return None
+
+    def _waiting(self) -> list[tuple[str, dict]]:
+        """The remote commands waiting, oldest first: those held back last time, then the caller's new ones."""
+        player = self._player
+        waiting, self._held = self._held, []
+        return waiting + list(player.remote() if player.remote is not None else ())
 
     def seek(self, playback, target: float, paused: bool) -> None:
         started = time.monotonic()

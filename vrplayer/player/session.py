@@ -5,7 +5,8 @@ Doors for what is built around the player (the kiosk, and rooms to come):
   `events`      what a film's playback tells the world (see events.py): listen to it;
   `overlays`    callables (playback or None) → cards to draw over the film this turn (see render/overlay.py);
   `clock_for`   makes each film's clock from its mixer (default: the film's own, see sync.own_clock);
-  `remote`      a callable returning commands from elsewhere: [(name, args)] (see commands.py);
+  `remote`      a callable returning commands from elsewhere: [(name, args)], each carried out in order, none
+                lost (see commands.py);
   `on_tick`     called with the playback (None between films) on every turn of a loop; what it returns, when
                 not None, ends the film as its outcome;
   `on_presence` the kiosk's policy for a headset going on and off (see presence.py);
@@ -15,13 +16,14 @@ Doors for what is built around the player (the kiosk, and rooms to come):
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 
 from vrplayer import log
-from vrplayer.errors import AudioUnavailable, MediaError, PlayerError
+from vrplayer.errors import AudioUnavailable, MediaError, PlayerError, path_text
 from vrplayer.layout import covered
 from vrplayer.player import desktop_loop, headset_loop
-from vrplayer.player.commands import REMOTE_IN_FILM, Commands
+from vrplayer.player.commands import Commands
 from vrplayer.player.events import Events
 from vrplayer.player.info_line import InfoLine
 from vrplayer.player.options import Film, PlayOptions, clock_text
@@ -30,7 +32,8 @@ from vrplayer.player.presence import Presence
 from vrplayer.player.timing_log import TimingLog
 from vrplayer.render.overlay import OverlayRenderer, TextCard
 from vrplayer.render.placement import InView
-from vrplayer.render.renderer import SphereRenderer
+from vrplayer.render.projection import vertical_fov
+from vrplayer.render.renderer import PictureTooLarge, SphereRenderer
 from vrplayer.sync import own_clock
 from vrplayer.view import start_pose
 
@@ -62,6 +65,7 @@ class Player:
         self.head_pose = (0.0, 0.0, 0.0, time.monotonic())  # yaw, pitch, roll, when: for the sound (see audio)
         self.equirect_size = None  # headset: the equirect layer's size while the film goes as one
         self.last_counts: dict = {}  # frames shown and dropped, audio underruns, of the last film played
+        self.last_problem: str | None = None  # what kept the last film from playing whole (see play_film)
         self.present_cost = 0.0  # running estimate of seconds from picking a frame to its picture being shown
         self._deadline = None
         self._announced = False  # film_started emitted for the film playing
@@ -120,11 +124,14 @@ class Player:
                     _log.error("skipping %s", exc)
                     continue
                 played += 1
+                if self.last_problem is not None:  # it played, but not whole: the command did not do its job
+                    failures += 1
+                    _log.error("%s", self.last_problem)
                 if outcome == "quit":
                     return 1 if failures else 0
             if not self.options.loop or played == 0:
                 break
-        if played == 0 and files:
+        if played == 0 and len(files) > 1:  # (one film's own line says why it did not play: one line is enough)
             _log.error("nothing in the playlist could be played")
         return 1 if failures else 0
 
@@ -136,19 +143,22 @@ class Player:
         """Play one film to its end (or trim). Outcome: "end", "quit", "viewer" (an attract film was interrupted by
         a viewer), "headset-lost" (the OpenXR runtime went away), whatever `on_tick` returned, or
         ("remote", name, args) for a remote command the caller handles (next, previous, …).
-        If the audio device goes away, the film goes on silently from where it was. Raises PlayerError when the
-        film cannot be played."""
+        If the audio device goes away, the film goes on silently from where it was (its counts are the whole film's).
+        "stalled": the file stopped delivering data. `last_problem` says afterwards what kept a film that played
+        from playing whole (it stalled, or it is truncated). Raises PlayerError when the film cannot be played."""
+        earlier = {}  # the counts of the parts before an audio loss
         while True:
-            outcome, playback = self._play_once(film)
+            outcome, playback = self._play_once(film, earlier)
             if not (isinstance(outcome, tuple) and outcome[0] == "audio-lost"):
                 self.events.emit("film_ended", film.path, playback.position, time.monotonic(), outcome=outcome,
-                                 **self.last_counts)
+                                 problem=self.last_problem, **self.last_counts)
                 return outcome
-            _log.warning("the audio device went away at %s of %s; going on without sound", clock_text(outcome[1]), film.path)
+            _log.warning("the audio device went away at %s of %s; going on without sound", clock_text(outcome[1]), path_text(film.path))
             self.drop_audio()
+            earlier = dict(self.last_counts)
             film = dataclasses.replace(film, start=outcome[1])
 
-    def _play_once(self, film: Film):
+    def _play_once(self, film: Film, earlier: dict):
         playback = Playback(film.path, self.output, self.options.volume * film.volume, film.layout_flags,
                             {"audio_format": self.options.audio_format, "hrtf": self.options.hrtf,
                              "head_path": self.options.head_path}, self.clock_for)
@@ -161,23 +171,26 @@ class Player:
             self._set_layout(playback, film.start_view)
             first = playback.goto(film.start)
             if first is None:
-                raise MediaError(f"{film.path}: no picture at {film.start:.3f} s (the film is shorter, or damaged)")
+                raise MediaError(playback.video.missing_picture(film.start))
             self.schedule_first(playback, first, paused=False)
             self._was_paused = playback.clock.paused
-            _log.info("playing %s (%s)", film.path, playback.clock.name)
+            _log.info("playing %s (%s)", path_text(film.path), playback.clock.name)
             if self.display.name == "xr":
                 self.display.reset_frame_times()
                 outcome = headset_loop.run(self, playback, film)
             else:
                 outcome = desktop_loop.run(self, playback, film)
-            self._report(playback, film, outcome)
+            self._report(playback, film, outcome, earlier)
             return outcome, playback
+        except PictureTooLarge as exc:
+            raise exc.for_film(path_text(film.path)) from None
         finally:
             self.playback = None
             playback.close()
 
-    def _report(self, playback: Playback, film: Film, outcome) -> None:
-        """The film's figures: frames shown and dropped, underruns; the headset's frame costs; head to ear."""
+    def _report(self, playback: Playback, film: Film, outcome, earlier: dict) -> None:
+        """The film's figures (added to those of its `earlier` parts): frames shown and dropped, underruns; the
+        headset's frame costs; head to ear; and what kept it from playing whole."""
         if self.display.name == "xr":
             t = self.display.frame_times
             _log.info(
@@ -192,18 +205,19 @@ class Player:
                 "device's latency %.1f ms)", mixer.turns, 1000 * mixer.turn_latency_sum / mixer.turns,
                 1000 * mixer.turn_latency_max, 1000 * self.output.blocksize / self.output.rate, 1000 * self.output.latency,
             )
-        self.last_counts = playback.counts()
+        self.last_counts = {key: value + earlier.get(key, 0) for key, value in playback.counts().items()}
+        self.last_problem = playback.problem(outcome)
         _log.info(
             "%s %s: %d frames shown, %d dropped, %d audio underruns", "finished" if outcome == "end" else "stopped",
-            film.path, self.last_counts["frames_shown"], self.last_counts["frames_dropped"], self.last_counts["audio_underruns"],
+            path_text(film.path), self.last_counts["frames_shown"], self.last_counts["frames_dropped"], self.last_counts["audio_underruns"],
         )
 
     def show_text(self, text: str, seconds: float | None = None, attract: bool = False):
         """A black screen with `text` in the middle (a title card, a kiosk message) for `seconds` (None: until
-        something happens). Outcomes as play_film's: "end" when the time is up."""
+        something happens); "" is a plain black screen. Outcomes as play_film's: "end" when the time is up."""
         until = None if seconds is None else time.monotonic() + seconds
         headset = self.display.name == "xr"
-        cards = [TextCard(text, InView("centre", scale=None))]
+        cards = [TextCard(text, InView("centre", scale=None))] if text else []
         while True:
             if attract and headset and self.display.headset_on:
                 return "viewer"  # someone has the headset on already
@@ -212,9 +226,8 @@ class Player:
                     return "viewer"
                 if event.kind == "close":
                     return "headset-lost" if event.name == "lost" else "quit"
-            for name, args in self.remote() if self.remote is not None else ():
-                if name not in REMOTE_IN_FILM:
-                    return ("remote", name, args)
+            if (outcome := self.commands.take_remote_on_screen()) is not None:
+                return outcome
             if headset:
                 if self.display.wait_frame() is not None:
                     headset_loop.render_eyes(self, cards, lambda rotation, tan_bounds, viewport, eye: self.renderer.clear(viewport))
@@ -225,8 +238,8 @@ class Player:
                 self.renderer.clear((0, 0, width, height))
                 desktop_loop.draw_overlays(self, cards, (0, 0, width, height))
                 self.display.present()
-            if self.on_tick is not None:
-                self.on_tick(None)
+            if self.on_tick is not None and (outcome := self.on_tick(None)) is not None:
+                return outcome  # as in a film: what on_tick returns ends the screen (a kiosk asked to stop)
             now = time.monotonic()
             if self._deadline is not None and now >= self._deadline:
                 return "quit"
@@ -242,7 +255,7 @@ class Player:
             _log.warning("%s", warning)
         sources = dict.fromkeys((decision.sources["projection"], decision.sources["stereo"]))  # each once, in order
         _log.info(
-            "%s: %s %s, %s%s (%s)", playback.path, layout.projection, "x".join(f"{c:g}" for c in covered(layout, decision.width, decision.height)),
+            "%s: %s %s, %s%s (%s)", path_text(playback.path), layout.projection, "x".join(f"{c:g}" for c in covered(layout, decision.width, decision.height)),
             layout.stereo, ", eyes swapped" if layout.eyes_swapped else "", "; ".join(sources),
         )
         self.renderer.layout = layout
@@ -292,8 +305,19 @@ class Player:
             return
         if not self._announced:
             self._announced = True
-            self.emit(playback, "film_started", projection=playback.layout.layout.projection, clock=playback.clock.name)
+            self.emit(playback, "film_started", projection=playback.layout.layout.projection, clock=playback.clock.name,
+                      width=playback.layout.width, height=playback.layout.height, duration=playback.duration)
         self.events.emit("frame_shown", playback.path, playback.current.pts, shown)
+
+    def display_fov(self) -> tuple[float, float]:
+        """The field of view the viewer sees, (horizontal, vertical) degrees: a headset eye's, or the window's view."""
+        if self.display.name == "xr":
+            fovs = self.display.view_fovs
+            if fovs:
+                left, right, up, down = fovs[0]
+                return math.degrees(right - left), math.degrees(up - down)
+        width, height = self.display.framebuffer_size()
+        return self.view.fov, vertical_fov(self.view.fov, max(1, width), max(1, height))
 
     def head_moved(self, yaw: float, pitch: float, roll: float, when: float) -> None:
         """Where the viewer looks now (the headset's pose, or the desktop view), once a turn of the loop."""
@@ -312,6 +336,8 @@ class Player:
         if self.output is not None and not self.output.alive:
             # The sound (the master clock) has stopped: hand back where the film was, so it can go on silently.
             return ("audio-lost", playback.position)
+        if playback.stall() is not None:  # the file stopped delivering data: the loop goes on, the film cannot
+            return "stalled"
         if self._deadline is not None and time.monotonic() >= self._deadline:
             return "quit"
         ended = playback.finished() or (film.end is not None and playback.clock.now() >= film.end)
