@@ -5,6 +5,7 @@ over the film in the player."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,8 @@ from vrplayer.analytics import maps
 from vrplayer.analytics.importers import CsvColumns, load, read_csv
 from vrplayer.analytics.trace import TraceError, read_trace
 
-SALIENT360 = Path(__file__).resolve().parents[2] / "shared" / "data" / "salient360" / "rawDataStatic1.csv"
+# The team's shared material sits beside the repository (as CI lays it out); VRPLAYER_SHARED says where else.
+SALIENT360 = Path(os.environ.get("VRPLAYER_SHARED", Path(__file__).resolve().parents[2] / "shared")) / "data" / "salient360" / "rawDataStatic1.csv"
 W, H = 1024, 512
 
 
@@ -90,6 +92,8 @@ def test_the_viewport_map_is_the_share_of_viewers_who_could_see_each_direction()
 # -- importing --------------------------------------------------------------------------------------------------
 
 def test_the_salient360_sample_peaks_where_its_toolbox_puts_it():
+    if not SALIENT360.exists():
+        pytest.skip(f"the Salient360! sample is not at {SALIENT360} (shared/ beside the repository, or VRPLAYER_SHARED)")
     [trace] = load(SALIENT360)
     assert len(trace.samples) == 1406  # 1412 rows less the 6 whose right eye is invalid
     assert trace.samples[0, 1:3] == pytest.approx((100.2, -7.6), abs=0.1)
