@@ -357,8 +357,8 @@ def test_damaged_films_never_crash_hang_or_fail_silently(tmp_path):
     """A fixed, seeded set of damaged films through probe --json, snapshot and play: each run exits 0 with its
     output or non-zero with exactly one error line; no traceback, no crash, no hang. (bench/fuzz.py: hundreds.)"""
     films = fuzz.make_seed_films(tmp_path)
-    case_list = fuzz.cases(films, 21, seed=12)  # three of each mutation
+    case_list = fuzz.cases(films, 35, seed=12)  # five of each mutation
     verdicts = fuzz.run_all(case_list, tmp_path, jobs=3, timeout=60)
     failures = [fuzz.failure_report(v) for v in verdicts if not v.ok]
     assert not failures, "\n".join(failures) + "\n" + fuzz.summary(verdicts)
-    assert len(verdicts) == 21 * 3
+    assert len(verdicts) == 35 * 3
