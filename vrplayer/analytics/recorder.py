@@ -41,7 +41,7 @@ class HeadTraceRecorder:
         self._running = False
         self._next_due = 0.0
         self._count = 0
-        self.written: list[Path] = []
+        self.last_written: Path | None = None  # (only the last: a kiosk records all day)
 
     def __call__(self, event) -> None:
         name = event.name
@@ -92,7 +92,7 @@ class HeadTraceRecorder:
             self._writer = None
             return
         self._running, self._next_due = True, 0.0
-        self.written.append(path)
+        self.last_written = path
 
     def _finish(self) -> None:
         if self._writer is not None:
