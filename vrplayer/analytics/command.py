@@ -14,7 +14,7 @@ from vrplayer import log
 from vrplayer.analytics import maps
 from vrplayer.analytics.importers import CsvColumns, load_all
 from vrplayer.analytics.pictures import Overview, VideoWriter, blend
-from vrplayer.errors import MediaError, PlayerError
+from vrplayer.errors import PlayerError
 
 _log = log.get("heatmap")
 
@@ -215,19 +215,19 @@ def _frames(film: str):
 
 
 def _picture(args, film: str, film_info: dict, at: float, heat) -> None:
+    from vrplayer.media.video import VideoDecoder
     from vrplayer.snapshot import write_png
 
     width, height = args.size
     overview = Overview(film_info["layout"], width, height)
-    chosen = None
-    for pts, frame in _frames(film):
-        if chosen is None or pts <= at + 1e-6:
-            chosen = frame
-        if pts > at:
-            break
-    if chosen is None:
-        raise MediaError(f"{film}: no picture to draw the map over")
-    write_png(blend(overview.of(chosen), heat), args.output)
+    decoder = VideoDecoder(film)
+    try:
+        item = decoder.wait_picture(at)  # the frame on screen at `at`, by an exact seek
+        panorama = overview.of(item.frame)
+        item = None  # released before its decoder is
+    finally:
+        decoder.close()
+    write_png(blend(panorama, heat), args.output)
     _log.info("wrote %s (%dx%d, the window %.1f–%.1f s)", args.output, width, height, at - args.window / 2, at + args.window / 2)
 
 
@@ -254,7 +254,7 @@ def _video(args, film: str, film_info: dict, traces) -> None:
                     heat += maps.window_map(traces, max(high, start), end, width, height, args.sigma)
                     heat -= maps.window_map(traces, low, min(start, high), width, height, args.sigma)
                 low, high = start, end
-                viewers = sum(len(maps.in_window(t.samples, start, end)) > 0 for t in traces)
+                viewers = maps.viewer_count(traces, start, end)
                 current = maps.normalise(np.clip(heat, 0, None))
             writer.write(blend(overview.of(frame), current if viewers >= args.min_viewers else None))
             if duration and pts - shown_at >= duration / 20:
@@ -276,7 +276,7 @@ def _compare(args) -> int:
         start, stop = k * args.window, (k + 1) * args.window
         maps_of = []
         for traces in (a, b):
-            viewers = sum(len(maps.in_window(t.samples, start, stop)) > 0 for t in traces)
+            viewers = maps.viewer_count(traces, start, stop)
             if viewers < args.min_viewers:
                 maps_of.append(None)
                 continue

@@ -43,7 +43,7 @@ class HeatmapOverlay:
 
     def _cards_at(self, at: float) -> list:
         start, end = at - self.window / 2, at + self.window / 2
-        viewers = sum(len(maps.in_window(t.samples, start, end)) > 0 for t in self.traces)
+        viewers = maps.viewer_count(self.traces, start, end)
         if viewers < self.min_viewers:
             return [TextCard(f"{NO_VIEWERS_TEXT} ({viewers})", InView("bottom"))]
         heat = maps.normalise(maps.window_map(self.traces, start, end, *SIZE, maps.SIGMA_DEG))

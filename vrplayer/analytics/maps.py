@@ -255,6 +255,11 @@ def sample_weight(trace) -> float:
     return float(np.clip(np.median(np.diff(times)), 1e-3, 1.0))
 
 
+def viewer_count(traces, start: float, end: float) -> int:
+    """How many traces have a sample with start ≤ t < end: the viewers of that window."""
+    return sum(len(in_window(t.samples, start, end)) > 0 for t in traces)
+
+
 def window_map(traces, start: float, end: float, width: int, height: int, sigma: float) -> np.ndarray:
     """The head-direction map (not normalised) of the traces' samples with start ≤ t < end, each sample weighted by
     the viewing time it stands for. Maps of adjacent windows add up to the map of both (a sliding window adds and

@@ -28,12 +28,9 @@ from vrplayer import log
 
 _log = log.get("player")
 
-NAMES = ("film_started", "frame_shown", "paused", "resumed", "sought", "head_pose", "film_ended")
-
-
 @dataclass(frozen=True)
 class PlaybackEvent:
-    name: str  # one of NAMES
+    name: str  # one of the table's above
     film: str  # the film's path
     position: float  # media time, seconds
     at: float  # time.monotonic()
