@@ -13,7 +13,10 @@ worker silent for too long (see supervisor.py).
 
 The worker dies with its supervisor: on Linux the kernel sends it SIGTERM when the supervisor ends, SIGKILL included
 (PR_SET_PDEATHSIG); and everywhere the watch thread sees its parent change, and a beat that nobody reads any more
-(the pipe closed) says the same.
+(the pipe closed) says the same. Which SIGTERM is which: the kernel sends the parent-death signal when the *thread*
+that started us exits, which can be before the supervisor's other threads (its libraries') are gone, so our parent
+has not changed yet. A supervised worker's SIGTERM is therefore named only once the supervisor is seen gone (parent
+changed, or its main thread a zombie) or seen alive for TERM_SETTLE seconds (then it forwarded a stop to us).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ _log = log.get("kiosk")
 
 BEAT_EVERY = 0.5  # seconds between beats; the supervisor waits many of them before it acts
 GRACE_SECONDS = 10.0  # after a stop was asked for, how long the loop has to end by itself
+TERM_SETTLE = 1.0  # a supervised worker's SIGTERM: how long to look for its supervisor's end before naming it
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 SUPERVISOR_GONE = "supervisor gone"
 _PR_SET_PDEATHSIG = 1
@@ -46,6 +50,7 @@ class Lifeline:
         self._parent = os.getppid() if heartbeat_fd is not None else None
         self._last_beat = 0.0
         self._asked_at: float | None = None
+        self._term_at: float | None = None  # a supervised SIGTERM not yet named (see TERM_SETTLE)
         self._handlers: dict = {}
         self._wake: tuple[int, int] | None = None
         self._old_wakeup = -1
@@ -105,14 +110,38 @@ class Lifeline:
     def _orphaned(self) -> bool:
         return self._parent is not None and os.getppid() != self._parent
 
+    def _supervisor_gone(self) -> bool:
+        """Our parent changed, or the supervisor's main thread has ended (its process is on its way out)."""
+        if self._orphaned():
+            return True
+        try:
+            state = open(f"/proc/{self._parent}/stat", encoding="ascii").read().rpartition(")")[2].split()[0]
+        except (OSError, IndexError):
+            return False  # no /proc here: the parent's change will tell
+        return state in ("Z", "X")
+
     def _signalled(self, signum, frame) -> None:
-        # The kernel reparents before it sends the parent-death signal: a changed parent says which SIGTERM this is.
-        self.ask(SUPERVISOR_GONE if self._orphaned() else signal.Signals(signum).name)
+        name = signal.Signals(signum).name
+        if self._parent is None or signum != signal.SIGTERM:
+            self.ask(SUPERVISOR_GONE if self._orphaned() else name)
+        elif self._supervisor_gone():
+            self.ask(SUPERVISOR_GONE)
+        elif self._term_at is None:
+            self._term_at = time.monotonic()  # the watch names it (see TERM_SETTLE)
+
+    def _settle_term(self) -> None:
+        if self._term_at is None or self.stop_reason is not None:
+            return
+        if self._supervisor_gone():
+            self.ask(SUPERVISOR_GONE)
+        elif time.monotonic() - self._term_at >= TERM_SETTLE:
+            self.ask("SIGTERM")
 
     def _watch(self) -> None:
         while not (self._closed.is_set() and self._asked_at is None):
+            pause = 0.05 if self._term_at is not None and self.stop_reason is None else 0.5
             if self._wake is not None:
-                ready, _, _ = select.select([self._wake[0]], [], [], 0.5)
+                ready, _, _ = select.select([self._wake[0]], [], [], pause)
                 if ready:
                     try:
                         for signum in os.read(self._wake[0], 64):
@@ -121,7 +150,8 @@ class Lifeline:
                     except BlockingIOError:
                         pass
             else:
-                time.sleep(0.5)
+                time.sleep(pause)
+            self._settle_term()
             if self._orphaned():
                 self.ask(SUPERVISOR_GONE)
             if self._asked_at is not None and time.monotonic() - self._asked_at > GRACE_SECONDS:

@@ -126,12 +126,14 @@ class Kiosk:
         try:
             return self._run()
         finally:
+            # The signal handlers stay until the story is closed: a second SIGTERM (the parent-death signal comes
+            # once for each of the supervisor's threads that had us as a child) must not end us before that.
             self.films.stop()
-            self.lifeline.close()
             if self.control is not None:
                 self.control.stop()
             self._close_story(self._why or "error")
             self.session.close()
+            self.lifeline.close()
 
     def _close_story(self, why: str, film_reason: str | None = None) -> None:
         """The log's last lines, once: what is left of a run of skips, the film cut short (when the loop could not
