@@ -40,6 +40,10 @@ uniform vec2 u_half_texel[2];  // half a texel of the first plane and of the oth
 uniform int u_eye;             // 0 left eye, 1 right eye (the ANAGLYPH build shows both)
 uniform float u_brightness;    // 1, or less while the picture fades out (a kiosk viewer took the headset off)
 uniform sampler2D u_positions; // FROM_POSITIONS: what the POSITIONS build wrote for this viewport and view
+// OVERVIEW: the headset view outlined on the unwrapped picture: its world -> camera rotation, the tangents of half
+// its horizontal and vertical field of view (x < 0: no outline).
+uniform mat3 u_outline_view;
+uniform vec2 u_outline_tan;
 
 out vec4 frag_colour;
 
@@ -210,9 +214,38 @@ vec3 view_direction(vec2 p) {
     return normalize(u_view * ray);
 }
 
+// The overview: the viewport's point p (0..1, GL's y up) as a direction of the whole-sphere equirectangular
+// picture, the film's frame centre in the middle (v360 axes: y down, so the top row is straight up).
+vec3 overview_direction(vec2 p) {
+    float lon = (p.x - 0.5) * 2.0 * PI, lat = (p.y - 0.5) * PI;
+    return vec3(cos(lat) * sin(lon), -sin(lat), cos(lat) * cos(lon));
+}
+
+// Whether a direction falls inside the outlined headset view (a rectangle of tangents on the camera's z = 1 plane).
+bool in_outline(vec3 d) {
+    vec3 c = u_outline_view * d;
+    return c.z > 0.0 && abs(c.x) <= u_outline_tan.x * c.z && abs(c.y) <= u_outline_tan.y * c.z;
+}
+
 void main() {
     vec2 p = (gl_FragCoord.xy - u_viewport.xy) / u_viewport.zw;  // 0..1, GL's y points up
-#if defined(POSITIONS)
+#if defined(OVERVIEW)
+    // Whatever the film's projection, every direction of the sphere looked up through it; the headset's view is
+    // the set of directions inside its frustum, so its outline is exact wherever it falls (curved, across the seam,
+    // over a pole): a pixel is on it when it and a neighbour a pixel away disagree on being inside.
+    vec3 d = overview_direction(p);
+    vec3 colour = film_colour(eye_positions(d, u_eye));
+    if (u_outline_tan.x > 0.0) {
+        vec2 px = 1.0 / u_viewport.zw;
+        bool inside = in_outline(d);
+        bool edge = inside != in_outline(overview_direction(p + vec2(px.x, 0.0)))
+                 || inside != in_outline(overview_direction(p - vec2(px.x, 0.0)))
+                 || inside != in_outline(overview_direction(p + vec2(0.0, px.y)))
+                 || inside != in_outline(overview_direction(p - vec2(0.0, px.y)));
+        colour = edge ? vec3(1.0, 0.85, 0.0) : (inside ? colour : 0.55 * colour);
+    }
+    frag_colour = vec4(colour, 1.0);
+#elif defined(POSITIONS)
     frag_colour = eye_positions(view_direction(p), u_eye);
 #else
 #if defined(UNWRAP)

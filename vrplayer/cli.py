@@ -64,6 +64,13 @@ def _sound_arguments(parser: argparse.ArgumentParser, hrtf: bool = True) -> None
         parser.add_argument("--head-path", metavar="FILE", help="a scripted head: lines of TIME YAW [PITCH [ROLL]] (film seconds, degrees) that view and sound follow")
 
 
+def _headset_arguments(parser: argparse.ArgumentParser) -> None:
+    from vrplayer.creator.headsets import DEFAULT_HEADSET, HEADSETS
+
+    parser.add_argument("--headset", choices=tuple(HEADSETS), help=f"the headset whose view the overview outlines (default {DEFAULT_HEADSET})")
+    parser.add_argument("--headset-fov", metavar="HxV", help="the outlined view's horizontal × vertical degrees, instead of a headset's")
+
+
 def _covered(text: str) -> float:
     value = float(text)
     if not 0 < value <= 360:
@@ -103,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("--timing-log", metavar="FILE", help="write one JSON line per picture shown: media time and monotonic clock time")
     play.add_argument("--record-heads", metavar="DIR", help="write a head trace per viewing into DIR (see `vrplayer heatmap`)")
     play.add_argument("--heatmap", nargs="+", metavar="TRACE", help="head traces (files or folders) whose heat-map key H shows over the film")
+    _headset_arguments(play)
 
     probe = sub.add_parser("probe", help="describe a film", description="Container, codecs, picture, colour, sound and projection of a film.")
     probe.add_argument("file", metavar="FILE")
@@ -117,6 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     _layout_arguments(snap)
     snap.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH", help="picture size (default 1280x720)")
     snap.add_argument("-o", "--output", required=True, metavar="OUT.png")
+    snap.add_argument("--overview", action="store_true", help="the whole picture unwrapped flat (2:1, e.g. --size 2048x1024) with the headset's view at --yaw/--pitch/--roll outlined on it")
+    _headset_arguments(snap)
 
     render = sub.add_parser("render-audio", help="render a film's sound for headphones, for a fixed head or a head path",
                             description="Render the film's sound as a listener hears it (spatial sound rotated by the head and "
@@ -205,6 +215,7 @@ def _play(args) -> int:
         player = Player(display, options, audio=not args.no_audio)
         try:
             _analytics(player, args)
+            _desk(player, args)
             return player.play(args.files)
         finally:
             player.close()
@@ -224,6 +235,15 @@ def _analytics(player, args) -> None:
         player.overlays.append(HeatmapOverlay(player, args.heatmap))
 
 
+def _desk(player, args) -> None:
+    """The creator's desk in a desktop window: its doors into the player (inputs, the view drawer, an overlay)."""
+    if player.display.name == "xr":
+        return
+    from vrplayer.creator.desk import open_desk
+
+    open_desk(player, args)
+
+
 def _probe(args) -> int:
     from vrplayer.media.probe import describe, probe
 
@@ -238,7 +258,13 @@ def _probe(args) -> int:
 def _snapshot(args) -> int:
     from vrplayer.snapshot import render_view, write_png
 
-    picture, view = render_view(args.file, args.at, _start_view(args), args.fov, args.size, layout_flags(args), args.eye)
+    overview = None
+    if args.overview:
+        from vrplayer.creator.headsets import field_of_view
+
+        overview = field_of_view(args.headset, args.headset_fov)
+    picture, view = render_view(args.file, args.at, _start_view(args), args.fov, args.size, layout_flags(args), args.eye,
+                                overview=overview)
     write_png(picture, args.output)
     log.get("snapshot").info("wrote %s (%dx%d, %.3f s, yaw %g pitch %g roll %g fov %g, %s)", args.output, *args.size, args.at, view.yaw, view.pitch, view.roll, view.fov, args.eye)
     return 0

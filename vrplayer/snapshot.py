@@ -15,9 +15,10 @@ _log = get_log("snapshot")
 
 
 def render_view(path: str, at: float, start: tuple, fov: float, size: tuple[int, int], layout_flags: dict | None = None,
-                eye: str = "left", display=None) -> tuple[np.ndarray, ViewState]:
+                eye: str = "left", display=None, overview=None) -> tuple[np.ndarray, ViewState]:
     """The picture (H, W, 3 uint8) a viewer sees at `at` seconds, and the view: `start` is (yaw, pitch, roll), each
-    None for the film's initial view."""
+    None for the film's initial view. `overview`: a headset's FieldOfView (creator/headsets.py) to draw the whole
+    picture unwrapped instead, that headset's view outlined on it (creator/overview.py)."""
     from vrplayer.display.offscreen import OffscreenDisplay
     from vrplayer.render.renderer import PictureTooLarge, SphereRenderer
 
@@ -42,7 +43,12 @@ def render_view(path: str, at: float, start: tuple, fov: float, size: tuple[int,
                 renderer.close()
                 raise exc.for_film(path_text(path)) from None
             item = None  # released before the decoder is freed
-            renderer.draw(view, (0, 0, *size), eye)
+            if overview is not None:
+                from vrplayer.creator.overview import draw_overview
+
+                draw_overview(renderer, view, (0, 0, *size), overview, eye)
+            else:
+                renderer.draw(view, (0, 0, *size), eye)
             display.present()
             picture = display.read_pixels()
             renderer.close()

@@ -10,14 +10,18 @@ import numpy as np
 
 @dataclass(frozen=True)
 class InputEvent:
-    """kind: "key" (name, shift), "click" (left button pressed), "drag" (dx, dy in pixels), "scroll" (dy steps),
-    "resize", "close"."""
+    """kind: "key" (name, shift), "click" (left button pressed), "release" (left button let go), "drag" (dx, dy in
+    pixels, the button held), "move" (the pointer moved, no button), "scroll" (dy steps), "resize", "close".
+    Pointer events (click, release, drag, move) carry where the pointer is: x, y in framebuffer pixels from the top
+    left (a timeline is clicked, a wipe follows the mouse)."""
 
     kind: str
     name: str = ""
     dx: float = 0.0
     dy: float = 0.0
     shift: bool = False
+    x: float = 0.0
+    y: float = 0.0
 
 
 class Display(Protocol):

@@ -63,6 +63,7 @@ class DesktopDisplay:
         names = {
             glfw.KEY_LEFT: "left", glfw.KEY_RIGHT: "right", glfw.KEY_UP: "up", glfw.KEY_DOWN: "down",
             glfw.KEY_SPACE: "space", glfw.KEY_ESCAPE: "escape", glfw.KEY_KP_ADD: "plus", glfw.KEY_KP_SUBTRACT: "minus",
+            glfw.KEY_TAB: "tab", glfw.KEY_HOME: "home", glfw.KEY_END: "end",
         }
         if key in names:
             self._events.append(InputEvent("key", names[key], shift=bool(mods & glfw.MOD_SHIFT)))
@@ -79,13 +80,22 @@ class DesktopDisplay:
         if button == self._glfw.MOUSE_BUTTON_LEFT:
             self._dragging = action == self._glfw.PRESS
             self._cursor = self._glfw.get_cursor_pos(window)
-            if action == self._glfw.PRESS:
-                self._events.append(InputEvent("click"))
+            x, y = self._pixels(*self._cursor)
+            self._events.append(InputEvent("click" if action == self._glfw.PRESS else "release", x=x, y=y))
 
     def _on_cursor(self, window, x, y) -> None:
+        px, py = self._pixels(x, y)
         if self._dragging:
-            self._events.append(InputEvent("drag", dx=x - self._cursor[0], dy=y - self._cursor[1]))
+            self._events.append(InputEvent("drag", dx=x - self._cursor[0], dy=y - self._cursor[1], x=px, y=py))
+        else:
+            self._events.append(InputEvent("move", x=px, y=py))
         self._cursor = (x, y)
+
+    def _pixels(self, x: float, y: float) -> tuple[float, float]:
+        """A pointer position in window coordinates → framebuffer pixels (they differ on a high-density screen)."""
+        window_w, window_h = self._glfw.get_window_size(self._window)
+        frame_w, frame_h = self._glfw.get_framebuffer_size(self._window)
+        return x * frame_w / max(1, window_w), y * frame_h / max(1, window_h)
 
     def _on_scroll(self, window, dx, dy) -> None:
         self._events.append(InputEvent("scroll", dy=dy))

@@ -28,6 +28,11 @@ def run(player, playback, film):
         for event in display.poll_events(wait):
             if film.attract and event.kind in ("key", "click"):
                 return "viewer"
+            if any(take(event, playback) for take in player.inputs):
+                dirty = True
+                continue
+            if event.kind in ("move", "release"):
+                continue  # only the rooms' inputs use the pointer's own moves
             command = controls.apply(event, player.view, display.framebuffer_size()[0])
             dirty = True
             if command is not None and player.commands.allowed(command, event.kind == "close"):
@@ -69,7 +74,10 @@ def render(player, cards) -> None:
         playback.spatial.set_view(view.yaw, view.pitch, view.roll)  # the sound turns too
     width, height = player.display.framebuffer_size()
     viewport = (0, 0, width, height)
-    player.renderer.draw(view, viewport, player.options.eye)
+    if player.view_drawer is not None and player.view_drawer(viewport):
+        cards = [card for card in cards if isinstance(card.place, placement.InView)]  # no sphere to sit on
+    else:
+        player.renderer.draw(view, viewport, player.options.eye)
     draw_overlays(player, cards, viewport)
     player.display.present()
     shown = time.monotonic()

@@ -11,6 +11,10 @@ Doors for what is built around the player (the kiosk, and rooms to come):
                 not None, ends the film as its outcome;
   `on_presence` the kiosk's policy for a headset going on and off (see presence.py);
   `audience`    True: the keyboard only looks around, it cannot seek or quit.
+  `inputs`      callables (event, playback) → True when they took the desktop's input event (a key, a click, the
+                pointer's moves): the player's own controls then do not see it (the creator's desk);
+  `view_drawer` None, or a callable (viewport) → True when it drew the window's picture itself instead of the
+                sphere view (the overview); cards in view are drawn over it, cards on the sphere are not.
 """
 
 from __future__ import annotations
@@ -62,6 +66,8 @@ class Player:
         self.on_tick = None
         self.audience = False
         self.on_presence = None
+        self.inputs = []
+        self.view_drawer = None
         self.head_pose = (0.0, 0.0, 0.0, time.monotonic())  # yaw, pitch, roll, when: for the sound (see audio)
         self.equirect_size = None  # headset: the equirect layer's size while the film goes as one
         self.last_counts: dict = {}  # frames shown and dropped, audio underruns, of the last film played

@@ -43,6 +43,7 @@ _UNIFORMS = (
     "u_plane0", "u_plane1", "u_plane2", "u_half_texel", "u_colour_matrix", "u_colour_offset",
     "u_neutral_chroma", "u_view", "u_tan_bounds", "u_viewport", "u_crop", "u_lens", "u_eye_size",
     "u_picture_size", "u_eye_origin", "u_face_rect", "u_wrap", "u_eye", "u_brightness", "u_positions",
+    "u_outline_view", "u_outline_tan",
 )
 _POSITIONS_UNIT = 3  # the texture unit of a view's sample positions (units 0-2 hold the planes)
 _POSITION_CACHES = 4  # viewports (eye, rectangle) whose positions are kept: side by side uses two
@@ -336,6 +337,35 @@ class SphereRenderer:
         self._upload_tiles(self._tiles_for(("picture", eye, self._layout_key), lambda: regions.eye_tiles(layout, self._picture_size, eye)))
         self._draw_pass("unwrap", viewport, eye)
 
+    def draw_overview(self, viewport, eye: str = "left", outline=None) -> None:
+        """The whole sphere unwrapped flat, 2:1 equirectangular (the film's frame centre in the middle, straight up
+        at the top), whatever the film's own projection; uncovered directions are black. `outline`: (rotation,
+        tan_x, tan_y), a headset view (camera → world rotation, tangents of half its horizontal and vertical field
+        of view) outlined exactly where it falls on the sphere, the rest of the picture dimmed; None: no outline."""
+        if not self.has_frame:
+            self.clear(viewport)
+            return
+        GL.glDisable(GL.GL_BLEND)
+        self._apply_layout(*self._picture_size)
+        eye = eye if eye in ("left", "right") else "left"
+        layout = self._layout_key[0]
+        self._upload_tiles(self._tiles_for(("picture", eye, self._layout_key), lambda: regions.eye_tiles(layout, self._picture_size, eye)))
+        x, y, w, h = viewport
+        GL.glViewport(x, y, w, h)
+        program = self._program_for("overview")
+        program.use(self._settings, self._settings_version)
+        self._bind_textures()
+        u = program.u
+        rotation, tan_x, tan_y = outline if outline is not None else (np.eye(3), -1.0, -1.0)
+        # World → camera is the transpose of the view's rotation.
+        GL.glUniformMatrix3fv(u["u_outline_view"], 1, GL.GL_FALSE, np.asarray(rotation, dtype=np.float32))
+        GL.glUniform2f(u["u_outline_tan"], tan_x, tan_y)
+        GL.glUniform4f(u["u_viewport"], x, y, w, h)
+        GL.glUniform1i(u["u_eye"], _EYE_CODE[eye])
+        GL.glUniform1f(u["u_brightness"], self.brightness)
+        GL.glBindVertexArray(self._vao)
+        GL.glDrawArrays(GL.GL_TRIANGLES, 0, 3)
+
     def _bind_textures(self) -> None:
         for unit, texture in enumerate(self._textures):
             GL.glActiveTexture(GL.GL_TEXTURE0 + unit)
@@ -345,6 +375,7 @@ class SphereRenderer:
     # Modes of sphere.frag with a build of their own (see _SphereProgram); one eye is the plain build.
     _MODES = {
         "anaglyph": ("ANAGLYPH",), "unwrap": ("UNWRAP",), "positions": ("POSITIONS",), "from_positions": ("FROM_POSITIONS",),
+        "overview": ("OVERVIEW",),
     }
 
     def _program_for(self, mode: str) -> _SphereProgram:
