@@ -47,8 +47,9 @@ def check_film(facts: dict, target_ids: list[str]) -> dict:
 def _file(facts, target, shared) -> Verdict:
     if facts["warnings"]:
         more = f" (and {len(facts['warnings']) - 1} more)" if len(facts["warnings"]) > 1 else ""
-        return Verdict("file", "fail", facts["warnings"][0] + more)
-    return Verdict("file", "pass", f"{_CONTAINERS.get(facts['container'], facts['container'])}, {_seconds(facts['duration'])}, read whole")
+        return Verdict("file", "fail", facts["warnings"][0] + more, _FILE_SOURCE)
+    container = _CONTAINERS.get(facts["container"], facts["container"])
+    return Verdict("file", "pass", f"{container}, {_seconds(facts['duration'])}, read whole", _FILE_SOURCE)
 
 
 def _resolution(facts, target, shared) -> Verdict:
@@ -140,9 +141,8 @@ def _spherical_metadata(facts, target, shared) -> Verdict:
     source, metadata = rule.get("source"), layout["metadata"]
     if metadata and metadata["problems"]:
         return Verdict("spherical_metadata", "fail", f"{metadata['kind']} is broken: {metadata['problems'][0]}", source)
-    contradictions = [w for w in layout["warnings"] if " says " in w and ("looks" in w or "fits no" in w)]
-    if contradictions:
-        return Verdict("spherical_metadata", "fail", contradictions[0], source)
+    if metadata and metadata["misfit"]:
+        return Verdict("spherical_metadata", "fail", metadata["misfit"], source)
     if not layout["shape_fits"]:
         return Verdict("spherical_metadata", "fail", f"the {layout['aspect']} picture does not have the shape of {layout['projection']} "
                                                      f"{layout['stereo']} ({layout['sources']['projection']})", source)
@@ -279,5 +279,7 @@ def _covered(layout: dict) -> str:
     return f"{covered['horizontal']:g}°×{covered['vertical']:g}°"
 
 
+_FILE_SOURCE = ("the container's structure as vrplayer's box and element readers find it (a truncated file, two moov "
+                "boxes) and FFmpeg's demuxer reading every packet")
 # FFmpeg's demuxer names, as a person names the container.
 _CONTAINERS = {"mov,mp4,m4a,3gp,3g2,mj2": "MP4/MOV", "matroska,webm": "Matroska/WebM"}

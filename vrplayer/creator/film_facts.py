@@ -19,7 +19,7 @@ import numpy as np
 from vrplayer import layout as layouts
 from vrplayer import log
 from vrplayer.errors import path_text
-from vrplayer.layout.aspect import aspect_text, guess_from_aspect
+from vrplayer.layout.aspect import aspect_text, fitting_packing, guess_from_aspect
 from vrplayer.media.container import (
     CorruptPacketCounter, audio_stream, duration_seconds, open_container, origin_seconds, reason, video_stream,
 )
@@ -138,7 +138,7 @@ def _layout(path: str, decision) -> dict:
         "aspect": aspect_text(decision.width, decision.height) if decision.width and decision.height else None,
         "metadata": None if metadata is None else {
             "kind": metadata.kind, "projection": metadata.projection, "stereo": metadata.stereo,
-            "problems": list(metadata.problems)},
+            "problems": list(metadata.problems), "misfit": _metadata_misfit(metadata, decision, crop)},
         "shape_fits": fits,
         # Each eye's own picture, and whether the packing squeezed it to half its shape.
         "eye_size": _eye_size(decision.width, decision.height, layout.stereo),
@@ -146,6 +146,19 @@ def _layout(path: str, decision) -> dict:
         "span": "360" if horizontal >= 359 else "180" if abs(horizontal - 180) < 1 else f"{horizontal:g}",
     })
     return out
+
+
+def _metadata_misfit(metadata, decision, crop) -> str | None:
+    """What is wrong when the stereo packing the metadata claims cannot fit the picture's shape (None: it fits)."""
+    layout = decision.layout
+    if metadata.stereo not in layouts.STEREO_MODES or not (decision.width and decision.height):
+        return None
+    fitting = fitting_packing(layout.projection, crop, metadata.stereo, decision.width / decision.height)
+    if fitting is None:
+        return None
+    shape = aspect_text(decision.width, decision.height)
+    looks = f"looks {fitting}" if fitting != metadata.stereo else f"fits no {layout.projection} packing"
+    return f"{metadata.kind} says {metadata.stereo} but the {decision.width}x{decision.height} picture ({shape}) {looks}"
 
 
 def _eye_size(width: int, height: int, stereo: str) -> list[int]:
