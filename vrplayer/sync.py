@@ -14,6 +14,7 @@ from typing import Callable, Protocol
 
 class Clock(Protocol):
     name: str  # what keeps the time, for the log ("audio clock", "wall clock", …)
+    speed: float  # media seconds per second (the shuttle's 2×, 4×); 1 normally
 
     def now(self) -> float: ...
     def pause(self) -> None: ...
@@ -33,6 +34,16 @@ class WallClock:
         self._base = start
         self._t0 = monotonic()
         self._paused_at: float | None = start
+        self._speed = 1.0
+
+    @property
+    def speed(self) -> float:
+        return self._speed
+
+    @speed.setter
+    def speed(self, value: float) -> None:
+        self.reset(self.now())  # the time so far at the old speed, from here on at the new one
+        self._speed = value
 
     @property
     def paused(self) -> bool:
@@ -45,7 +56,7 @@ class WallClock:
     def now(self) -> float:
         if self._paused_at is not None:
             return self._paused_at
-        return self._base + (self._monotonic() - self._t0)
+        return self._base + self._speed * (self._monotonic() - self._t0)
 
     def pause(self) -> None:
         if self._paused_at is None:
@@ -79,23 +90,29 @@ class AudioClock:
         return self._mixer.paused
 
     @property
+    def speed(self) -> float:
+        """The sound's own: the decoder time-stretches it (a seek sets it), and the clock follows what is heard."""
+        return self._mixer.ring.speed
+
+    @property
     def started(self) -> bool:
         """The first sound of this run has reached the listener: until then no picture is due."""
         anchor = self._mixer.anchor
         if self._mixer.paused or anchor is None or anchor[0] <= self._min_seq:
             return False
         _, pts, heard_at, _ = anchor
-        return pts + (self._monotonic() - heard_at) >= self._hold
+        return pts + self.speed * (self._monotonic() - heard_at) >= self._hold
 
     def now(self) -> float:
         anchor = self._mixer.anchor
         if self._mixer.paused or anchor is None or anchor[0] <= self._min_seq:
             return self._hold
         _, pts, heard_at, sound = anchor
-        t = pts + (self._monotonic() - heard_at)
+        speed = self.speed
+        t = pts + speed * (self._monotonic() - heard_at)
         if not self._mixer.ring.finished:
             # Never ahead of the sound handed to the device: on an underrun the picture waits for the sound.
-            t = min(t, pts + sound)
+            t = min(t, pts + speed * sound)
         return max(t, self._hold)
 
     def pause(self) -> None:

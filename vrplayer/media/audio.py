@@ -14,6 +14,7 @@ import numpy as np
 
 from vrplayer import log
 from vrplayer.media.ring import SampleRing
+from vrplayer.media.timestretch import TimeStretch
 from vrplayer.errors import path_text
 from vrplayer.media.container import (
     CorruptPacketCounter, audio_stream, decoded_frames, open_container, origin_seconds, reason,
@@ -59,6 +60,8 @@ class AudioDecoder:
         self.ring = SampleRing(int(rate * ring_seconds), self.channels)
         self._lock = threading.Lock()
         self._seek_target: float | None = None
+        self._speed = 1.0
+        self._stretch: TimeStretch | None = None
         self.generation = 0
         self.corrupt_packets = CorruptPacketCounter(_log, "audio")
         self._worker = DecodeWorker("audio-decode", self._run, self._release)
@@ -68,11 +71,13 @@ class AudioDecoder:
     def stream(self):
         return self._stream
 
-    def seek(self, target: float) -> int:
-        """Ask for an exact seek (the first call starts decoding); returns the generation that answers it."""
+    def seek(self, target: float, speed: float = 1.0) -> int:
+        """Ask for an exact seek (the first call starts decoding); returns the generation that answers it. `speed`:
+        the sound from there plays that many times faster at its own pitch (time-stretched, media/timestretch.py)."""
         with self._lock:
             self.generation += 1
             self._seek_target = max(0.0, target)
+            self._speed = speed
             generation = self.generation
         self._worker.start()
         return generation
@@ -95,13 +100,13 @@ class AudioDecoder:
         while not self._stop.is_set():
             with self._lock:
                 target, self._seek_target = self._seek_target, None
-                generation = self.generation
+                generation, speed = self.generation, self._speed
             if target is None:
                 self._worker.beat()
                 self._stop.wait(0.005)
                 continue
             try:
-                self._decode_from(target, generation)
+                self._decode_from(target, generation, speed)
             except Exception as exc:  # the film goes on without sound rather than stopping
                 _log.warning("the audio decoder of %s stopped: %s; going on without sound", path_text(self.path), reason(exc))
                 self.ring.finished = True
@@ -110,7 +115,7 @@ class AudioDecoder:
         self._worker.beat()  # asked between packets and while waiting for room in the ring
         return generation == self.generation and not self._stop.is_set()
 
-    def _decode_from(self, target: float, generation: int) -> None:
+    def _decode_from(self, target: float, generation: int, speed: float = 1.0) -> None:
         stream = self._stream
         if target > 0 or generation > 0:
             try:
@@ -118,7 +123,8 @@ class AudioDecoder:
             except av.error.FFmpegError as exc:
                 _log.warning("audio seek to %.3f s failed (%s)", target, reason(exc))
             stream.codec_context.flush_buffers()
-        self.ring.reset(target, self.rate, generation)
+        self.ring.reset(target, self.rate, generation, speed)
+        self._stretch = TimeStretch(speed, self.rate, self._layout) if speed != 1.0 else None
         resampler = av.AudioResampler(format="flt", layout=self._layout, rate=self.rate)
         next_index = 0  # ring frame index the next sample goes to (ring frame 0 = target)
         for frame in self._frames(generation):
@@ -130,8 +136,18 @@ class AudioDecoder:
             next_index = self._write(out, next_index, target, generation)
             if next_index < 0:
                 return
+        if self._stretch is not None and not self._put(self._stretch.flush(), generation):
+            return
         if self._current(generation):
             self.ring.finished = True
+
+    def _put(self, blocks, generation: int) -> bool:
+        """Write blocks of sound into the ring (waiting for room); False when stopped or superseded meanwhile."""
+        return all(self.ring.write(block, self._stop, lambda: self._current(generation)) for block in blocks)
+
+    def _emit(self, samples: np.ndarray, generation: int) -> bool:
+        """The film's samples, in order from the target on, into the ring: as they are, or time-stretched."""
+        return self._put(self._stretch.push(samples) if self._stretch is not None else [samples], generation)
 
     def _write(self, out: av.AudioFrame, next_index: int, target: float, generation: int) -> int:
         samples = out.to_ndarray().reshape(-1, self.channels)
@@ -143,7 +159,7 @@ class AudioDecoder:
         if first_index > next_index:
             gap = first_index - next_index
             if gap > self.rate * 0.02 or next_index == 0:  # a real gap (or late start): keep sync with silence
-                if not self.ring.write(np.zeros((gap, self.channels), np.float32), self._stop, lambda: self._current(generation)):
+                if not self._emit(np.zeros((gap, self.channels), np.float32), generation):
                     return -1
                 next_index = first_index
             else:
@@ -154,7 +170,7 @@ class AudioDecoder:
                 return next_index
             samples = samples[cut:]
             first_index = next_index
-        if not self.ring.write(samples, self._stop, lambda: self._current(generation)):
+        if not self._emit(samples, generation):
             return -1
         return first_index + len(samples)
 

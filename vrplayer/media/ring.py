@@ -22,6 +22,7 @@ class SampleRing:
         self._read = 0
         self.base_pts = 0.0  # media time of sample frame 0 of this generation
         self.rate = 48000
+        self.speed = 1.0  # media seconds per second of sound: 2 when the shuttle plays it at 2×, time-stretched
         self.finished = False  # the writer reached the end of the film
         self.generation = -1  # which seek these samples answer; -1 until the writer starts
         self.lock = threading.Lock()
@@ -60,7 +61,7 @@ class SampleRing:
         return self._read
 
     def pts_at(self, frame_index: int) -> float:
-        return self.base_pts + frame_index / self.rate
+        return self.base_pts + self.speed * frame_index / self.rate
 
     def read_into(self, out: np.ndarray, gain: float) -> int:
         """Copy up to len(out) frames, scaled by gain, into out; returns how many. Never blocks."""
@@ -85,12 +86,13 @@ class SampleRing:
         self._read += count
         return count
 
-    def reset(self, base_pts: float, rate: int, generation: int) -> None:
+    def reset(self, base_pts: float, rate: int, generation: int, speed: float = 1.0) -> None:
         """Start a new generation (after a seek). Called by the writer's own thread."""
         with self.lock:
             self._written = 0
             self._read = 0
             self.base_pts = base_pts
             self.rate = rate
+            self.speed = speed
             self.finished = False
             self.generation = generation

@@ -123,6 +123,19 @@ class Commands:
         _log.info("seek to %s: %.0f ms", clock_text(target), (time.monotonic() - started) * 1000)
         self._player.emit(playback, "sought", target=target, paused=paused)
 
+    def set_speed(self, playback, speed: float, paused: bool = False) -> None:
+        """Play on at `speed` × from the frame on screen (the shuttle), the sound time-stretched to keep its pitch
+        and the picture on its clock; paused: set the speed the next play takes (and pause)."""
+        changed = speed != playback.speed
+        playback.speed = speed
+        if paused:
+            if not playback.clock.paused:
+                playback.clock.pause()
+        elif changed or playback.clock.paused:
+            self.seek(playback, playback.position, paused=False)
+        if changed:
+            _log.info("speed %g×", speed)
+
     def step(self, playback, direction: int) -> None:
         if direction > 0:
             frame = playback.scheduler.take_next(timeout=2.0)

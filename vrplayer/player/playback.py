@@ -56,6 +56,7 @@ class Playback:
         self.scheduler = FrameScheduler(lambda: self.video.get(0), lambda item: isinstance(item, EndOfStream))
         self.current = None  # the VideoFrame on screen
         self.duration = self.video.duration
+        self.speed = 1.0  # the shuttle's: media seconds per second from the next goto on (the sound time-stretched)
 
     def _open_sound(self, output, sound: dict) -> None:
         track = audio_track(self.path)
@@ -78,7 +79,9 @@ class Playback:
     def goto(self, target: float) -> object:
         """Exact seek (or start) to `target`, paused there; returns the first frame to show, having waited for it."""
         self.video.seek(target)
-        generation = self.audio.seek(target) if self.audio is not None else None
+        generation = self.audio.seek(target, self.speed) if self.audio is not None else None
+        if self.audio is None:
+            self.clock.speed = self.speed
         self.scheduler.reset()
         item = self.video.get(timeout=FIRST_FRAME_TIMEOUT)
         if item is None:

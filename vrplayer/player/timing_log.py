@@ -12,7 +12,7 @@ from vrplayer.player.events import PlaybackEvent
 class TimingLog:
     def __init__(self, path: str):
         try:
-            self._file = open(path, "w")
+            self._file = open(path, "w", buffering=1)  # a line at a time: read from outside while it plays
         except OSError as exc:
             raise PlayerError(f"cannot write the timing log {path} ({exc.strerror})") from None
 
