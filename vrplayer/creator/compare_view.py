@@ -1,0 +1,104 @@
+"""The comparison's picture: each cut through its own SphereRenderer (its own layout: one cut may be equirect, the
+other EAC or stereo) into its own texture at the viewport's size, with one view for both; then the composite pass
+(render/compare_pass.py) and a small label saying which cut is where. Shared by the window, `compare -o` and the
+bench."""
+
+from __future__ import annotations
+
+from vrplayer.player.options import clock_text
+from vrplayer.render import placement
+from vrplayer.render.compare_pass import CUTS, ComparePass, Composition, column_bounds, columns_read, wipe_line, split_halves
+from vrplayer.render.overlay import OverlayRenderer, TextCard
+from vrplayer.render.placement import InView
+from vrplayer.render.projection import tan_half_fov, view_rotation
+from vrplayer.render.renderer import PictureTooLarge, SphereRenderer
+
+
+def cut_label(name: str, moment: float, has_picture: bool, ended: bool) -> str:
+    """A cut's part of the label: its letter and its own time there; "ENDED" past its end, "NOT YET" before its
+    first frame."""
+    if has_picture:
+        return f"{name} {clock_text(max(0.0, moment))}"
+    return f"{name} ENDED" if ended else f"{name} NOT YET"
+
+
+def label_texts(composition: Composition, cut_labels: tuple[str, str]) -> list[str]:
+    """The label of each part of the picture, left to right (see cut_label for each cut's)."""
+    mode = composition.mode
+    if mode == "toggle":
+        return [cut_labels[composition.shown]]
+    if mode == "difference":
+        return [f"A-B X{composition.gain:g}  {cut_labels[0]}  {cut_labels[1]}"]
+    return list(cut_labels)
+
+
+class CompareDrawing:
+    def __init__(self, layouts, names: tuple[str, str]):
+        """layouts: each cut's Layout (from media.probe.decide_film_layout); names: each cut's, for messages."""
+        self.names = names
+        self.renderers = (SphereRenderer(), SphereRenderer())
+        for renderer, layout in zip(self.renderers, layouts):
+            renderer.layout = layout
+        self.composite = ComparePass()
+        self.overlay = OverlayRenderer()
+        self._uploaded = [None, None]  # the frame each renderer holds
+
+    def close(self) -> None:
+        self._uploaded = [None, None]
+        for renderer in self.renderers:
+            renderer.close()
+        self.composite.close()
+        self.overlay.close()
+
+    def draw(self, frames, view, composition: Composition, size: tuple[int, int], eye: str = "left",
+             labels: list[str] | None = None) -> None:
+        """Draw the comparison of `frames` (each cut's VideoFrame, or None for black) seen from `view` into the
+        viewport (0, 0, *size) of the bound framebuffer; `labels` (see label_texts) over it, when given."""
+        width, height = size
+        self.composite.prepare(size)
+        tx, ty = tan_half_fov(view.fov, width, height)
+        rotation = view_rotation(view.yaw, view.pitch, view.roll)
+        for index, columns in enumerate(columns_read(composition, width)):
+            if columns is None or columns[1] <= 0:
+                continue
+            target, renderer, frame = self.composite.targets[index], self.renderers[index], frames[index]
+            with target.drawing():
+                if frame is None:
+                    target.clear()
+                    continue
+                if frame is not self._uploaded[index]:
+                    try:
+                        renderer.upload(frame)
+                    except PictureTooLarge as exc:
+                        raise exc.for_film(self.names[index]) from None
+                    self._uploaded[index] = frame
+                bounds = column_bounds((-tx, tx, -ty, ty), width, columns)
+                viewport = (columns[0], 0, columns[1], height)
+                if eye == "side-by-side":
+                    # Each eye's view of the same columns, in their halves: the left eye left of their middle.
+                    half = columns[1] // 2
+                    left, right, down, up = bounds
+                    middle = left + (right - left) * half / columns[1]
+                    renderer.draw_rays(rotation, (left, middle, down, up), (columns[0], 0, half, height), "left")
+                    renderer.draw_rays(rotation, (middle, right, down, up), (columns[0] + half, 0, columns[1] - half, height), "right")
+                else:
+                    renderer.draw_rays(rotation, bounds, viewport, eye)
+        self.composite.compose(composition, (0, 0, width, height))
+        if labels:
+            self._draw_labels(composition, labels, size)
+
+    def _draw_labels(self, composition: Composition, labels: list[str], size: tuple[int, int]) -> None:
+        width, height = size
+        if composition.mode in ("wipe", "split") and len(labels) == 2:
+            split = wipe_line(composition.wipe, width) + 1 if composition.mode == "wipe" else split_halves(width)[0]
+            parts = [((0, 0, split, height), labels[0]), ((split, 0, width - split, height), labels[1])]
+        else:
+            parts = [((0, 0, width, height), labels[0])]
+        for viewport, text in parts:
+            if viewport[2] <= 0:
+                continue
+            tx, ty = tan_half_fov(90.0, viewport[2], viewport[3])
+            bounds = (-tx, tx, -ty, ty)
+            frame = placement.desktop_frame(bounds, viewport)
+            # In view and on the desktop the card's rotation cancels out: any view's will do.
+            self.overlay.draw([TextCard(text, InView("top-left"))], view_rotation(0.0, 0.0, 0.0), bounds, viewport, frame)
