@@ -92,11 +92,14 @@ def verify_copy(written: str, output: str, target: TagTarget) -> None:
         if abs(getattr(got, fact) - getattr(want, fact)) > 1e-3:
             differences.append(f"{fact.replace('_', ' ')} {getattr(got, fact):g} (not {getattr(want, fact):g})")
     if differences:
-        why = ("Spherical Video V2 has no flat projection: a film without sv3d is read by its shape and name, and has"
-               " no initial view" if want.projection == "flat" and target.container == "mp4"
-               else "its container cannot say all of it")
+        if want.projection == "flat" and target.container == "mp4":
+            why = ("Spherical Video V2 has no flat projection: a film without sv3d is read by its shape and name, and"
+                   " has no initial view")
+        else:  # the layout decision overrides metadata that the picture's shape contradicts, and says so
+            why = decision.warnings[0] if decision.warnings else "its container cannot say all of it"
+        instead = "a sidecar manifest, or a Matroska copy" if target.container == "mp4" else "a sidecar manifest"
         raise TagRefused(f"cannot tag {path_text(output)}: the copy would read back as {', '.join(differences)} ({why});"
-                         " keep the layout in a sidecar manifest, or use Matroska")
+                         f" keep the layout in {instead}")
     if target.container == "mp4" and target.sound is not None and target.sound.kind == "ambix":
         sa3d = read_sa3d(written, target.audio_index)
         if sa3d is None or sa3d.name != target.sound.name:

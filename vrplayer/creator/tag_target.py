@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from vrplayer import log
 from vrplayer.errors import PlayerError, path_text
-from vrplayer.formats.sound import AudioFormat
+from vrplayer.formats.sound import AudioFormat, parse_format_name
 from vrplayer.layout import Layout, LayoutDecision
 from vrplayer.media.boxes import looks_like_mp4
 from vrplayer.media.container import audio_stream, open_container, video_stream
@@ -95,7 +95,10 @@ def decide_target(path: str, output: str, flags: dict, initial_pitch: float | No
         index, channels, layout_name = audio_facts
         decided = decide_sound(path, index, channels, layout_name, decision.audio, audio_format)
         if audio_format and decided.source != "--audio-format":
-            raise TagRefused(f"--audio-format {audio_format}: {decided.warning or 'does not fit the sound track'}")
+            asked = parse_format_name(audio_format)
+            size = f"is {asked.channels} channels" if asked is not None else "is no format known"
+            raise TagRefused(f"cannot tag: --audio-format {audio_format} {size}, but the film's sound track has"
+                             f" {channels}")
         sound, source = decided.format, decided.source
     elif audio_format:
         raise TagRefused(f"--audio-format {audio_format}: {path_text(path)} has no sound track to describe")
