@@ -317,6 +317,6 @@ def _open_timing_log(path: str | None):
     if path is None:
         return None
     try:
-        return open(path, "w")
+        return open(path, "w", buffering=1)  # a line at a time: read while the window is open
     except OSError as exc:
         raise PlayerError(f"cannot write the timing log {path_text(path)} ({exc.strerror})") from None

@@ -75,12 +75,14 @@ class CompareDrawing:
                 bounds = column_bounds((-tx, tx, -ty, ty), width, columns)
                 viewport = (columns[0], 0, columns[1], height)
                 if eye == "side-by-side":
-                    # Each eye's view of the same columns, in their halves: the left eye left of their middle.
+                    # Both eyes of the part's view in its two halves, as the player shows them in a window: each
+                    # eye its whole width, its height following its half's shape.
                     half = columns[1] // 2
                     left, right, down, up = bounds
-                    middle = left + (right - left) * half / columns[1]
-                    renderer.draw_rays(rotation, (left, middle, down, up), (columns[0], 0, half, height), "left")
-                    renderer.draw_rays(rotation, (middle, right, down, up), (columns[0] + half, 0, columns[1] - half, height), "right")
+                    taller = columns[1] / max(1, half)
+                    for eye_name, x, w in (("left", columns[0], half), ("right", columns[0] + half, columns[1] - half)):
+                        if w > 0:
+                            renderer.draw_rays(rotation, (left, right, down * taller, up * taller), (x, 0, w, height), eye_name)
                 else:
                     renderer.draw_rays(rotation, bounds, viewport, eye)
         self.composite.compose(composition, (0, 0, width, height))
