@@ -7,7 +7,6 @@ film)."""
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 import struct
@@ -21,6 +20,7 @@ import pytest
 
 from conftest import run_cli
 from vrplayer.creator.opening_view import save_opening_view
+from vrplayer.creator.tag_mp4 import Mp4Metadata, box, equi_body, mp4_edits, st3d_box, sv3d_box
 from vrplayer.errors import PlayerError
 from vrplayer.media.ebml import CLUSTER, ElementReader
 from vrplayer.media.sa3d import read_sa3d
@@ -634,3 +634,23 @@ def test_a_big_copy_says_how_far_it_is(mp4_film, tmp_path):
     assert "100% written" in result.stderr and "50% written" in result.stderr
     assert_media_unchanged(big, out)
 
+
+
+def test_an_stco_whose_offsets_would_pass_4_gib_becomes_co64(tmp_path):
+    # A film's headers only (its media data would be 4 GiB): moov first, one chunk just below 2^32, so that the
+    # grown moov pushes it past what stco holds.
+    def full(fourcc: bytes, payload: bytes) -> bytes:
+        return box(fourcc, bytes(4) + payload)
+
+    entry = box(b"avc1", bytes(78))
+    stbl = box(b"stbl", full(b"stsd", struct.pack(">I", 1) + entry) + full(b"stco", struct.pack(">II", 1, 0xFFFFFFF0)))
+    trak = box(b"trak", box(b"mdia", full(b"hdlr", bytes(4) + b"vide" + bytes(12)) + box(b"minf", stbl)))
+    film = tmp_path / "headers.mp4"
+    film.write_bytes(box(b"ftyp", b"isom" + bytes(4)) + box(b"moov", trak) + box(b"mdat", bytes(8)))
+    metadata = Mp4Metadata(st3d_box("mono", False), sv3d_box(box(b"equi", equi_body((0, 0, 0, 0))), (0, 0, 0)),
+                           None, None)
+    (edit,) = mp4_edits(str(film), metadata)
+    grown = len(edit.data) - (edit.end - edit.start)
+    assert b"stco" not in edit.data and edit.data.count(b"co64") == 1
+    at = edit.data.index(b"co64")
+    assert struct.unpack_from(">IQ", edit.data, at + 8) == (1, 0xFFFFFFF0 + grown) and 0xFFFFFFF0 + grown > 1 << 32

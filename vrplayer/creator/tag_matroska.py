@@ -164,7 +164,7 @@ class _Rewrite:
         segment_start = next(s for s, e in _spans(reader, 0, None, "") if e.id == SEGMENT)
         level1 = list(_spans(reader, segment.body, segment.end, segment.name))
         if reader.problems:
-            raise self.refuse(f"{reader.problems[0]}; tag copies whole, sound films only")
+            raise self.refuse(f"{reader.problems[0]}; tag copies whole, intact films only")
         tracks_at = next((i for i, (_, e) in enumerate(level1) if e.id == TRACKS), None)
         if tracks_at is None:
             raise self.refuse("has no Tracks element before its media data; remux it (mkvmerge -o OUT.mkv FILM)")

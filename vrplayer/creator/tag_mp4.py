@@ -148,7 +148,7 @@ def mp4_edits(path: str, metadata: Mp4Metadata) -> list[Edit]:
         top = list(_spans(reader, 0, None, ""))
         name = path_text(path)
         if reader.problems:
-            raise TagRefused(f"{name}: {reader.problems[0]}; tag copies whole, sound films only")
+            raise TagRefused(f"{name}: {reader.problems[0]}; tag copies whole, intact films only")
         moovs = [(start, b) for start, b in top if b.fourcc == b"moov"]
         if len(moovs) != 1:
             raise TagRefused(f"{name}: holds {len(moovs)} moov boxes where a film has one; export it again")

@@ -113,11 +113,6 @@ def wrap180(degrees: float) -> float:
     return (wrapped - 360.0 if wrapped > 180.0 else wrapped) + 0.0
 
 
-def refuse_layout(target: TagTarget, container: str, what: str, hint: str) -> TagRefused:
-    """The one line for a layout the container cannot carry."""
-    return TagRefused(f"cannot tag: {container} has no {what}; {hint}")
-
-
 def describe_target(target: TagTarget) -> str:
     """The layout and sound written, in words, for the log line."""
     layout = target.layout
