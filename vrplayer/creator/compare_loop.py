@@ -252,7 +252,10 @@ class CompareLoop:
         if name == "quit":
             return "quit"
         if name == "pause":
-            pair.resume() if pair.paused else pair.pause()
+            if pair.paused:
+                pair.resume()
+            else:
+                pair.pause()
         elif name == "seek":
             target = min(max(0.0, pair.now() + command[1]), max(0.0, pair.duration - 0.001))
             started = time.monotonic()
