@@ -1,8 +1,10 @@
-"""The `vrplayer` command: play, probe, snapshot, render-audio, kiosk, heatmap, bench."""
+"""The `vrplayer` command: play, probe, snapshot, render-audio, kiosk, bench, and the rooms' commands: heatmap
+(analytics); check, compare, set-view, tag (the creator's desk)."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 
@@ -164,9 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
     kiosk.add_argument("--resume", action="store_true", help=argparse.SUPPRESS)
     kiosk.add_argument("--heartbeat-fd", type=int, help=argparse.SUPPRESS)  # the supervisor's pipe (kiosk/lifeline.py)
 
-    from vrplayer.analytics.command import add_parser as add_heatmap_parser
-
-    add_heatmap_parser(sub)
+    for module in ROOM_COMMANDS.values():
+        importlib.import_module(module).add_parser(sub)
 
     bench = sub.add_parser("bench", help="push a film through the whole pipeline as fast as it goes", description="Decode, upload, render offscreen (no vsync), decode and mix sound without playing it; print JSON figures.")
     bench.add_argument("file", metavar="FILE")
@@ -186,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     log.setup(-1 if args.quiet else args.verbose)
     try:
+        if args.command in ROOM_COMMANDS:
+            return importlib.import_module(ROOM_COMMANDS[args.command]).run(args)
         return _COMMANDS[args.command](args)
     except PlayerError as exc:
         print(f"vrplayer: {exc}", file=sys.stderr)
@@ -388,10 +391,9 @@ def _bench(args) -> int:
     return 0
 
 
-def _heatmap(args) -> int:
-    from vrplayer.analytics.command import run
-
-    return run(args)
-
-
-_COMMANDS = {"play": _play, "probe": _probe, "snapshot": _snapshot, "render-audio": _render_audio, "kiosk": _kiosk, "bench": _bench, "heatmap": _heatmap}
+# Commands of the rooms (each module has `add_parser(sub)` and `run(args)`), by name.
+ROOM_COMMANDS = {
+    "heatmap": "vrplayer.analytics.command", "check": "vrplayer.creator.check_command",
+    "compare": "vrplayer.creator.compare", "set-view": "vrplayer.creator.opening_view", "tag": "vrplayer.creator.tag",
+}
+_COMMANDS = {"play": _play, "probe": _probe, "snapshot": _snapshot, "render-audio": _render_audio, "kiosk": _kiosk, "bench": _bench}
