@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vrplayer import controls, log
-from vrplayer.display.base import InputEvent
 from vrplayer.display.desktop import DesktopDisplay
 from vrplayer.errors import AudioUnavailable, PlayerError, path_text
 from vrplayer.layout import EYE_MODES
@@ -48,34 +47,6 @@ class CompareOptions:
     timing_log: str | None = None
 
 
-class CompareWindow(DesktopDisplay):
-    """The desktop window with what a comparison needs beyond the player's keys: Tab, the digit keys, and where the
-    pointer is (as a fraction of the width), for the wipe."""
-
-    def __init__(self, *args, **kwargs):
-        self.pointer: float | None = None
-        super().__init__(*args, **kwargs)
-
-    def _on_key(self, window, key, scancode, action, mods) -> None:
-        if key == self._glfw.KEY_TAB:
-            if action == self._glfw.PRESS:
-                self._events.append(InputEvent("key", "tab"))
-            return
-        super()._on_key(window, key, scancode, action, mods)
-
-    def _on_char(self, window, codepoint) -> None:
-        if chr(codepoint) in MODE_KEYS:
-            self._events.append(InputEvent("key", chr(codepoint)))
-            return
-        super()._on_char(window, codepoint)
-
-    def _on_cursor(self, window, x, y) -> None:
-        super()._on_cursor(window, x, y)
-        width = self._glfw.get_window_size(window)[0]
-        if width > 0:
-            self.pointer = min(1.0, max(0.0, x / width))
-
-
 def sound_cut(composition: Composition, width: int) -> int:
     """Whose sound is heard: the cut on show in toggle, the wipe's larger side, A in split and difference."""
     if composition.mode == "toggle":
@@ -94,7 +65,7 @@ def run_window(path_a: str, path_b: str, options: CompareOptions) -> int:
 
         display = OffscreenDisplay(options.size)
     else:
-        display = CompareWindow(options.size, "vrplayer compare", options.fullscreen)
+        display = DesktopDisplay(options.size, "vrplayer compare", options.fullscreen)
     try:
         sound = _Sound(options.audio)
         try:
@@ -207,14 +178,15 @@ class CompareLoop:
                 else:
                     wait = min(0.02, max(0.0, due - (pair.now() + self.present_cost)))
                 for event in display.poll_events(wait):
+                    if event.kind in ("move", "drag") and self.composition.mode == "wipe":
+                        # The wipe's line follows the pointer (as a fraction of the window's width).
+                        width = max(1, display.framebuffer_size()[0])
+                        self.composition = dataclasses.replace(self.composition, wipe=min(1.0, max(0.0, event.x / width)))
                     if self._apply(event) == "quit":
                         return 0
                     dirty = True
                 if not pair.paused and pair.started and pair.pick(pair.now() + self.present_cost):
                     dirty = True
-                pointer = getattr(display, "pointer", None)
-                if self.composition.mode == "wipe" and pointer is not None and pointer != self.composition.wipe:
-                    self.composition = dataclasses.replace(self.composition, wipe=pointer)
                 showing = (self.view.yaw, self.view.pitch, self.view.roll, self.view.fov, self.composition, self.eye,
                            self.labels, display.framebuffer_size(), tuple(id(cut.shown) for cut in pair.cuts))
                 if dirty or showing != drawn:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from vrplayer.player.options import clock_text
 from vrplayer.render import placement
-from vrplayer.render.compare_pass import CUTS, ComparePass, Composition, column_bounds, columns_read, wipe_line, split_halves
+from vrplayer.render.compare_pass import ComparePass, Composition, column_bounds, columns_read, wipe_line, split_halves
 from vrplayer.render.overlay import OverlayRenderer, TextCard
 from vrplayer.render.placement import InView
 from vrplayer.render.projection import tan_half_fov, view_rotation

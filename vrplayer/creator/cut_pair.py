@@ -22,7 +22,6 @@ _log = log.get("compare")
 
 EARLY = 0.002  # a frame starting this little after a moment counts as due (the frame scheduler's own margin)
 SETTLE_TIMEOUT = 5.0  # seconds a paused step waits for a cut's next frame to decode
-SEEK_TRIES = 3  # exact seeks asked of a cut's decoder before its answer is taken (see _exact_goto)
 
 
 # -- the rule ---------------------------------------------------------------------------------------------------
@@ -42,19 +41,6 @@ def shows(pts: float, duration: float, moment: float, last: bool) -> bool:
     """Whether a frame (start `pts`, `duration` long) is still the one on screen at `moment`, once it was due: it
     is, until a later frame is due, unless it is the film's last one and its span has ended."""
     return not (last and moment >= pts + duration)
-
-
-def _exact_goto(playback: Playback, moment: float):
-    """Playback.goto, checked: its first frame must be the one on screen at `moment`. VideoDecoder.seek empties its
-    queue just after it announces the new seek, so a decode thread quick off the mark can see its first frames of the
-    new seek thrown away (rarely, when the caller's thread is held up between the two); the seek is then asked again.
-    (A film whose frames really start after the moment, a gap in a recording, ends up where the seek said.)"""
-    for _ in range(SEEK_TRIES - 1):
-        first = playback.goto(moment)
-        if first is None or first.pts <= moment + EARLY:
-            return first
-        _log.debug("%s: a seek to %.3f s began at %.3f s; seeking again", path_text(playback.path), moment, first.pts)
-    return playback.goto(moment)
 
 
 # -- the two cuts -----------------------------------------------------------------------------------------------
@@ -148,7 +134,7 @@ class CutPair:
         if cut.over:
             playback.clock.pause()  # silent past its end (its decoders keep what they had, unused until a seek)
             return
-        first = _exact_goto(playback, max(0.0, moment))
+        first = playback.goto(max(0.0, moment))
         if first is None:
             if cut is self.a:
                 raise MediaError(playback.video.missing_picture(moment))

@@ -72,7 +72,7 @@ class DesktopDisplay:
 
     def _on_char(self, window, codepoint) -> None:
         char = chr(codepoint)
-        name = _CHAR_KEYS.get(char, char.lower() if char.isalpha() else None)
+        name = _CHAR_KEYS.get(char, char.lower() if char.isalpha() or char.isdigit() else None)
         if name:
             self._events.append(InputEvent("key", name))
 

@@ -103,11 +103,13 @@ class VideoDecoder:
 
     def seek(self, target: float) -> int:
         """Ask for an exact seek (the first call starts decoding); returns the generation whose frames answer it."""
+        # The queue is emptied before the seek is announced: emptied after, a decode thread quick off the mark could
+        # see its first frames of the new seek thrown away (what it queues meanwhile of the old one, get() skips).
+        self._drain()
         with self._lock:
             self.generation += 1
             self._seek_target = max(0.0, target)
             generation = self.generation
-        self._drain()
         self._worker.start()
         return generation
 
