@@ -59,6 +59,23 @@ def find_window(display: str, name: str = "vrplayer", timeout: float = 20.0) -> 
     raise AssertionError(f"no {name} window appeared")
 
 
+def focus(display: str, window_id: str, timeout: float = 10.0) -> None:
+    """Give the window the keyboard (it can be found a moment before it is mapped and can take the focus)."""
+    deadline = time.monotonic() + timeout
+    while subprocess.run(["xdotool", "windowfocus", "--sync", window_id], env={"DISPLAY": display},
+                         capture_output=True).returncode != 0:
+        assert time.monotonic() < deadline, "the window never took the focus"
+        time.sleep(0.1)
+
+
+def wait_for_pictures(timing_log, count: int = 1, timeout: float = 30.0) -> None:
+    """Until the player has shown `count` pictures (its --timing-log has that many lines)."""
+    deadline = time.monotonic() + timeout
+    while not (timing_log.exists() and len(timing_log.read_text().splitlines()) >= count):
+        assert time.monotonic() < deadline, "the film did not start"
+        time.sleep(0.1)
+
+
 def window_size(display, window_id):
     geometry = subprocess.run(["xdotool", "getwindowgeometry", "--shell", window_id], capture_output=True, text=True,
                               check=True, env={"DISPLAY": display}).stdout

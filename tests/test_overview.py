@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, VRPLAYER
-from test_desktop import find_window, window_picture, xdotool
+from test_desktop import find_window, focus, wait_for_pictures, window_picture, xdotool
 from test_layouts_reference import CASES, psnr, pictures  # noqa: F401 (fixture)
 from test_render_layouts import as_frame
 from vrplayer.creator import overview
@@ -148,12 +148,12 @@ def test_key_o_shows_the_overview_and_a_click_in_it_looks_there(xvfb, make_film,
     heads = tmp_path / "heads"
     proc = subprocess.Popen(
         [*VRPLAYER, "play", str(film), "--display", "desktop", "--no-audio", "--size", "640x360", "--duration", "40",
-         "--record-heads", str(heads)],
+         "--record-heads", str(heads), "--timing-log", str(tmp_path / "timing.jsonl")],
         env={"DISPLAY": xvfb, "PATH": "/usr/bin:/bin"}, cwd=ROOT, stderr=subprocess.PIPE, text=True)
     try:
         window = find_window(xvfb)
-        time.sleep(1.5)
-        xdotool(xvfb, "windowfocus", "--sync", window)
+        wait_for_pictures(tmp_path / "timing.jsonl", 5)
+        focus(xvfb, window)
         xdotool(xvfb, "key", "--window", window, "o")
         time.sleep(1.0)
         picture = window_picture(xvfb, window)

@@ -16,7 +16,7 @@ import pytest
 
 from conftest import ROOT, VRPLAYER
 from test_audio import RATE, MonitorRecorder
-from test_desktop import find_window, xdotool
+from test_desktop import find_window, focus, wait_for_pictures, xdotool
 from vrplayer.creator.timecode import frame_at, time_at, timecode, x_of
 from vrplayer.creator.timeline import BAR_HEIGHT, MARGIN
 from vrplayer.media.audio import AudioDecoder
@@ -115,8 +115,8 @@ def test_clicks_and_drags_on_the_bar_land_on_the_exact_frame(xvfb, make_film, tm
     window = find_window(xvfb)
     err = ""
     try:
-        time.sleep(1.5)
-        xdotool(xvfb, "windowfocus", "--sync", window)
+        wait_for_pictures(timing, 5)
+        focus(xvfb, window)
         xdotool(xvfb, "key", "--window", window, "space")  # paused: each seek's frame stays on screen
         time.sleep(0.5)
         landed = []
@@ -155,8 +155,8 @@ def test_j_k_l_shuttle_moves_the_audio_clock_at_the_asked_speeds(xvfb, pulse, ma
     window = find_window(xvfb)
     marks = {}
     try:
-        time.sleep(2.0)
-        xdotool(xvfb, "windowfocus", "--sync", window)
+        wait_for_pictures(timing, 20)
+        focus(xvfb, window)
         for name, key, wait in (("2x", "l", 3.0), ("4x", "l", 2.5), ("paused", "k", 1.0), ("1x", "l", 2.0)):
             marks[name] = time.monotonic()
             xdotool(xvfb, "key", "--window", window, key)
