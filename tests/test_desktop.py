@@ -76,6 +76,12 @@ def wait_for_pictures(timing_log, count: int = 1, timeout: float = 30.0) -> None
         time.sleep(0.1)
 
 
+def press_quit(display: str, window_id: str) -> None:
+    """Q to the player's window. The player may quit on the key's press and take its window away before the
+    release is sent, which xdotool reports as an error: the window gone is what was asked for."""
+    subprocess.run(["xdotool", "key", "--window", window_id, "q"], env={"DISPLAY": display}, capture_output=True)
+
+
 def window_size(display, window_id):
     geometry = subprocess.run(["xdotool", "getwindowgeometry", "--shell", window_id], capture_output=True, text=True,
                               check=True, env={"DISPLAY": display}).stdout

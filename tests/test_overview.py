@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, VRPLAYER
-from test_desktop import find_window, focus, wait_for_pictures, window_picture, xdotool
+from test_desktop import find_window, press_quit, focus, wait_for_pictures, window_picture, xdotool
 from test_layouts_reference import CASES, psnr, pictures  # noqa: F401 (fixture)
 from test_render_layouts import as_frame
 from vrplayer.creator import overview
@@ -166,7 +166,7 @@ def test_key_o_shows_the_overview_and_a_click_in_it_looks_there(xvfb, make_film,
         time.sleep(0.5)
         xdotool(xvfb, "key", "--window", window, "o")
         time.sleep(1.0)
-        xdotool(xvfb, "key", "--window", window, "q")
+        press_quit(xvfb, window)
         proc.wait(timeout=30)
     finally:
         if proc.poll() is None:

@@ -16,7 +16,7 @@ import pytest
 
 from conftest import ROOT, VRPLAYER
 from test_audio import RATE, MonitorRecorder
-from test_desktop import find_window, focus, wait_for_pictures, xdotool
+from test_desktop import find_window, press_quit, focus, wait_for_pictures, xdotool
 from vrplayer.creator.timecode import frame_at, time_at, timecode, x_of
 from vrplayer.creator.timeline import BAR_HEIGHT, MARGIN
 from vrplayer.media.audio import AudioDecoder
@@ -92,10 +92,7 @@ def _player(film, env, timing, *extra):
 
 def _finish(proc, xvfb, window) -> str:
     if proc.poll() is None:
-        try:
-            xdotool(xvfb, "key", "--window", window, "q")
-        except subprocess.CalledProcessError:
-            pass  # the window is gone already: the player ended by itself (its status says how)
+        press_quit(xvfb, window)
     try:
         _, err = proc.communicate(timeout=30)
     except subprocess.TimeoutExpired:
@@ -181,7 +178,7 @@ def test_j_k_l_shuttle_moves_the_audio_clock_at_the_asked_speeds(xvfb, pulse, ma
     # What was heard at 2×: the beeps twice as often, still 1 kHz.
     start = int((marks["2x"] + 0.8 - sample0_time) * RATE)
     heard = samples[start:start + int(2.0 * RATE), 0]
-    onsets = _onsets(heard, RATE)
+    onsets = [t for t in _onsets(heard, RATE) if t > 0.1]  # (a beep the window starts in is no onset)
     assert len(onsets) >= 3 and np.abs(np.diff(onsets) - 0.5).max() < 0.04, np.diff(onsets)
     beep = heard[int((onsets[1] + 0.005) * RATE):int((onsets[1] + 0.045) * RATE)]
     spectrum = np.abs(np.fft.rfft(beep * np.hanning(len(beep)), n=RATE))

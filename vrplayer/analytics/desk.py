@@ -1,6 +1,7 @@
-"""The audience's heat-map over the film in the player (`vrplayer play FILM --heatmap TRACE…`, key H): an overlay
-of the player's, a picture on the whole sphere that follows the film's time. Windows with fewer viewers than the
-privacy floor show a note instead of a map."""
+"""The audience on the creator's desk (`vrplayer play FILM --heatmap TRACE…`): the heat-map over the film (key H),
+an overlay of the player's, a picture on the whole sphere that follows the film's time (the overview lays it flat
+over the unwrapped picture); the timeline's attention strip; the overview's region question. Windows with fewer
+viewers than the privacy floor show a note instead of a map, and the strip and the question say nothing of them."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import numpy as np
 
 from vrplayer import log
 from vrplayer.analytics import maps
+from vrplayer.analytics.attention import INTENDED_HALF_DEG, attention, region_question, strip_picture
 from vrplayer.analytics.importers import load_all
 from vrplayer.analytics.pictures import NO_VIEWERS_TEXT, coloured
 from vrplayer.render.overlay import ImageCard, TextCard
@@ -51,3 +53,44 @@ class HeatmapOverlay:
         rgba = np.concatenate([colours, (alpha[..., None] * 255).astype(np.uint8)], axis=2)
         self._version += 1
         return [ImageCard("audience heat-map", rgba, SphereRegion(), self._version)]
+
+    def region(self, box: tuple[float, float, float, float], at: float) -> str:
+        """The answer to "what share of viewers saw this box" over the heat-map's window round film time `at`."""
+        start, end = at - self.window / 2, at + self.window / 2
+        share, viewers = region_question(self.traces, box, start, end, self.min_viewers)
+        if share is None:
+            return f"{NO_VIEWERS_TEXT} ({viewers})"
+        return f"{100 * share:.0f}% OF {viewers} VIEWERS SAW THIS BOX FROM {start:.1f} TO {end:.1f} S"
+
+
+class AttentionStrip:
+    """The timeline's strip for the audience: per slice of the film, the share of viewers at the director's intended
+    direction (the film's initial view) and their spread (analytics/attention.py). Made once per film and width."""
+
+    def __init__(self, heat: HeatmapOverlay):
+        self._heat = heat
+        self._made: tuple | None = None
+        self._found = None
+        self._rows = None
+
+    def _attention(self, playback, width: int):
+        key = (playback.path, width)
+        if key != self._made and playback.duration:
+            layout = playback.layout.layout
+            self._found = attention(self._heat.traces, playback.duration, width, (layout.initial_yaw, layout.initial_pitch),
+                                    self._heat.min_viewers)
+            self._rows = strip_picture(self._found, width)
+            self._made = key
+        return self._found if key == self._made else None
+
+    def picture(self, playback, width: int):
+        return self._rows if self._attention(playback, width) is not None else None
+
+    def describe(self, playback, t: float) -> str:
+        if self._made is None or self._made[0] != playback.path:
+            return ""  # (its picture, drawn first, works it out)
+        found = self._found
+        k = found.at(t)
+        if np.isnan(found.share[k]):
+            return f"{NO_VIEWERS_TEXT} ({found.viewers[k]})"
+        return f"{100 * found.share[k]:.0f}% WITHIN {INTENDED_HALF_DEG:.0f}° OF THE OPENING VIEW, SPREAD {found.spread_deg[k]:.0f}°"

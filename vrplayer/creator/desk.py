@@ -1,5 +1,6 @@
 """The creator's desk in the player's desktop window: the timeline and the shuttle (creator/timeline.py), the
-overview (key O, creator/overview.py) and the opening view saved from where one looks (key V). Each part comes in
+overview (key O, creator/overview.py) and the opening view saved from where one looks (key V); with an audience
+(`--heatmap`), its attention strip on the timeline and its heat-map and region question on the overview. Each part comes in
 through the player's doors (its inputs, its view drawer, its overlays), none through the player's own code."""
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 import time
 
 from vrplayer import log
+from vrplayer.analytics.desk import AttentionStrip, HeatmapOverlay
 from vrplayer.creator.headsets import field_of_view
 from vrplayer.creator.opening_view import save_opening_view
 from vrplayer.creator.overview import OverviewDesk
@@ -23,8 +25,11 @@ NOTE_SECONDS = 2.5  # how long the line saying the view was saved stays
 def open_desk(player, args) -> None:
     """Set the desk's parts up on `player` from the command line's options (--headset, --headset-fov)."""
     fov = field_of_view(getattr(args, "headset", None), getattr(args, "headset_fov", None))
-    Timeline(player)  # first: a click on its bar is the bar's, even over the overview
-    OverviewDesk(player, fov)
+    audience = next((overlay for overlay in player.overlays if isinstance(overlay, HeatmapOverlay)), None)
+    timeline = Timeline(player)  # first: a click on its bar is the bar's, even over the overview
+    if audience is not None:
+        timeline.strips.append(AttentionStrip(audience))
+    OverviewDesk(player, fov, audience)
     OpeningViewKey(player)
 
 

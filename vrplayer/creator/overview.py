@@ -16,6 +16,8 @@ import numpy as np
 
 from vrplayer import log
 from vrplayer.creator.headsets import FieldOfView
+from vrplayer.render.overlay import ImageCard, TextCard
+from vrplayer.render.placement import InFrame, InView, SphereRegion
 from vrplayer.render.projection import view_rotation
 
 _log = log.get("creator")
@@ -84,37 +86,113 @@ def overview_viewport(window: tuple[int, int]) -> tuple[int, int, int, int]:
 
 
 class OverviewDesk:
-    """The player's overview: key O shows and hides it, a click in it looks there. Its doors are the player's
-    `inputs` (it takes O and the clicks while it shows) and `view_drawer` (it draws the window's picture)."""
+    """The player's overview: key O shows and hides it, a click in it looks there. With an audience (`--heatmap`):
+    its heat-map (key H) lies flat over the picture, and key B lets a box be dragged on it, answered with the share
+    of viewers who saw it in the heat-map's window round the time on screen. Its doors are the player's `inputs`
+    and `view_drawer` (it draws the window's picture, and lays the sphere's pictures flat over it)."""
 
-    def __init__(self, player, fov: FieldOfView):
+    def __init__(self, player, fov: FieldOfView, audience=None):
         self._player = player
         self.fov = fov
+        self.audience = audience  # analytics.desk.HeatmapOverlay, or None
         self.showing = False
+        self.boxing = False  # key B: a drag draws a box instead of doing nothing
+        self._box: tuple[float, float, float, float] | None = None  # overview pixels: x0, y0, x1, y1
+        self._dragging_box = False
+        self._answer: str | None = None
+        self._box_version = 0
         player.inputs.append(self.take)
         player.view_drawer = self.draw
+
+    def _rect(self) -> tuple[int, int, int, int]:
+        """The overview's rectangle in the window: x, y from the top left, width, height."""
+        size = self._player.display.framebuffer_size()
+        x, y, w, h = overview_viewport(size)
+        return x, size[1] - (y + h), w, h
 
     def take(self, event, playback) -> bool:
         if event.kind == "key" and event.name == "o":
             self.showing = not self.showing
             _log.info("overview %s (%s)", "shown" if self.showing else "hidden", self.fov.text())
             return True
-        if self.showing and event.kind == "click":
-            x, y, w, h = overview_viewport(self._player.display.framebuffer_size())
-            window_h = self._player.display.framebuffer_size()[1]
-            top = window_h - (y + h)  # the viewport's top edge, counted from the window's top
-            if x <= event.x < x + w and top <= event.y < top + h:
-                view = self._player.view
-                view.yaw, view.pitch = look_at(event.x - x, event.y - top, (w, h))
-                return True
-        return self.showing and event.kind == "drag"  # dragging does not turn a view nobody sees
-
-    def draw(self, viewport) -> bool:
-        """Draw the overview into the window's viewport; False (the sphere view is drawn) while it is hidden."""
         if not self.showing:
             return False
+        if event.kind == "key" and event.name == "b":
+            self.boxing, self._box, self._answer = not self.boxing, None, None
+            _log.info("overview: box %s", "on: drag a box to ask who saw it" if self.boxing else "off")
+            return True
+        x, top, w, h = self._rect()
+        inside = x <= event.x < x + w and top <= event.y < top + h
+        if event.kind == "click" and inside:
+            if self.boxing:
+                self._box, self._dragging_box, self._answer = (event.x - x, event.y - top) * 2, True, None
+            else:
+                view = self._player.view
+                view.yaw, view.pitch = look_at(event.x - x, event.y - top, (w, h))
+            return True
+        if event.kind == "drag" and self._dragging_box:
+            self._box = self._box[:2] + (min(w, max(0.0, event.x - x)), min(h, max(0.0, event.y - top)))
+            self._box_version += 1
+            return True
+        if event.kind == "release" and self._dragging_box:
+            self._dragging_box = False
+            # Where the button was let go ends the box (its last move may not have come).
+            self._box = self._box[:2] + (min(w, max(0.0, event.x - x)), min(h, max(0.0, event.y - top)))
+            self._box_version += 1
+            self._answer = self._ask(playback, (w, h))
+            return True
+        return event.kind == "drag"  # dragging does not turn a view nobody sees
+
+    def _ask(self, playback, size) -> str | None:
+        x0, y0, x1, y1 = self._box
+        if abs(x1 - x0) < 2 or abs(y1 - y0) < 2:
+            _log.debug("overview: a box of %.0f x %.0f pixels is no question", abs(x1 - x0), abs(y1 - y0))
+            self._box = None
+            return None
+        lon1, lat1 = look_at(min(x0, x1), min(y0, y1), size)
+        lon2, lat2 = look_at(max(x0, x1), max(y0, y1), size)
+        if self.audience is None or playback is None:
+            return "NO AUDIENCE: GIVE --HEATMAP TRACE..."
+        answer = self.audience.region((lon1, lat1, lon2, lat2), playback.position)
+        _log.info("box %.1f, %.1f to %.1f, %.1f: %s", lon1, lat1, lon2, lat2, answer.lower())
+        return answer
+
+    def draw(self, viewport, cards):
+        """Draw the overview into the window's viewport, and hand back the cards to draw over it: those in view as
+        they are, pictures over a region of the sphere laid flat where that region is; None while it is hidden."""
+        if not self.showing:
+            return None
         draw_overview(self._player.renderer, self._player.view, viewport, self.fov, self._player.options.eye)
-        return True
+        x, top, w, h = self._rect()
+        kept = []
+        for card in cards:
+            if isinstance(card.place, InView):
+                kept.append(card)
+            elif isinstance(card, ImageCard) and isinstance(card.place, SphereRegion):
+                region = card.place
+                left, upper = overview_pixel(region.left, region.top, (w, h))
+                right, lower = overview_pixel(region.right, region.bottom, (w, h))
+                flat = InFrame(x=x + left, y=top + upper, width=right - left, height=lower - upper)
+                kept.append(ImageCard(f"{card.key} (overview)", card.rgba, flat, card.version))
+        if self._box is not None:
+            x0, y0, x1, y1 = self._box
+            bx, by = min(x0, x1), min(y0, y1)
+            bw, bh = max(2, round(abs(x1 - x0))), max(2, round(abs(y1 - y0)))
+            kept.append(ImageCard("overview box", box_picture(bw, bh), InFrame(x=x + bx, y=top + by, width=bw, height=bh),
+                                  self._box_version))
+        if self._answer is not None:
+            kept.append(TextCard(self._answer, InView("bottom", margin=48)))
+        elif self.boxing:
+            kept.append(TextCard("DRAG A BOX: WHO SAW IT?", InView("bottom", margin=48)))
+        return kept
+
+
+def box_picture(width: int, height: int) -> np.ndarray:
+    """A box's outline, two pixels wide, in the outline's yellow, clear inside."""
+    rgba = np.zeros((height, width, 4), np.uint8)
+    edge = (255, 217, 0, 255)
+    rgba[:2], rgba[-2:], rgba[:, :2], rgba[:, -2:] = edge, edge, edge, edge
+    return rgba
 
 
 def draw_overview(renderer, view, window_viewport, fov: FieldOfView, eye: str = "left") -> tuple[int, int, int, int]:

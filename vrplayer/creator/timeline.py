@@ -4,7 +4,9 @@ seek exactly there, hover to read the time under the pointer. Editors' keys: J /
 K pauses, L plays at 1×, then 2×, then 4×, the sound time-stretched to keep its pitch and the picture on its clock),
 Home / End go to the first and the last frame.
 
-Its doors into the player: an overlay (the bar and its text, cards in view) and an input listener.
+Its doors into the player: an overlay (the bar and its text, cards in view) and an input listener. Strips over
+the bar (`strips`: the audience's attention, from analytics/desk.py) come from other rooms: each has
+`picture(playback, width)` → RGBA rows or None, and `describe(playback, t)` → a few words about time t.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class Timeline:
         self._version = 0
         self._drawn = None  # what the bar's picture shows: (width, played x, hover x)
         self._bar: ImageCard | None = None
+        self.strips: list = []
         player.overlays.append(self)
         player.inputs.append(self.take)
 
@@ -132,19 +135,23 @@ class Timeline:
             text += f"  {playback.speed:g}X"
         if playback.clock.paused:
             text += "  PAUSED"
-        if self._hover_x is not None and duration:
-            text += f"  AT {timecode(self._time_at(playback, self._hover_x), rate)}"
         left, width, _ = self._geometry()
-        return [self._bar_card(width, x_of(position, 0, width, duration), self._hover_x and self._hover_x - left),
-                TextCard(text, InView("bottom", margin=MARGIN + BAR_HEIGHT + TEXT_GAP))]
+        if self._hover_x is not None and duration:
+            hovered = self._time_at(playback, self._hover_x)
+            text += f"  AT {timecode(hovered, rate)}"
+            text += "".join(f"  {words}" for strip in self.strips if (words := strip.describe(playback, hovered)))
+        strips = [rows for strip in self.strips if (rows := strip.picture(playback, width)) is not None]
+        above = sum(len(rows) for rows in strips)
+        return [self._bar_card(width, x_of(position, 0, width, duration), self._hover_x and self._hover_x - left, strips),
+                TextCard(text, InView("bottom", margin=MARGIN + above + BAR_HEIGHT + TEXT_GAP))]
 
-    def _bar_card(self, width: int, played: float, hover: float | None) -> ImageCard:
-        shown = (width, round(played), None if hover is None else round(hover))
+    def _bar_card(self, width: int, played: float, hover: float | None, strips: list) -> ImageCard:
+        shown = (width, round(played), None if hover is None else round(hover), tuple(id(rows) for rows in strips))
         if shown != self._drawn:
             self._drawn = shown
             self._version += 1
-            self._bar = ImageCard("timeline", bar_picture(width, played, hover), InView("bottom", scale=1, margin=MARGIN),
-                                  self._version)
+            picture = np.concatenate(strips + [bar_picture(width, played, hover)], axis=0)
+            self._bar = ImageCard("timeline", picture, InView("bottom", scale=1, margin=MARGIN), self._version)
         return self._bar
 
 

@@ -74,8 +74,9 @@ def render(player, cards) -> None:
         playback.spatial.set_view(view.yaw, view.pitch, view.roll)  # the sound turns too
     width, height = player.display.framebuffer_size()
     viewport = (0, 0, width, height)
-    if player.view_drawer is not None and player.view_drawer(viewport):
-        cards = [card for card in cards if isinstance(card.place, placement.InView)]  # no sphere to sit on
+    drawn = player.view_drawer(viewport, cards) if player.view_drawer is not None else None
+    if drawn is not None:
+        cards = drawn  # the drawer's picture, and the cards it leaves for the view
     else:
         player.renderer.draw(view, viewport, player.options.eye)
     draw_overlays(player, cards, viewport)

@@ -13,8 +13,8 @@ Doors for what is built around the player (the kiosk, and rooms to come):
   `audience`    True: the keyboard only looks around, it cannot seek or quit.
   `inputs`      callables (event, playback) → True when they took the desktop's input event (a key, a click, the
                 pointer's moves): the player's own controls then do not see it (the creator's desk);
-  `view_drawer` None, or a callable (viewport) → True when it drew the window's picture itself instead of the
-                sphere view (the overview); cards in view are drawn over it, cards on the sphere are not.
+  `view_drawer` None, or a callable (viewport, cards) → None to let the sphere view be drawn, or, having drawn the
+                window's picture itself (the overview), the cards to draw over it in view.
 """
 
 from __future__ import annotations

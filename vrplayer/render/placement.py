@@ -32,6 +32,17 @@ class InView:
 
 
 @dataclass(frozen=True)
+class InFrame(InView):
+    """A card stretched over an exact rectangle of the frame, pixels from its top left (x, y, width, height): a
+    picture laid over another drawn flat in the view, such as a heat-map over the overview."""
+
+    x: float = 0.0
+    y: float = 0.0
+    width: float = 1.0
+    height: float = 1.0
+
+
+@dataclass(frozen=True)
 class OnSphere:
     """A card fixed in the film: centred on (yaw, pitch) degrees (the film's own directions, yaw 0 its centre),
     `height` degrees of latitude high, as wide as its picture's aspect makes it."""
@@ -85,6 +96,10 @@ def headset_frame(tan_bounds, viewport) -> ViewFrame:
 def view_rect(place: InView, frame: ViewFrame, size: tuple[int, int]) -> tuple[float, float, float, float]:
     """An in-view card of `size` (w, h) bitmap pixels on the frame: its tangent rectangle (left, top, right, bottom;
     y up). Whole-pixel scales keep bitmap text crisp; a narrow frame gets a smaller card rather than a cut one."""
+    if isinstance(place, InFrame):
+        left, top = frame.tangent(place.x, place.y)
+        right, bottom = frame.tangent(place.x + place.width, place.y + place.height)
+        return left, top, right, bottom
     w, h = max(1, size[0]), max(1, size[1])
     largest = max(1, (frame.width - 2 * place.margin) // w)
     if place.scale is None:
