@@ -17,7 +17,7 @@ import pytest
 
 from conftest import ROOT, VRPLAYER, run_cli
 from test_audio import RATE, MonitorRecorder
-from test_desktop import find_window, window_picture, xdotool
+from test_desktop import find_window, press_quit, window_picture, xdotool
 
 from vrplayer.creator.compare import render_comparison
 from vrplayer.creator.compare_loop import sound_cut
@@ -369,7 +369,7 @@ def test_window_keys_switch_modes_and_move_both_cuts(xvfb, cuts, tmp_path):
         line = (picture[:, SIZE[0] // 4 - 1 : SIZE[0] // 4 + 2].min(axis=2) > 200).mean(axis=0)
         assert line.max() > 0.9, line  # the line moved there (the pointer itself hides a few rows of it)
         key("Left", "space", pause=1.0)  # back 5 s, playing
-        subprocess.run(["xdotool", "key", "--window", window, "q"], env={"DISPLAY": xvfb}, capture_output=True)
+        press_quit(xvfb, window)
         assert proc.wait(timeout=10) == 0
     finally:
         if proc.poll() is None:

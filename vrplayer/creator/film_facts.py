@@ -23,7 +23,7 @@ from vrplayer.layout.aspect import aspect_text, fitting_packing, guess_from_aspe
 from vrplayer.media.container import (
     CorruptPacketCounter, audio_stream, duration_seconds, open_container, origin_seconds, reason, video_stream,
 )
-from vrplayer.media.probe import decide_film_layout
+from vrplayer.media.probe import decide_film_layout, sound_facts
 from vrplayer.media.sa3d import read_sa3d
 from vrplayer.media.soundtrack import decide_sound
 from vrplayer.media.spherical import read_container_layout
@@ -184,13 +184,7 @@ def _audio_header(path: str, stream, decision) -> dict:
     except OSError:
         sa3d = None
     return {
-        "codec": acc.name,
-        "sample_rate": acc.sample_rate,
-        "channels": acc.channels,
-        "layout": layout_name,
-        "format": sound.format.name,
-        "spatial": sound.format.spatial,
-        "format_source": sound.source,
+        **sound_facts(acc, layout_name, sound),
         "format_warning": sound.warning,
         "sa3d": None if sa3d is None else {"format": sa3d.name, "problems": list(sa3d.problems)},
         "format_decision": sound.format,

@@ -88,16 +88,7 @@ def probe(path: str, flags: dict | None = None, audio_format: str | None = None)
 
             layout_name = acc.layout.name if acc.layout else None
             sound = decide_sound(path, audio.index, acc.channels, layout_name, decision.audio, audio_format)
-            info["audio"] = {
-                "codec": acc.name,
-                "sample_rate": acc.sample_rate,
-                "channels": acc.channels,
-                "layout": layout_name,
-                "format": sound.format.name,
-                "spatial": sound.format.spatial,
-                "format_source": sound.source,
-                "warning": sound.warning,
-            }
+            info["audio"] = {**sound_facts(acc, layout_name, sound), "warning": sound.warning}
         return info, decision
     finally:
         container.close()
@@ -148,3 +139,17 @@ def _seconds(value) -> str:
         return "unknown duration"
     minutes, seconds = divmod(value, 60)
     return f"{int(minutes)}:{seconds:06.3f}"
+
+
+def sound_facts(acc, layout_name: str | None, sound) -> dict:
+    """What `probe` (and the pre-flight check) say of a sound track: its codec context's facts and the decided
+    sound format (a media.soundtrack.SoundDecision)."""
+    return {
+        "codec": acc.name,
+        "sample_rate": acc.sample_rate,
+        "channels": acc.channels,
+        "layout": layout_name,
+        "format": sound.format.name,
+        "spatial": sound.format.spatial,
+        "format_source": sound.source,
+    }
