@@ -5,6 +5,7 @@ scripted head turn — recorded back from the sink's monitor and compared with t
 from __future__ import annotations
 
 import json
+import re
 
 import av
 import numpy as np
@@ -89,19 +90,32 @@ def test_each_voice_comes_from_its_marker_and_turning_the_head_moves_it(spatial_
     assert abs(ild(turning, 4 + 1)) < 1  # after it: the east voice (at 5 s) is ahead
 
 
+def play_recorded(pulse, film, *args, attempts: int = 3) -> np.ndarray:
+    """Play 6.5 s of the film through the audio server and record what it played. A run in which the player itself
+    reports that the sound was late (the decoder behind: an underrun; the audio callback run late: the server
+    played silence) cannot match sample for sample, whatever the player's worth; on a busy machine that is played
+    again, a few times at most."""
+    for _ in range(attempts):
+        recorder = MonitorRecorder(pulse.env)
+        result = run_cli("play", film, "--display", "offscreen", "--size", "160x90", *args, "--duration", "6.5",
+                         env=pulse.env)
+        recorded, _ = recorder.stop()
+        assert result.returncode == 0, result.stderr
+        assert "ambix1, rendered for the head" in result.stderr and "went away" not in result.stderr, result.stderr
+        late = re.search(r"(\d+) audio underruns, (\d+) late audio blocks", result.stderr)
+        assert late, result.stderr
+        if late.groups() == ("0", "0"):
+            return recorded.astype(np.float64)
+    pytest.fail(f"the sound was late in each of {attempts} runs (the machine is too busy to hear it whole): {late.group(0)}")
+
+
 def test_playback_matches_the_offline_render_and_follows_a_head_turn_within_a_block(pulse, spatial_film, tmp_path):
     turn_at = 3.0
     head_path = tmp_path / "path.txt"
     head_path.write_text(f"0 0\n{turn_at - 0.0005} 0\n{turn_at} 90\n")
-    recorder = MonitorRecorder(pulse.env)
-    result = run_cli("play", spatial_film, "--display", "offscreen", "--size", "160x90", "--head-path", head_path,
-                     "--duration", "6.5", env=pulse.env)
-    recorded, _ = recorder.stop()
-    assert result.returncode == 0, result.stderr
-    assert "ambix1, rendered for the head" in result.stderr and "went away" not in result.stderr, result.stderr
+    recorded = play_recorded(pulse, spatial_film, "--head-path", head_path)
     facing_north = render(tmp_path, spatial_film, "north")
     facing_east = render(tmp_path, spatial_film, "east", "--yaw", "90")
-    recorded = recorded.astype(np.float64)
 
     offset = film_offset(recorded, facing_north)  # film sample index = recorded index + offset
     film = np.arange(len(recorded)) + offset

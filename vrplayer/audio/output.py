@@ -29,7 +29,7 @@ class AudioOutput(Protocol):
     @property
     def latency(self) -> float: ...
     @property
-    def xruns(self) -> int: ...
+    def xruns(self) -> int: ...  # blocks handed over too late while sound was playing (heard as a gap)
     @property
     def alive(self) -> bool: ...
 
@@ -49,6 +49,7 @@ class SoundDeviceOutput:
         self.device_name = info["name"]
         self._fill: FillFunction | None = None
         self._xruns = 0
+        self._sounding = False  # the last block handed over was not silence
         self.faults = 0  # blocks whose mixing raised (each played as silence)
         self._last_callback = 0.0
         self._started_at = 0.0
@@ -66,7 +67,8 @@ class SoundDeviceOutput:
             raise AudioUnavailable(f"cannot open audio device '{self.device_name}' ({_first_line(exc)})") from None
 
     def _callback(self, outdata, frames, time_info, status) -> None:
-        if status.output_underflow:
+        # The device ran dry before this block: a gap, if it cut into sound (dry while silent is not heard).
+        if status.output_underflow and self._sounding:
             self._xruns += 1
         # How long until this block is heard: PortAudio's DAC time when it gives one, else the stream's latency.
         ahead = time_info.outputBufferDacTime - time_info.currentTime
@@ -76,8 +78,10 @@ class SoundDeviceOutput:
         self._last_callback = now
         try:
             self._fill(outdata, ahead, now)
+            self._sounding = bool(outdata.any())
         except Exception as exc:  # a fault in mixing must not stop the stream (and the clock) for good
             outdata.fill(0.0)
+            self._sounding = False
             self.faults += 1
             if self.faults == 1:
                 _log.error("audio block failed (%s: %s); playing silence for it", type(exc).__name__, exc)

@@ -434,7 +434,7 @@ class Kiosk:
                                layout=event.data["projection"])
         elif event.name == "film_ended":
             outcome = event.data["outcome"]
-            counts = {key: event.data[key] for key in ("frames_shown", "frames_dropped", "audio_underruns")}
+            counts = {key: event.data[key] for key in ("frames_shown", "frames_dropped", "audio_underruns", "audio_late_blocks")}
             reason = "stopped" if outcome == "quit" else outcome if isinstance(outcome, str) else outcome[1]
             self.session.event("film_ended", item=item.number, title=item.display_title, reason=reason, **counts)
 

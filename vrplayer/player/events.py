@@ -14,7 +14,7 @@ two pictures: they must be quick, and one that fails is logged and dropped, neve
 | sought        | an exact seek reached its frame                | target, paused                         |
 | head_pose     | once a turn of the loop: where the viewer looks| yaw, pitch, roll (degrees)             |
 | film_ended    | the film is over for the player                | outcome, frames_shown, frames_dropped, |
-|               |                                                | audio_underruns                        |
+|               |                                                | audio_underruns, audio_late_blocks     |
 
 `position` is the film's media time (for frame_shown, the pts of the picture shown); `at` is time.monotonic().
 """

@@ -31,6 +31,8 @@ class Playback:
         """output: the audio device (None: play silently). sound: {"audio_format": --audio-format or None, "hrtf": a
         SOFA file or None, "head_path": a scripted head or None}. clock_for(mixer or None) → the film's clock."""
         self.path = path
+        self.output = output
+        self._late_blocks_before = output.xruns if output is not None else 0
         self.video = VideoDecoder(path)
         cc = self.video.stream.codec_context
         try:
@@ -126,10 +128,12 @@ class Playback:
         return self.video.shortfall() if outcome == "end" else None
 
     def counts(self) -> dict:
-        """Frames shown and dropped, and audio underruns, so far."""
+        """Frames shown and dropped, audio underruns (the sound not decoded in time), and the device's late blocks
+        (the audio callback itself ran late: the server played silence), so far."""
         return {
             "frames_shown": self.scheduler.shown, "frames_dropped": self.scheduler.dropped,
             "audio_underruns": self.mixer.underruns if self.mixer else 0,
+            "audio_late_blocks": self.output.xruns - self._late_blocks_before if self.mixer else 0,
         }
 
     def close(self) -> None:

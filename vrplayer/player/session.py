@@ -214,8 +214,9 @@ class Player:
         self.last_counts = {key: value + earlier.get(key, 0) for key, value in playback.counts().items()}
         self.last_problem = playback.problem(outcome)
         _log.info(
-            "%s %s: %d frames shown, %d dropped, %d audio underruns", "finished" if outcome == "end" else "stopped",
-            path_text(film.path), self.last_counts["frames_shown"], self.last_counts["frames_dropped"], self.last_counts["audio_underruns"],
+            "%s %s: %d frames shown, %d dropped, %d audio underruns, %d late audio blocks", "finished" if outcome == "end" else "stopped",
+            path_text(film.path), self.last_counts["frames_shown"], self.last_counts["frames_dropped"],
+            self.last_counts["audio_underruns"], self.last_counts["audio_late_blocks"],
         )
 
     def show_text(self, text: str, seconds: float | None = None, attract: bool = False):
