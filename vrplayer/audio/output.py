@@ -109,8 +109,10 @@ class SoundDeviceOutput:
         return bool(self._stream.active) and now - self._last_callback < limit
 
     def close(self) -> None:
+        # Abort, not stop: stopping waits for the server's buffer to drain (about 2 s through PulseAudio's ALSA
+        # plugin, or for ever from a device that has gone); what is still queued is not wanted.
         try:
-            self._stream.stop()
+            self._stream.abort()
         except Exception as exc:  # a device that is already gone may fail to stop: closing is what matters
             _log.debug("stopping the audio stream: %s", _first_line(exc))
         finally:
