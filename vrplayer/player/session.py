@@ -23,7 +23,7 @@ import dataclasses
 import math
 import time
 
-from vrplayer import log
+from vrplayer import log, memory
 from vrplayer.errors import AudioUnavailable, MediaError, PlayerError, path_text
 from vrplayer.layout import covered
 from vrplayer.player import desktop_loop, headset_loop
@@ -193,6 +193,7 @@ class Player:
         finally:
             self.playback = None
             playback.close()
+            memory.give_back()
 
     def _report(self, playback: Playback, film: Film, outcome, earlier: dict) -> None:
         """The film's figures (added to those of its `earlier` parts): frames shown and dropped, underruns; the
