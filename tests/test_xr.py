@@ -563,7 +563,9 @@ def test_vrplayer_plays_a_film_in_the_headset(monado, sample_film, tmp_path):
     shot, err = play_in_headset(monado, sample_film, 3.0, "--start", "0.5", "--duration", "4", "--timing-log", timing)
     assert "WARNING" not in err, err
     pts = [json.loads(line)["pts"] for line in timing.read_text().splitlines()]
-    assert len(pts) > 20 and pts == sorted(pts) and pts[0] >= 0.5 - 1e-6
+    # How many of the film's pictures a busy machine manages is not the point (no timed assertions): the pictures
+    # come in order, from the start asked for, and the film moves on.
+    assert len(pts) >= 5 and pts == sorted(pts) and pts[0] >= 0.5 - 1e-6 and pts[-1] - pts[0] >= 1.0, pts
     left = shot[:, : shot.shape[1] // 2].astype(float)
     assert left.mean() > 20 and left.std() > 10, "the headset does not show the film"
 

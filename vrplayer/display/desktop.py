@@ -40,7 +40,7 @@ class DesktopDisplay:
         glfw.swap_interval(1 if vsync else 0)
         self._events: list[InputEvent] = []
         self._dragging = False
-        self._cursor = (0.0, 0.0)
+        self._cursor: tuple[float, float] | None = None  # the pointer, as of the last event taken from the window
         self._fullscreen = False
         glfw.set_key_callback(self._window, self._on_key)
         glfw.set_char_callback(self._window, self._on_char)
@@ -79,13 +79,16 @@ class DesktopDisplay:
     def _on_button(self, window, button, action, mods) -> None:
         if button == self._glfw.MOUSE_BUTTON_LEFT:
             self._dragging = action == self._glfw.PRESS
-            self._cursor = self._glfw.get_cursor_pos(window)
+            # Where the pointer was when the button went, from the moves before it: asking the window now would give
+            # where it is now, after every move still queued (a slow frame takes them all at once).
+            if self._cursor is None:
+                self._cursor = self._glfw.get_cursor_pos(window)
             x, y = self._pixels(*self._cursor)
             self._events.append(InputEvent("click" if action == self._glfw.PRESS else "release", x=x, y=y))
 
     def _on_cursor(self, window, x, y) -> None:
         px, py = self._pixels(x, y)
-        if self._dragging:
+        if self._dragging and self._cursor is not None:
             self._events.append(InputEvent("drag", dx=x - self._cursor[0], dy=y - self._cursor[1], x=px, y=py))
         else:
             self._events.append(InputEvent("move", x=px, y=py))
