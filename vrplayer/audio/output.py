@@ -14,7 +14,10 @@ from vrplayer.errors import AudioUnavailable
 
 _log = log.get("audio.output")
 
-LOST_AFTER = 1.5  # seconds without a callback after which the device counts as lost
+# A device that has gone (unplugged, its sound server stopped) ends the stream at once. One that stays but stops
+# asking for sound is a sound server hung, or starved by a busy machine (seen for 1.5 s on two cores playing 4K):
+# the picture waits on the audio clock meanwhile; after LOST_AFTER the film goes on without sound.
+LOST_AFTER = 4.0  # seconds without a callback after which a stream still open counts as lost
 STARTING = 5.0  # seconds a new stream may stall while it starts (a sound server's ALSA plugin: 1–2 s after its first blocks)
 FillFunction = Callable[[np.ndarray, float, float], None]  # (block, output latency s, monotonic now)
 
@@ -102,8 +105,8 @@ class SoundDeviceOutput:
 
     @property
     def alive(self) -> bool:
-        """False once the device has gone (unplugged, its sound server stopped): the stream stopped asking for
-        sound. A block is ~10 ms; a device that has not asked for 1.5 s is gone (a new stream gets longer)."""
+        """False once the device has gone (unplugged, its sound server stopped: the stream has ended), or has not
+        asked for sound for LOST_AFTER seconds (a block is ~10 ms; a new stream gets STARTING)."""
         now = time.monotonic()
         limit = STARTING if now - self._started_at < STARTING else LOST_AFTER
         return bool(self._stream.active) and now - self._last_callback < limit
