@@ -17,6 +17,7 @@ import pytest
 
 from conftest import ROOT, VRPLAYER, run_cli
 from test_audio import RATE, MonitorRecorder
+from test_desk import write_trace
 from test_desktop import find_window, press_quit, window_picture, xdotool
 
 from vrplayer.creator.compare import render_comparison
@@ -251,6 +252,52 @@ def test_each_mode_by_its_pixels(cuts, tmp_path):
 
     same = render_comparison(cuts[0], cuts[0], at, 0.0, (None, None, None), 90.0, SIZE, Composition("difference"), labels=False)
     assert same.max() == 0  # a cut against itself: nothing
+
+
+def audience(folder, yaw: float, viewers: int = 5):
+    """`viewers` head traces all looking `yaw` degrees right of the centre, level, the whole film."""
+    folder.mkdir()
+    for k in range(viewers):
+        write_trace(folder / f"viewer{k}.jsonl", yaw, 0.0)
+    return [str(folder)]
+
+
+def test_each_cut_shows_its_own_audience_over_its_own_part(cuts, tmp_path):
+    width, height = SIZE
+    left, right = (round(width / 2 - 0.5 + FOCAL * math.tan(math.radians(yaw))) for yaw in (-30, 30))
+    looks = {yaw: audience(tmp_path / f"yaw{yaw}", yaw) for yaw in (-30, 30)}
+
+    def picture(mode, heatmaps=(None, None)):
+        return render_comparison(*cuts, 1.0, OFFSET, (None, None, None), 90.0, SIZE, Composition(mode), labels=False,
+                                 heatmaps=heatmaps).astype(int)
+
+    def heat_at(shown, plain, x):
+        return np.abs(shown - plain).sum(axis=2)[height // 2 - 10: height // 2 + 10, x - 10: x + 10].mean()
+
+    plain = picture("wipe")
+    # A's audience looked left (A's side of the wipe), B's right (B's side): both maps show, each where it belongs.
+    both = picture("wipe", (looks[-30], looks[30]))
+    assert heat_at(both, plain, left) > 60 and heat_at(both, plain, right) > 60
+    assert (both[:, width // 2 - 40: width // 2 + 40] == plain[:, width // 2 - 40: width // 2 + 40]).all()
+    # The other way round, each map falls on the other cut's part of the picture: nothing of either shows.
+    assert (picture("wipe", (looks[30], looks[-30])) == plain).all()
+    # The toggle shows the cut on show with its own audience; the difference is about the pictures alone.
+    toggle_b = render_comparison(*cuts, 1.0, OFFSET, (None, None, None), 90.0, SIZE, Composition("toggle", shown=1),
+                                 labels=False, heatmaps=(looks[-30], looks[30])).astype(int)
+    plain_b = render_comparison(*cuts, 1.0, OFFSET, (None, None, None), 90.0, SIZE, Composition("toggle", shown=1),
+                                labels=False).astype(int)
+    assert heat_at(toggle_b, plain_b, right) > 60 and heat_at(toggle_b, plain_b, left) < 1
+    assert (picture("difference", (looks[-30], looks[30])) == picture("difference")).all()
+
+
+def test_the_comparison_window_runs_with_both_audiences(cuts, tmp_path):
+    timing = tmp_path / "timing.jsonl"
+    result = run_cli("compare", *cuts, "--display", "offscreen", "--no-audio", "--size", "320x180", "--duration", "1.5",
+                     "--heatmap-a", *audience(tmp_path / "a", -30), "--heatmap-b", *audience(tmp_path / "b", 30),
+                     "--timing-log", timing)
+    assert result.returncode == 0, result.stderr
+    assert "A: heat-map of 5 traces" in result.stderr and "B: heat-map of 5 traces" in result.stderr, result.stderr
+    assert len(timing.read_text().splitlines()) >= 3
 
 
 def test_cuts_of_different_layouts_each_through_their_own(cuts, tmp_path):

@@ -23,21 +23,21 @@ WINDOW = 2.0
 MIN_VIEWERS = 5
 
 
-class HeatmapOverlay:
-    def __init__(self, player, paths, window: float = WINDOW, min_viewers: int = MIN_VIEWERS):
-        self._player = player
+class AudienceMaps:
+    """One audience's heat-map cards over a film, by film time (a map every STEP seconds, over `window` seconds round
+    it), and its answer to the region question. `key` names its picture (two audiences on one screen need two)."""
+
+    def __init__(self, paths, window: float = WINDOW, min_viewers: int = MIN_VIEWERS, key: str = "audience heat-map"):
         self.traces = load_all(paths)
+        self.key = key
         self.window, self.min_viewers = window, min_viewers
         self._made_for: float | None = None
         self._cards: list = []
         self._version = 0
-        player.options.show_heatmap = True
-        _log.info("heat-map of %d traces (key H shows and hides it)", len(self.traces))
 
-    def __call__(self, playback) -> list:
-        if playback is None or not self._player.options.show_heatmap:
-            return []
-        at = round(playback.position / STEP) * STEP
+    def cards(self, position: float) -> list:
+        """The cards for film time `position`: the map on the whole sphere, or a note below the privacy floor."""
+        at = round(position / STEP) * STEP
         if at != self._made_for:
             self._made_for = at
             self._cards = self._cards_at(at)
@@ -52,7 +52,7 @@ class HeatmapOverlay:
         colours, alpha = coloured(heat)
         rgba = np.concatenate([colours, (alpha[..., None] * 255).astype(np.uint8)], axis=2)
         self._version += 1
-        return [ImageCard("audience heat-map", rgba, SphereRegion(), self._version)]
+        return [ImageCard(self.key, rgba, SphereRegion(), self._version)]
 
     def region(self, box: tuple[float, float, float, float], at: float) -> str:
         """The answer to "what share of viewers saw this box" over the heat-map's window round film time `at`."""
@@ -61,6 +61,21 @@ class HeatmapOverlay:
         if share is None:
             return f"{NO_VIEWERS_TEXT} ({viewers})"
         return f"{100 * share:.0f}% OF {viewers} VIEWERS SAW THIS BOX FROM {start:.1f} TO {end:.1f} S"
+
+
+class HeatmapOverlay(AudienceMaps):
+    """The player's door: an overlay showing the audience's map at the film's position while key H says so."""
+
+    def __init__(self, player, paths, window: float = WINDOW, min_viewers: int = MIN_VIEWERS):
+        super().__init__(paths, window, min_viewers)
+        self._player = player
+        player.options.show_heatmap = True
+        _log.info("heat-map of %d traces (key H shows and hides it)", len(self.traces))
+
+    def __call__(self, playback) -> list:
+        if playback is None or not self._player.options.show_heatmap:
+            return []
+        return self.cards(playback.position)
 
 
 class AttentionStrip:

@@ -26,7 +26,8 @@ def add_parser(sub) -> None:
         description="Compare two cuts of a film, decoded in lockstep at the same media time, one view for both: a wipe "
                     "following the mouse (A left of the line, B right), a split (A in the left half, B in the right), "
                     "a toggle (Tab), or |A - B| amplified. Keys: 1-4 the modes, Tab A/B, and the player's keys "
-                    "(space, arrows, , . , R, E, X, M, I for the label, F, Q). With -o, one moment to a PNG.")
+                    "(space, arrows, , . , R, E, X, M, I for the label, H for the audiences' heat-maps, F, Q). Each cut's audience "
+                    "(--heatmap-a, --heatmap-b) is drawn over that cut's part of the picture. With -o, one moment to a PNG.")
     compare.add_argument("cut_a", metavar="CUT_A")
     compare.add_argument("cut_b", metavar="CUT_B")
     compare.add_argument("--mode", choices=MODES, default="wipe", help="how the cuts are shown (default wipe)")
@@ -48,6 +49,8 @@ def add_parser(sub) -> None:
     compare.add_argument("--volume", type=float, default=1.0, metavar="V", help="volume, 0–2 (default 1)")
     compare.add_argument("--no-audio", action="store_true", help="no sound: the comparison runs on the wall clock")
     compare.add_argument("--duration", type=cli._non_negative, metavar="S", help="stop after S seconds (for scripts and tests)")
+    compare.add_argument("--heatmap-a", nargs="+", metavar="TRACE", help="A's audience: head traces (files or folders) whose heat-map is drawn over A's part (key H hides it)")
+    compare.add_argument("--heatmap-b", nargs="+", metavar="TRACE", help="B's audience, over B's part")
     compare.add_argument("--timing-log", metavar="FILE", help="one JSON line per picture shown: comparison time, each cut's frame, mode, cut on show")
 
 
@@ -76,7 +79,8 @@ def composition_of(args) -> Composition:
 def run(args) -> int:
     if args.output:
         picture = render_comparison(args.cut_a, args.cut_b, args.at, args.offset_b, (args.yaw, args.pitch, None), args.fov,
-                                    args.size, composition_of(args), args.eye, not args.no_label)
+                                    args.size, composition_of(args), args.eye, not args.no_label,
+                                    heatmaps=(args.heatmap_a, args.heatmap_b))
         from vrplayer.snapshot import write_png
 
         write_png(picture, args.output)
@@ -88,17 +92,17 @@ def run(args) -> int:
         offset_b=args.offset_b, at=args.at, composition=composition_of(args), start_view=(args.yaw, args.pitch, None),
         fov=args.fov, eye=args.eye, size=args.size, labels=not args.no_label, display=args.display,
         fullscreen=args.fullscreen, volume=max(0.0, min(2.0, args.volume)), audio=not args.no_audio,
-        duration=args.duration, timing_log=args.timing_log)
+        duration=args.duration, timing_log=args.timing_log, heatmaps=(args.heatmap_a, args.heatmap_b))
     return run_window(args.cut_a, args.cut_b, options)
 
 
 def render_comparison(path_a: str, path_b: str, at: float, offset_b: float, start: tuple, fov: float,
                       size: tuple[int, int], composition: Composition, eye: str = "left", labels: bool = True,
-                      display=None):
+                      display=None, heatmaps=(None, None)):
     """The comparison's picture (H, W, 3 uint8) at A's time `at` (B's at + offset_b), offscreen: each cut's exact
     frame there (VideoDecoder.wait_picture, as a snapshot's), composed. `start`: (yaw, pitch, roll), None each for
-    A's initial view."""
-    from vrplayer.creator.compare_view import CompareDrawing, cut_label, label_texts
+    A's initial view. `heatmaps`: each cut's audience traces (or None), its heat-map drawn over its part."""
+    from vrplayer.creator.compare_view import CompareDrawing, audiences_of, cut_label, label_texts
     from vrplayer.display.offscreen import OffscreenDisplay
     from vrplayer.media.probe import decide_film_layout
     from vrplayer.media.video import VideoDecoder
@@ -120,12 +124,14 @@ def render_comparison(path_a: str, path_b: str, at: float, offset_b: float, star
         frames = [decoders[0].wait_picture(at), _frame_or_none(decoders[1], moments[1])]
         texts = tuple(cut_label(name, moment, frame is not None, moment >= 0.0)
                       for name, moment, frame in zip("AB", moments, frames))
+        cards = tuple(audience.cards(frame.pts) if audience is not None and frame is not None else ()
+                      for audience, frame in zip(audiences_of(heatmaps), frames))
         own_display = display is None
         display = display or OffscreenDisplay(size)
         try:
             drawing = CompareDrawing(layouts, (path_text(path_a), path_text(path_b)))
             try:
-                drawing.draw(frames, view, composition, size, eye, label_texts(composition, texts) if labels else None)
+                drawing.draw(frames, view, composition, size, eye, label_texts(composition, texts) if labels else None, cards)
                 display.present()
                 return display.read_pixels()
             finally:

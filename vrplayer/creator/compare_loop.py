@@ -3,8 +3,9 @@ carry out keys, pick the frames due by the clock, draw, present), for two cuts i
 
 Keys: 1 wipe, 2 split, 3 toggle, 4 difference; Tab flips A/B (into toggle); the player's own keys (controls.py)
 move both cuts: space, ← / → seek, , / . frame steps while paused, look around, zoom, R, E, X, F, M; I the label;
-Q / Esc quit. The wipe's line follows the mouse. Sound: the cut on show (toggle), the side of the wipe that covers
-more of the window, A in split and difference; both are mixed all the time, so a switch is heard at once.
+H each cut's audience heat-map (--heatmap-a, --heatmap-b) over its own part; Q / Esc quit. The wipe's line
+follows the mouse. Sound: the cut on show (toggle), the side of the wipe that covers more of the window, A in
+split and difference; both are mixed all the time, so a switch is heard at once.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class CompareOptions:
     audio: bool = True
     duration: float | None = None
     timing_log: str | None = None
+    heatmaps: tuple = (None, None)  # each cut's audience: head traces (files or folders), or None
 
 
 def sound_cut(composition: Composition, width: int) -> int:
@@ -162,6 +164,10 @@ class CompareLoop:
         self.view.set_home(*start_pose(pair.a.playback.layout.layout, options.start_view))
         self.present_cost = 0.0
         self._timing = _open_timing_log(options.timing_log)
+        from vrplayer.creator.compare_view import audiences_of
+
+        self.audiences = audiences_of(options.heatmaps)
+        self.show_heat = any(self.audiences)  # key H
 
     def run(self) -> int:
         pair, display = self.pair, self.display
@@ -241,6 +247,9 @@ class CompareLoop:
             self.sound.mute(not self.sound.muted)
         elif name == "info":
             self.labels = not self.labels
+        elif name == "heatmap" and any(self.audiences):
+            self.show_heat = not self.show_heat
+            _log.info("audience heat-maps %s", "shown" if self.show_heat else "hidden")
         elif name == "eye":
             self.eye = EYE_MODES[(EYE_MODES.index(self.eye) + 1) % len(EYE_MODES)]
         elif name == "swap":
@@ -273,7 +282,9 @@ class CompareLoop:
         if self.labels:
             texts = tuple(cut_label(cut.name, cut.moment(t), cut.shown is not None, cut.over) for cut in pair.cuts)
             labels = label_texts(self.composition, texts)
-        self.drawing.draw([cut.shown for cut in pair.cuts], view, self.composition, size, self.eye, labels)
+        cards = tuple(audience.cards(cut.shown.pts) if audience is not None and self.show_heat and cut.shown is not None
+                      else () for audience, cut in zip(self.audiences, pair.cuts))
+        self.drawing.draw([cut.shown for cut in pair.cuts], view, self.composition, size, self.eye, labels, cards)
         self.display.present()
         shown = time.monotonic()
         self.present_cost += 0.1 * (min(shown - started, 0.1) - self.present_cost)

@@ -5,6 +5,7 @@ bench."""
 
 from __future__ import annotations
 
+from vrplayer import log
 from vrplayer.player.options import clock_text
 from vrplayer.render import placement
 from vrplayer.render.compare_pass import ComparePass, Composition, column_bounds, columns_read, wipe_line, split_halves
@@ -12,6 +13,8 @@ from vrplayer.render.overlay import OverlayRenderer, TextCard
 from vrplayer.render.placement import InView
 from vrplayer.render.projection import tan_half_fov, view_rotation
 from vrplayer.render.renderer import PictureTooLarge, SphereRenderer
+
+_log = log.get("compare")
 
 
 def cut_label(name: str, moment: float, has_picture: bool, ended: bool) -> str:
@@ -30,6 +33,17 @@ def label_texts(composition: Composition, cut_labels: tuple[str, str]) -> list[s
     if mode == "difference":
         return [f"A-B X{composition.gain:g}  {cut_labels[0]}  {cut_labels[1]}"]
     return list(cut_labels)
+
+
+def audiences_of(heatmaps) -> tuple:
+    """Each cut's AudienceMaps (analytics/desk.py) from its traces, or None."""
+    from vrplayer.analytics.desk import AudienceMaps
+
+    found = tuple(AudienceMaps(paths, key=f"heat-map {name}") if paths else None for name, paths in zip("AB", heatmaps))
+    for name, audience in zip("AB", found):
+        if audience is not None:
+            _log.info("%s: heat-map of %d traces (key H shows and hides them)", name, len(audience.traces))
+    return found
 
 
 class CompareDrawing:
@@ -51,9 +65,11 @@ class CompareDrawing:
         self.overlay.close()
 
     def draw(self, frames, view, composition: Composition, size: tuple[int, int], eye: str = "left",
-             labels: list[str] | None = None) -> None:
+             labels: list[str] | None = None, cards=((), ())) -> None:
         """Draw the comparison of `frames` (each cut's VideoFrame, or None for black) seen from `view` into the
-        viewport (0, 0, *size) of the bound framebuffer; `labels` (see label_texts) over it, when given."""
+        viewport (0, 0, *size) of the bound framebuffer; `labels` (see label_texts) over it, when given. `cards`:
+        each cut's overlay cards (its audience's heat-map), drawn into its own picture, so that each part of a wipe,
+        a split or a toggle shows its own cut's; none in difference, which is about the pictures."""
         width, height = size
         self.composite.prepare(size)
         tx, ty = tan_half_fov(view.fov, width, height)
@@ -82,12 +98,19 @@ class CompareDrawing:
                     taller = columns[1] / max(1, half)
                     for eye_name, x, w in (("left", columns[0], half), ("right", columns[0] + half, columns[1] - half)):
                         if w > 0:
-                            renderer.draw_rays(rotation, (left, right, down * taller, up * taller), (x, 0, w, height), eye_name)
+                            eye_bounds, eye_viewport = (left, right, down * taller, up * taller), (x, 0, w, height)
+                            renderer.draw_rays(rotation, eye_bounds, eye_viewport, eye_name)
+                            self._draw_cards(cards, index, composition, rotation, eye_bounds, eye_viewport)
                 else:
                     renderer.draw_rays(rotation, bounds, viewport, eye)
+                    self._draw_cards(cards, index, composition, rotation, bounds, viewport)
         self.composite.compose(composition, (0, 0, width, height))
         if labels:
             self._draw_labels(composition, labels, size)
+
+    def _draw_cards(self, cards, index: int, composition: Composition, rotation, bounds, viewport) -> None:
+        if cards[index] and composition.mode != "difference":
+            self.overlay.draw(cards[index], rotation, bounds, viewport, placement.desktop_frame(bounds, viewport))
 
     def _draw_labels(self, composition: Composition, labels: list[str], size: tuple[int, int]) -> None:
         width, height = size
