@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, start_pulse, stop_pulse
+from vrplayer.analytics.trace import read_trace
 from vrplayer.kiosk.sessionlog import read_events
 
 
@@ -112,8 +113,12 @@ def test_plays_the_good_films_in_order_skips_the_bad_ones_and_loops(films, tmp_p
     assert skipped[3:6] == skipped[:3]  # and tried again on the next pass
     ended = events(log, "film_ended")
     assert ended[0]["reason"] == "end" and ended[0]["frames_shown"] > 5
+    # Each viewing's head trace is a file of its own under heads/, which the log names (not a copy of it).
     traces = events(log, "head_trace")
-    assert traces and traces[0]["rate_hz"] == 10 and len(traces[0]["yaw"]) >= 5  # ~1 s of film at 10 Hz
+    assert traces and traces[0]["item"] in (1, 5) and traces[0]["samples"] >= 10, traces[:1]
+    recorded = read_trace(log / traces[0]["file"])
+    assert recorded.header["source"] == "kiosk" and len(recorded.samples) == traces[0]["samples"]
+    assert all("yaw" not in trace for trace in traces)
 
 
 def _status(port: int) -> dict | None:

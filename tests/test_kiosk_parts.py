@@ -24,7 +24,7 @@ from vrplayer.kiosk.control import Busy, CommandQueue, ControlError, ControlServ
 from vrplayer.kiosk.programme import (
     ProgrammeCursor, ProgrammeError, ProgrammeWatcher, cursor_after_reload, load_programme,
 )
-from vrplayer.kiosk.sessionlog import SessionLog, ViewingTrace, read_events
+from vrplayer.kiosk.sessionlog import SessionLog, read_events
 from vrplayer.layout import PROJECTIONS, STEREO_MODES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -1004,52 +1004,6 @@ def test_torn_last_line_is_ended_before_appending(tmp_path):
     assert [e["event"] for e in read_events(tmp_path)] == ["ok", "after"]
 
 
-def test_viewing_trace_decimates_to_10_hz(tmp_path):
-    trace = ViewingTrace(item=2)
-    for frame in range(181):  # 2 s at 90 Hz, starting at t = 100 (any steady clock)
-        t = 100 + frame / 90
-        trace.add(t, yaw=frame, pitch=-frame / 10)
-    assert len(trace) == 21 and trace.samples == 181
-    fields = trace.fields()
-    assert fields["rate_hz"] == 10 and fields["t0"] == 100 and fields["item"] == 2
-    # Bucket k holds the latest sample before (k + 1) / 10 s: frame 8 for k = 0 (8 / 90 = 0.089 s).
-    assert fields["yaw"][0] == 8.0 and fields["pitch"][0] == -0.8
-    assert fields["yaw"][1] == 17.0  # 17 / 90 = 0.189 s
-    assert fields["yaw"][-1] == -180.0  # frame 180 → 180° wraps to -180
-
-
-def test_viewing_trace_gaps_rounding_wrap_and_order():
-    trace = ViewingTrace(item="a.mp4")
-    trace.add(0.0, 10.04, 1.26)
-    trace.add(0.05, 370.0, 89.99)  # same bucket: the latest wins; 370° is 10°
-    trace.add(0.35, -190.0, -5.0)  # buckets 1 and 2 had no sample
-    trace.add(0.25, 0.0, 0.0)  # from a closed bucket: dropped
-    trace.add(0.4, float("nan"), 0.0)  # not a pose: ignored
-    fields = trace.fields()
-    assert fields["yaw"] == [10.0, None, None, 170.0]
-    assert fields["pitch"] == [90.0, None, None, -5.0]
-    assert fields["samples"] == 3
-
-
-def test_viewing_trace_is_bounded_and_written_as_one_compact_line(tmp_path):
-    assert ViewingTrace.MAX_SECONDS == 3 * 3600
-    trace = ViewingTrace(item=1, max_seconds=2)
-    for step in range(500):  # 5 s at 100 Hz: 3 s more than kept
-        trace.add(step / 100, 1.0, 2.0)
-    assert len(trace) == 20 and trace.truncated
-
-    slog = SessionLog(tmp_path)
-    trace.write(slog, viewer_left=True)
-    slog.close()
-    lines = (tmp_path / "session.jsonl").read_text().splitlines()
-    assert len(lines) == 1
-    record = json.loads(lines[0])
-    assert record["event"] == "head_trace" and record["item"] == 1 and record["truncated"] is True
-    assert ISO_MS.match(record["started"]) and record["viewer_left"] is True and record["seconds"] == 2.0
-    assert record["yaw"] == [1.0] * 20 and record["pitch"] == [2.0] * 20
-    assert '"yaw":[1.0,1.0,' in lines[0]  # arrays, not a dict per sample, no spaces
-
-
 def test_file_where_the_log_folder_should_be_warns_once_and_goes_on(tmp_path, logged):
     blocker = tmp_path / "logs"
     blocker.write_text("not a folder")
@@ -1071,7 +1025,7 @@ def test_full_disk_warns_once_and_never_raises(tmp_path, logged):
     slog = SessionLog(tmp_path)
     for number in range(3):
         slog.event("tick", n=number)
-    ViewingTrace(item=1).write(slog)
+    slog.event("programme_loaded", warnings=["w"] * 50)
     slog.close()
     warnings = logged.lines(logging.WARNING)
     assert len(warnings) == 1 and "No space left" in warnings[0]
@@ -1119,20 +1073,3 @@ def test_one_huge_event_does_not_push_the_backups_out(tmp_path):
     slog.close()
     assert [e["event"] for e in read_events(tmp_path)] == ["first"] + ["programme_reloaded"] * 3 + ["last"]
     assert all(len(line) <= MAX_LINE_BYTES for p in tmp_path.iterdir() for line in p.read_bytes().splitlines())
-
-
-def test_a_long_viewing_is_written_in_parts_under_the_cap(tmp_path):
-    trace = ViewingTrace(item=4)
-    for step in range(40 * 60 * 10):  # 40 minutes at 10 Hz, the head always somewhere new
-        trace.add(step / 10, -179.9 + (step % 3599) / 10, -89.9 + (step % 1799) / 10)
-    slog = SessionLog(tmp_path)
-    trace.write(slog, title="A long one")
-    slog.close()
-    lines = (tmp_path / "session.jsonl").read_bytes().splitlines()
-    assert all(len(line) <= MAX_LINE_BYTES for line in lines)
-    parts = [json.loads(line) for line in lines]
-    assert [p["part"] for p in parts] == list(range(1, len(parts) + 1)) and {p["parts"] for p in parts} == {len(parts)}
-    assert all(p["event"] == "head_trace" and p["item"] == 4 and p["title"] == "A long one" for p in parts)
-    assert "shortened" not in parts[0]
-    assert sum((p["yaw"] for p in parts), []) == trace.fields()["yaw"]  # the parts joined are the whole viewing
-    assert [p["from_s"] for p in parts][:2] == [0, len(parts[0]["yaw"]) / 10]

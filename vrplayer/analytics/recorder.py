@@ -42,6 +42,7 @@ class HeadTraceRecorder:
         self._next_due = 0.0
         self._count = 0
         self.last_written: Path | None = None  # (only the last: a kiosk records all day)
+        self.last_samples = 0  # in the last trace, once it is closed
 
     def __call__(self, event) -> None:
         name = event.name
@@ -98,6 +99,7 @@ class HeadTraceRecorder:
         if self._writer is not None:
             self._writer.close()
             _log.info("head trace: %s (%d samples)", self._writer.path, self._writer.samples)
+            self.last_samples = self._writer.samples
             self._writer = None
 
     def close(self) -> None:

@@ -32,7 +32,7 @@ from vrplayer.kiosk.control import CommandQueue, ControlServer
 from vrplayer.kiosk.films_present import FilmsPresent
 from vrplayer.kiosk.lifeline import Lifeline
 from vrplayer.kiosk.programme import ProgrammeItem, ProgrammeWatcher, cursor_after_reload
-from vrplayer.kiosk.sessionlog import SessionLog, ViewingTrace, timestamp
+from vrplayer.kiosk.sessionlog import SessionLog, timestamp
 from vrplayer.kiosk.skips import SkipLog
 from vrplayer.kiosk.supervisor import DISPLAY_GONE, STATE_FILE
 from vrplayer.player import Film
@@ -78,7 +78,6 @@ class Kiosk:
         self._pending: int | None = None  # an item index staff asked for, played next
         self._status: dict = {}
         self._status_at = 0.0
-        self._trace: ViewingTrace | None = None
         self._audio_retry_at = 0.0
         self._attract_broken = False  # the attract film failed: the start screen stands in until the next reload
         self._left_at: float | None = None  # when the viewer took the headset off mid-film
@@ -220,7 +219,7 @@ class Kiosk:
             start_view=(item.initial_yaw, None, None),
         )
         self.state = "playing"  # film_started is logged once the film is on screen (see _heard)
-        self._trace = ViewingTrace(f"{item.number}: {item.display_title}")
+        traced_before = self.heads.last_written
         try:
             outcome = self.player.play_film(film)
         except PlayerError as exc:
@@ -229,9 +228,10 @@ class Kiosk:
         finally:
             self.state = "between films"
         self.films_played += 1
-        if self._trace is not None and len(self._trace):
-            self._trace.write(self.session, title=item.display_title)
-        self._trace = None
+        if self.heads.last_written != traced_before:  # this viewing's head trace: named in the log, not copied
+            trace = self.heads.last_written
+            self.session.event("head_trace", item=item.number, title=item.display_title,
+                               file=str(trace.relative_to(self.options.log_dir)), samples=self.heads.last_samples)
         if outcome == "viewer-left":
             self.session.event("reset", item=item.number, why=f"no viewer for {self.programme.options.grace_seconds:g} s")
         elif outcome == "end" and self.start_trigger == "key" and not self.headset:
@@ -419,12 +419,7 @@ class Kiosk:
     # -- what the player tells, and the status (on the player's thread, every turn of its loop) -----------------
 
     def _heard(self, event) -> None:
-        """The player's events: a programme film on screen and over goes into the session log, the viewer's head
-        into the viewing's trace."""
-        if event.name == "head_pose":
-            if self._trace is not None:
-                self._trace.add(event.at, event.data["yaw"], event.data["pitch"])
-            return
+        """The player's events: a programme film on screen and over goes into the session log."""
         if self.state != "playing" or self.item is None:
             return  # the attract film, title cards
         item = self.item

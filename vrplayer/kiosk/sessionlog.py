@@ -9,9 +9,9 @@ longer than MAX_LINE_BYTES (nor than the rotation size): an event that would be 
 their first items, its long texts to their start — and says so in "shortened" ({field: its original length}), so
 one event can neither choke a reader nor push the backups out.
 
-`ViewingTrace` gathers where one viewer looked during one viewing, decimated to 10 Hz, and writes it as compact
-"head_trace" lines at the end: one per five minutes of viewing (`part` of `parts`). `read_events` reads everything
-back in order.
+Where each viewer looked is not kept here: the kiosk records each viewing's head trace as a file of its own
+(analytics/recorder.py, the format `vrplayer heatmap` reads), and its "head_trace" event names that file.
+`read_events` reads everything back in order.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import math
 import os
 import re
 import threading
-from array import array
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -201,88 +200,6 @@ class SessionLog:
         if not self._failing:
             self._failing = True
             _log.warning("session log %s: cannot write (%s); the kiosk goes on without it", self.path, exc.strerror or exc)
-
-
-class ViewingTrace:
-    """Where one viewer looked during one viewing, kept at 10 Hz: the latest sample of each 100 ms.
-
-    add(t, yaw, pitch) takes samples at any rate, `t` in seconds on any steady clock (the film position or the
-    monotonic clock: `t0` in the line says where the trace starts on it). Buckets with no sample (headset off,
-    a stall) are null. Memory is bounded: at most `max_seconds` (3 hours) are kept, 8 bytes per 100 ms (~860 KB);
-    later samples are dropped and the lines say "truncated": true. Not thread-safe: feed and write it on one thread.
-    """
-
-    RATE_HZ = 10
-    MAX_SECONDS = 3 * 3600
-    PART_SECONDS = 300  # one line per five minutes: at most ~45 KB, under the log's line cap
-
-    def __init__(self, item: Any, started: datetime | None = None, max_seconds: float = MAX_SECONDS):
-        self.item = item
-        self.started = started or datetime.now(timezone.utc)
-        self.max_seconds = max_seconds
-        self._max_buckets = int(max_seconds * self.RATE_HZ)
-        self._yaw = array("f")  # float32: 0.1° resolution needs far less
-        self._pitch = array("f")
-        self.t0: float | None = None
-        self.samples = 0  # samples taken (before decimation)
-        self.truncated = False
-
-    def __len__(self) -> int:
-        return len(self._yaw)
-
-    def add(self, t: float, yaw: float, pitch: float) -> None:
-        if not (math.isfinite(t) and math.isfinite(yaw) and math.isfinite(pitch)):
-            return
-        if self.t0 is None:
-            self.t0 = t
-        # The epsilon keeps 0.3 s in bucket 3 although 0.3 * 10 is 2.9999999999999996.
-        bucket = math.floor((t - self.t0) * self.RATE_HZ + 1e-6)
-        latest = len(self._yaw) - 1
-        if bucket < latest:
-            return  # from a bucket already closed (a clock step back): drop it
-        if bucket >= self._max_buckets:
-            self.truncated = True
-            return
-        self.samples += 1
-        yaw = (yaw + 180.0) % 360.0 - 180.0  # one turn, -180..180: a viewer who spun round twice is still at 0
-        if bucket == latest:
-            self._yaw[latest], self._pitch[latest] = yaw, pitch
-            return
-        gap = bucket - latest - 1
-        if gap:
-            self._yaw.extend([math.nan] * gap)
-            self._pitch.extend([math.nan] * gap)
-        self._yaw.append(yaw)
-        self._pitch.append(pitch)
-
-    def fields(self) -> dict[str, Any]:
-        """The head_trace line's fields: arrays of degrees rounded to 0.1, null where no sample came."""
-        def rounded(values: array) -> list[float | None]:
-            return [None if math.isnan(v) else round(v, 1) for v in values]
-
-        return {
-            "item": self.item,
-            "started": timestamp(self.started),
-            "t0": self.t0,
-            "rate_hz": self.RATE_HZ,
-            "seconds": len(self._yaw) / self.RATE_HZ,
-            "samples": self.samples,
-            "truncated": self.truncated,
-            "yaw": rounded(self._yaw),
-            "pitch": rounded(self._pitch),
-        }
-
-    def write(self, session_log: SessionLog, **extra: Any) -> None:
-        """Write the "head_trace" lines (call once, when the viewing ends): one per PART_SECONDS of viewing, in order,
-        each with `part` (from 1), `parts` and `from_s` (where its first sample is, from t0); the whole viewing's
-        arrays are the parts' joined. Extra fields are added to each line."""
-        whole = self.fields()
-        step = self.PART_SECONDS * self.RATE_HZ
-        parts = max(1, math.ceil(len(self._yaw) / step))
-        for part in range(parts):
-            cut = slice(part * step, (part + 1) * step)
-            session_log.event("head_trace", **{**whole, "part": part + 1, "parts": parts, "from_s": part * self.PART_SECONDS,
-                                               "yaw": whole["yaw"][cut], "pitch": whole["pitch"][cut], **extra})
 
 
 def read_events(directory: str | os.PathLike, name: str = "session") -> list[dict]:
