@@ -771,3 +771,112 @@ def test_a_viewing_in_the_headset_records_its_head_trace(monado, sample_film, tm
     frames = int(re.search(r"headset, [^:]*: (\d+) frames", err).group(1))
     assert len(t) > 5 and len(t) / (t[-1] - t[0]) >= min(10.0, 0.8 * frames / 3.0), (len(t), frames)
     assert np.all(np.abs(trace.samples[:, 2]) < 30)  # Monado's simulated head looks about level
+
+
+# -- two cuts in the headset (vrplayer compare --display xr) -----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def code_cuts(tmp_path_factory):
+    """test_compare's films: A with a red band below its centre, B with a blue one."""
+    from test_compare import MARKS, make_code_film
+
+    folder = tmp_path_factory.mktemp("xr_cuts")
+    return (make_code_film(folder / "cut_a.mp4", 24, 8.0, MARKS["A"]),
+            make_code_film(folder / "cut_b.mp4", 30, 8.0, MARKS["B"], 20))
+
+
+def band_colour(shot: np.ndarray) -> str:
+    """Which cut the left eye shows: the colour of the band below the film's centre (red A, blue B)."""
+    h, w = shot.shape[:2]
+    part = shot[int(h * 0.5):int(h * 0.9), int(w * 0.1):int(w * 0.4)].reshape(-1, 3).astype(int)
+    red = np.sum((part[:, 0] > 150) & (part[:, 2] < 80))
+    blue = np.sum((part[:, 2] > 150) & (part[:, 0] < 80))
+    return "A" if red > 4 * blue + 50 else "B" if blue > 4 * red + 50 else "?"
+
+
+def shown_in(timing) -> list[str]:
+    import json
+
+    return [json.loads(line)["shown"] for line in timing.read_text().splitlines()] if timing.exists() else []
+
+
+def test_compare_in_the_headset_flips_a_and_b_from_the_mirror_window(monado, code_cuts, tmp_path):
+    timing = tmp_path / "timing.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vrplayer", "compare", *code_cuts, "--display", "xr", "--mirror", "--no-audio",
+         "--mode", "toggle", "--size", "320x180", "--duration", "12", "--timing-log", str(timing)],
+        cwd=ROOT, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        window = None
+        deadline = time.monotonic() + 30
+        while window is None and time.monotonic() < deadline:
+            found = subprocess.run(["xdotool", "search", "--name", "vrplayer compare mirror"], capture_output=True, text=True)
+            window = found.stdout.split()[0] if found.stdout.strip() else None
+            time.sleep(0.2)
+        assert window, "no mirror window"
+        deadline = time.monotonic() + 20
+        while len(shown_in(timing)) < 5:
+            assert time.monotonic() < deadline and proc.poll() is None, ("no pictures in the headset", proc.poll() is None or proc.communicate()[1])
+            time.sleep(0.1)
+        before = monado.screenshot()
+        subprocess.run(["xdotool", "key", "--window", window, "Tab"], check=True)
+        deadline = time.monotonic() + 10
+        while "B" not in shown_in(timing):
+            assert time.monotonic() < deadline and proc.poll() is None, "Tab on the mirror did not flip to B"
+            time.sleep(0.1)
+        time.sleep(0.5)
+        after = monado.screenshot()
+        proc.send_signal(2)  # Ctrl-C: the comparison ends
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert "A/B flipped from the mirror window: B on show" in err, err
+    shown = shown_in(timing)
+    flipped = shown.index("B")
+    assert set(shown[:flipped]) == {"A"} and set(shown[flipped:]) == {"B"}  # at one instant, for both eyes
+    assert band_colour(before) == "A" and band_colour(after) == "B", (band_colour(before), band_colour(after))
+
+
+def test_the_controllers_select_button_flips_a_and_b(display, monado, code_cuts, tmp_path):
+    """The controller's button: a real action set attached to the session and synced every turn; its press comes
+    out of the display as a "button" event (injected here: the simulated headset has no hands to press it)."""
+    from vrplayer.creator.compare_headset import HeadsetCompareLoop
+    from vrplayer.creator.compare_loop import CompareOptions, _Sound
+    from vrplayer.creator.compare_view import CompareDrawing
+    from vrplayer.creator.cut_pair import CutPair
+    from vrplayer.display.base import InputEvent
+    from vrplayer.render.compare_pass import Composition
+
+    headset = display()
+    assert headset._select is not None and headset._select.action_set is not None
+    assert headset._select.pressed() is False  # synced for real: nobody pressed anything
+    timing = tmp_path / "timing.jsonl"
+    options = CompareOptions(composition=Composition("toggle"), display="xr", duration=5.0, timing_log=str(timing))
+    pair = CutPair(*code_cuts, 0.0, None, 1.0)
+    drawing = CompareDrawing([cut.playback.layout.layout for cut in pair.cuts], ("A", "B"))
+    sound = _Sound(False)
+    own_poll = headset.poll_events
+    started = time.monotonic()
+    pressed = []
+
+    def poll_events(timeout=0.0):
+        events = own_poll(timeout)
+        if time.monotonic() - started > 2.0 and not pressed:
+            pressed.append(True)
+            events.append(InputEvent("button", "select"))
+        return events
+
+    headset.poll_events = poll_events
+    try:
+        HeadsetCompareLoop(pair, headset, drawing, sound, options).run()
+    finally:
+        drawing.close()
+        pair.close()
+        sound.close()
+    shown = shown_in(timing)
+    assert "A" in shown and "B" in shown and shown.index("B") > 0
+    flipped = shown.index("B")
+    assert set(shown[flipped:]) == {"B"}

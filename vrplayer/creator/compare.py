@@ -44,7 +44,9 @@ def add_parser(sub) -> None:
     compare.add_argument("--size", type=cli._size, default=(1280, 720), metavar="WxH", help="window or picture size (default 1280x720)")
     compare.add_argument("--no-label", action="store_true", help="no label saying which cut is where")
     compare.add_argument("-o", "--output", metavar="OUT.png", help="write the comparison at --at to this PNG, offscreen, and exit")
-    compare.add_argument("--display", choices=("desktop", "offscreen"), default="desktop", help="the window (default), or offscreen (with --duration: scripts, tests)")
+    compare.add_argument("--display", choices=("desktop", "xr", "offscreen"), default="desktop",
+                         help="the window (default), a headset (OpenXR: the controller's select button or Tab on the mirror window flips A/B), or offscreen (with --duration: scripts, tests)")
+    compare.add_argument("--mirror", action="store_true", help="with --display xr: also a window showing the cut on show, whose keys are the operator's")
     compare.add_argument("--fullscreen", action="store_true", help="start in fullscreen")
     compare.add_argument("--volume", type=float, default=1.0, metavar="V", help="volume, 0–2 (default 1)")
     compare.add_argument("--no-audio", action="store_true", help="no sound: the comparison runs on the wall clock")
@@ -92,7 +94,8 @@ def run(args) -> int:
         offset_b=args.offset_b, at=args.at, composition=composition_of(args), start_view=(args.yaw, args.pitch, None),
         fov=args.fov, eye=args.eye, size=args.size, labels=not args.no_label, display=args.display,
         fullscreen=args.fullscreen, volume=max(0.0, min(2.0, args.volume)), audio=not args.no_audio,
-        duration=args.duration, timing_log=args.timing_log, heatmaps=(args.heatmap_a, args.heatmap_b))
+        duration=args.duration, timing_log=args.timing_log, heatmaps=(args.heatmap_a, args.heatmap_b),
+        mirror=args.mirror)
     return run_window(args.cut_a, args.cut_b, options)
 
 

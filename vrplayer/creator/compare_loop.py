@@ -47,6 +47,7 @@ class CompareOptions:
     duration: float | None = None
     timing_log: str | None = None
     heatmaps: tuple = (None, None)  # each cut's audience: head traces (files or folders), or None
+    mirror: bool = False  # in a headset: the operator's window too
 
 
 def sound_cut(composition: Composition, width: int) -> int:
@@ -66,6 +67,10 @@ def run_window(path_a: str, path_b: str, options: CompareOptions) -> int:
         from vrplayer.display.offscreen import OffscreenDisplay
 
         display = OffscreenDisplay(options.size)
+    elif options.display == "xr":
+        from vrplayer.display import open_display
+
+        display = open_display("xr", size=options.size, title="vrplayer compare", mirror=options.mirror)
     else:
         display = DesktopDisplay(options.size, "vrplayer compare", options.fullscreen)
     try:
@@ -83,6 +88,10 @@ def run_window(path_a: str, path_b: str, options: CompareOptions) -> int:
                 drawing = CompareDrawing([cut.playback.layout.layout for cut in pair.cuts],
                                          tuple(path_text(cut.playback.path) for cut in pair.cuts))
                 try:
+                    if options.display == "xr":
+                        from vrplayer.creator.compare_headset import HeadsetCompareLoop
+
+                        return HeadsetCompareLoop(pair, display, drawing, sound, options).run()
                     return CompareLoop(pair, display, drawing, sound, options).run()
                 finally:
                     drawing.close()
@@ -288,7 +297,12 @@ class CompareLoop:
         self.display.present()
         shown = time.monotonic()
         self.present_cost += 0.1 * (min(shown - started, 0.1) - self.present_cost)
+        self._log_picture(t, shown)
+
+    def _log_picture(self, t: float, shown: float) -> None:
+        """The timing log's line for a picture of comparison time `t` presented at monotonic `shown`."""
         if self._timing is not None:
+            pair = self.pair
             self._timing.write(json.dumps({
                 "t": round(t, 6), "a": _pts(pair.a.shown), "b": _pts(pair.b.shown), "mode": self.composition.mode,
                 "shown": "AB"[self.composition.shown], "heard": "AB"[self.sound.heard], "paused": pair.paused,

@@ -71,9 +71,19 @@ class CompareDrawing:
         each cut's overlay cards (its audience's heat-map), drawn into its own picture, so that each part of a wipe,
         a split or a toggle shows its own cut's; none in difference, which is about the pictures."""
         width, height = size
-        self.composite.prepare(size)
         tx, ty = tan_half_fov(view.fov, width, height)
         rotation = view_rotation(view.yaw, view.pitch, view.roll)
+        self.draw_view(frames, rotation, (-tx, tx, -ty, ty), (0, 0, width, height), composition, eye, cards)
+        if labels:
+            self._draw_labels(composition, labels, size)
+
+    def draw_view(self, frames, rotation, tan_bounds, viewport, composition: Composition, eye: str = "left",
+                  cards=((), ())) -> None:
+        """The comparison seen by a camera with `rotation` (camera → world) and frustum `tan_bounds`, into
+        `viewport` (x, y, w, h) of the bound framebuffer: a window's view, or one eye of a headset (then `eye`
+        is that eye's)."""
+        x0, y0, width, height = viewport
+        self.composite.prepare((width, height))
         for index, columns in enumerate(columns_read(composition, width)):
             if columns is None or columns[1] <= 0:
                 continue
@@ -88,8 +98,8 @@ class CompareDrawing:
                     except PictureTooLarge as exc:
                         raise exc.for_film(self.names[index]) from None
                     self._uploaded[index] = frame
-                bounds = column_bounds((-tx, tx, -ty, ty), width, columns)
-                viewport = (columns[0], 0, columns[1], height)
+                bounds = column_bounds(tan_bounds, width, columns)
+                part = (columns[0], 0, columns[1], height)
                 if eye == "side-by-side":
                     # Both eyes of the part's view in its two halves, as the player shows them in a window: each
                     # eye its whole width, its height following its half's shape.
@@ -102,11 +112,9 @@ class CompareDrawing:
                             renderer.draw_rays(rotation, eye_bounds, eye_viewport, eye_name)
                             self._draw_cards(cards, index, composition, rotation, eye_bounds, eye_viewport)
                 else:
-                    renderer.draw_rays(rotation, bounds, viewport, eye)
-                    self._draw_cards(cards, index, composition, rotation, bounds, viewport)
-        self.composite.compose(composition, (0, 0, width, height))
-        if labels:
-            self._draw_labels(composition, labels, size)
+                    renderer.draw_rays(rotation, bounds, part, eye)
+                    self._draw_cards(cards, index, composition, rotation, bounds, part)
+        self.composite.compose(composition, (x0, y0, width, height))
 
     def _draw_cards(self, cards, index: int, composition: Composition, rotation, bounds, viewport) -> None:
         if cards[index] and composition.mode != "difference":

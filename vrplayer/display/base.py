@@ -11,7 +11,8 @@ import numpy as np
 @dataclass(frozen=True)
 class InputEvent:
     """kind: "key" (name, shift), "click" (left button pressed), "release" (left button let go), "drag" (dx, dy in
-    pixels, the button held), "move" (the pointer moved, no button), "scroll" (dy steps), "resize", "close".
+    pixels, the button held), "move" (the pointer moved, no button), "scroll" (dy steps), "resize", "close";
+    from a headset also "session", "presence" and "button" (name "select": a controller's button went down).
     Pointer events (click, release, drag, move) carry where the pointer is: x, y in framebuffer pixels from the top
     left (a timeline is clicked, a wipe follows the mouse)."""
 

@@ -36,6 +36,7 @@ from vrplayer.display.xr_common import (
     FrameTimes, HeadPose, StderrToLog, XrFrame, XrUnavailable, address, check, describe, load_xr, text,
 )
 from vrplayer.display.xr_graphics import binding_extensions, choose_binding, create_context
+from vrplayer.display.xr_input import SelectButton
 from vrplayer.display.xr_swapchain import SRGB_PREFERENCE, Swapchain, choose_format, format_name
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ class XrDisplay:
         self._initial_yaw = float(yaw)
         self._world = xr_pose.recenter_rotation(np.eye(3), self._initial_yaw)
         self.instance = self.session = self.space = self._head_space = None
+        self._select = None  # the controllers' select button (xr_input.SelectButton), once there is a session
         self._swapchains: list = []
         self._equirect = None  # the equirect layer's swapchain, made by the first render_equirect
         self._captured: list = []  # the swapchains drawn last frame, for read_pixels
@@ -153,6 +155,7 @@ class XrDisplay:
             reference_space_type=xr.ReferenceSpaceType.LOCAL, pose_in_reference_space=identity))
         self._head_space = xr.create_reference_space(self.session, xr.ReferenceSpaceCreateInfo(
             reference_space_type=xr.ReferenceSpaceType.VIEW, pose_in_reference_space=identity))
+        self._select = SelectButton(xr, self.instance, self.session, self.enabled_extensions)
         formats = list(xr.enumerate_swapchain_formats(self.session))
         self.swapchain_formats = tuple(formats)
         self.swapchain_format = chosen = choose_format(formats, self._prefer_srgb)
@@ -199,11 +202,14 @@ class XrDisplay:
 
     def poll_events(self, timeout: float = 0.0) -> list[InputEvent]:
         """Runtime events since the last call as InputEvents: ("session", name=state, e.g. "focused"),
-        ("presence", name="on"/"off"), ("close", name=why) when the runtime wants us to quit or is gone.
+        ("presence", name="on"/"off"), ("close", name=why) when the runtime wants us to quit or is gone, and
+        ("button", "select") when a controller's select button went down (display/xr_input.py).
         Waits up to `timeout` seconds for the first one."""
         deadline = time.monotonic() + timeout
         while True:
             self._pump()
+            if self._running and self._select is not None and self._select.pressed():
+                self._events.append(InputEvent("button", "select"))
             if self._events or time.monotonic() >= deadline:
                 break
             time.sleep(min(0.01, max(0.0, deadline - time.monotonic())))
@@ -574,6 +580,9 @@ class XrDisplay:
         if self._equirect is not None:
             self._equirect.destroy(xr)
             self._equirect = None
+        if self._select is not None:
+            self._select.close()
+            self._select = None
         for name in ("_head_space", "space"):
             space = getattr(self, name)
             if space is not None:
