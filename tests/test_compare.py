@@ -8,7 +8,6 @@ import math
 import os
 import random
 import subprocess
-import sys
 import time
 
 import av

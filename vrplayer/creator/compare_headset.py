@@ -13,7 +13,6 @@ import time
 
 from vrplayer import log
 from vrplayer.creator.compare_loop import CompareLoop
-from vrplayer.errors import PlayerError
 from vrplayer.render import placement
 from vrplayer.render.overlay import TextCard
 from vrplayer.render.placement import InView
@@ -51,16 +50,8 @@ class HeadsetCompareLoop(CompareLoop):
                     if not pair.paused and pair.started:
                         pair.pick(pair.now() + max(0.0, shown_at - time.monotonic()))
                     self._render_eyes(shown_at)
-                if self.sound.lost:
-                    raise PlayerError("the audio device went away; compare again, or with --no-audio")
-                for cut in pair.cuts:
-                    if (stalled := cut.playback.stall()) is not None:
-                        raise PlayerError(stalled)
-                if deadline is not None and time.monotonic() >= deadline:
+                if self._end_of_turn(deadline):
                     return 0
-                if pair.finished():
-                    pair.pause()
-                    _log.info("end of A: paused on its last frame")
         finally:
             if self._timing is not None:
                 self._timing.close()

@@ -207,19 +207,27 @@ class CompareLoop:
                 if dirty or showing != drawn:
                     self._render()
                     dirty, drawn = False, showing
-                if self.sound.lost:
-                    raise PlayerError("the audio device went away; compare again, or with --no-audio")
-                for cut in pair.cuts:
-                    if (stalled := cut.playback.stall()) is not None:
-                        raise PlayerError(stalled)
-                if deadline is not None and time.monotonic() >= deadline:
+                if self._end_of_turn(deadline):
                     return 0
-                if pair.finished():
-                    pair.pause()  # A's last frame stays on show: the editor looks, seeks back or quits
-                    _log.info("end of A: paused on its last frame")
         finally:
             if self._timing is not None:
                 self._timing.close()
+
+    def _end_of_turn(self, deadline: float | None) -> bool:
+        """After each turn of a loop: raises when the comparison cannot go on (the sound gone, a cut stalled); True
+        when it is over (the duration is up); at A's end, pauses there."""
+        pair = self.pair
+        if self.sound.lost:
+            raise PlayerError("the audio device went away; compare again, or with --no-audio")
+        for cut in pair.cuts:
+            if (stalled := cut.playback.stall()) is not None:
+                raise PlayerError(stalled)
+        if deadline is not None and time.monotonic() >= deadline:
+            return True
+        if pair.finished():
+            pair.pause()  # A's last frame stays on show: the editor looks, seeks back or quits
+            _log.info("end of A: paused on its last frame")
+        return False
 
     # -- input --------------------------------------------------------------------------------------------------
 
