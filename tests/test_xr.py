@@ -608,6 +608,17 @@ def test_taking_the_headset_off_pauses_the_film_and_putting_it_on_resumes(displa
     assert when > started and abs(pitch) < 20 and abs(roll) < 20
 
 
+def find_window(name: str, timeout: float) -> str:
+    """The X window with this name (the mirror), once it is there."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = subprocess.run(["xdotool", "search", "--name", name], capture_output=True, text=True)
+        if found.stdout.strip():
+            return found.stdout.split()[0]
+        time.sleep(0.2)
+    raise AssertionError(f"no window named {name!r}")
+
+
 def test_the_mirror_window_shows_what_the_viewer_sees(monado, sample_film, tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "vrplayer", "play", str(sample_film), "--display", "xr", "--mirror", "--no-audio",
@@ -615,13 +626,7 @@ def test_the_mirror_window_shows_what_the_viewer_sees(monado, sample_film, tmp_p
         cwd=ROOT, stderr=subprocess.PIPE, text=True,
     )
     try:
-        window = None
-        deadline = time.monotonic() + 20
-        while window is None and time.monotonic() < deadline:
-            found = subprocess.run(["xdotool", "search", "--name", "vrplayer mirror"], capture_output=True, text=True)
-            window = found.stdout.split()[0] if found.stdout.strip() else None
-            time.sleep(0.2)
-        assert window, "no mirror window"
+        window = find_window("vrplayer mirror", 20)
         time.sleep(1.5)
         shot = monado.screenshot()
         geometry = subprocess.run(["xdotool", "getwindowgeometry", "--shell", window], capture_output=True, text=True,
@@ -809,13 +814,7 @@ def test_compare_in_the_headset_flips_a_and_b_from_the_mirror_window(monado, cod
         cwd=ROOT, stderr=subprocess.PIPE, text=True,
     )
     try:
-        window = None
-        deadline = time.monotonic() + 30
-        while window is None and time.monotonic() < deadline:
-            found = subprocess.run(["xdotool", "search", "--name", "vrplayer compare mirror"], capture_output=True, text=True)
-            window = found.stdout.split()[0] if found.stdout.strip() else None
-            time.sleep(0.2)
-        assert window, "no mirror window"
+        window = find_window("vrplayer compare mirror", 30)
         deadline = time.monotonic() + 20
         while len(shown_in(timing)) < 5:
             assert time.monotonic() < deadline and proc.poll() is None, ("no pictures in the headset", proc.poll() is None or proc.communicate()[1])
