@@ -2,7 +2,7 @@
 # Set up vrplayer on a Debian (or Ubuntu) machine: system packages when missing, then a virtual environment in
 # .venv with vrplayer installed (editable) and its Python dependencies. Safe to run again: it only does what is missing.
 #   scripts/setup.sh          player only
-#   scripts/setup.sh --test   also what the test suite needs (Xvfb, PulseAudio, ffmpeg, pytest)
+#   scripts/setup.sh --test   also what the test suite needs (Xvfb, PulseAudio, ffmpeg, tesseract, pytest)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,9 +12,14 @@ want_tests=0
 say() { echo "setup: $*" >&2; }
 
 # -- system packages ------------------------------------------------------------------------------------------
-packages=(libegl1 libegl-mesa0 libgl1-mesa-dri libgles2 libportaudio2 libxrandr2 libxinerama1 libxcursor1 libxi6 libmysofa1)
+# Noto fonts: every script vrplayer writes (fonts-noto-core: Latin, Greek, Cyrillic, Arabic, Hebrew, the Indic
+# scripts, Thai; fonts-noto-cjk: Chinese, Japanese, Korean).
+packages=(libegl1 libegl-mesa0 libgl1-mesa-dri libgles2 libportaudio2 libxrandr2 libxinerama1 libxcursor1 libxi6 libmysofa1
+          fonts-noto-core fonts-noto-cjk)
 if ((want_tests)); then
   packages+=(ffmpeg xvfb xauth xdotool pulseaudio pulseaudio-utils libasound2-plugins mkvtoolnix)
+  # Rendered text is read back by OCR, in the scripts the subtitle tests write.
+  packages+=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim tesseract-ocr-rus tesseract-ocr-ara tesseract-ocr-hin)
 fi
 python_bin=""
 for candidate in python3 python3.13 python3.12 python3.11; do

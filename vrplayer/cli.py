@@ -113,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("--record-heads", metavar="DIR", help="write a head trace per viewing into DIR (see `vrplayer heatmap`)")
     play.add_argument("--heatmap", nargs="+", metavar="TRACE", help="head traces (files or folders) whose heat-map key H shows over the film")
     _headset_arguments(play)
+    _subtitle_arguments(play)
 
     probe = sub.add_parser("probe", help="describe a film", description="Container, codecs, picture, colour, sound and projection of a film.")
     probe.add_argument("file", metavar="FILE")
@@ -129,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     snap.add_argument("-o", "--output", required=True, metavar="OUT.png")
     snap.add_argument("--overview", action="store_true", help="the whole picture unwrapped flat (2:1, e.g. --size 2048x1024) with the headset's view at --yaw/--pitch/--roll outlined on it")
     _headset_arguments(snap)
+    _subtitle_arguments(snap)
 
     render = sub.add_parser("render-audio", help="render a film's sound for headphones, for a fixed head or a head path",
                             description="Render the film's sound as a listener hears it (spatial sound rotated by the head and "
@@ -219,6 +221,7 @@ def _play(args) -> int:
         try:
             _analytics(player, args)
             _desk(player, args)
+            player.overlays.extend(_subtitles(args))
             return player.play(args.files)
         finally:
             player.close()
@@ -258,6 +261,29 @@ def _probe(args) -> int:
     return 0
 
 
+def _subtitle_arguments(parser) -> None:
+    parser.add_argument("--subtitles", metavar="LANG|FILE|off",
+                        help="subtitles: a language found beside the film (FILM.LANG.srt, .vtt, .ass, .ttml), a subtitle file, or off (default)")
+    parser.add_argument("--subtitle-size", type=_positive_degrees, default=2.0, metavar="DEG",
+                        help="height of a line of subtitles in degrees of visual angle (default 2)")
+
+
+def _positive_degrees(text: str) -> float:
+    value = float(text)
+    if not 0.2 <= value <= 20.0:
+        raise argparse.ArgumentTypeError("must be between 0.2 and 20 degrees")
+    return value
+
+
+def _subtitles(args) -> list:
+    """--subtitles: the text room's overlay, or none."""
+    if not args.subtitles or args.subtitles == "off":
+        return []
+    from vrplayer.text.overlay import SubtitleOverlay
+
+    return [SubtitleOverlay(args.subtitles, args.subtitle_size)]
+
+
 def _snapshot(args) -> int:
     from vrplayer.snapshot import render_view, write_png
 
@@ -267,7 +293,7 @@ def _snapshot(args) -> int:
 
         overview = field_of_view(args.headset, args.headset_fov)
     picture, view = render_view(args.file, args.at, _start_view(args), args.fov, args.size, layout_flags(args), args.eye,
-                                overview=overview)
+                                overview=overview, overlays=_subtitles(args))
     write_png(picture, args.output)
     log.get("snapshot").info("wrote %s (%dx%d, %.3f s, yaw %g pitch %g roll %g fov %g, %s)", args.output, *args.size, args.at, view.yaw, view.pitch, view.roll, view.fov, args.eye)
     return 0

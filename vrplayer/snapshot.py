@@ -15,10 +15,11 @@ _log = get_log("snapshot")
 
 
 def render_view(path: str, at: float, start: tuple, fov: float, size: tuple[int, int], layout_flags: dict | None = None,
-                eye: str = "left", display=None, overview=None) -> tuple[np.ndarray, ViewState]:
+                eye: str = "left", display=None, overview=None, overlays=()) -> tuple[np.ndarray, ViewState]:
     """The picture (H, W, 3 uint8) a viewer sees at `at` seconds, and the view: `start` is (yaw, pitch, roll), each
     None for the film's initial view. `overview`: a headset's FieldOfView (creator/headsets.py) to draw the whole
-    picture unwrapped instead, that headset's view outlined on it (creator/overview.py)."""
+    picture unwrapped instead, that headset's view outlined on it (creator/overview.py). `overlays`: each has
+    cards_at(film, t) → the cards over the view at the frame's time (subtitles), drawn as the player draws them."""
     from vrplayer.display.offscreen import OffscreenDisplay
     from vrplayer.render.renderer import PictureTooLarge, SphereRenderer
 
@@ -42,6 +43,7 @@ def render_view(path: str, at: float, start: tuple, fov: float, size: tuple[int,
                 item = None
                 renderer.close()
                 raise exc.for_film(path_text(path)) from None
+            shown_at = item.pts
             item = None  # released before the decoder is freed
             if overview is not None:
                 from vrplayer.creator.overview import draw_overview
@@ -49,6 +51,9 @@ def render_view(path: str, at: float, start: tuple, fov: float, size: tuple[int,
                 draw_overview(renderer, view, (0, 0, *size), overview, eye)
             else:
                 renderer.draw(view, (0, 0, *size), eye)
+            cards = [card for overlay in overlays for card in overlay.cards_at(path, shown_at)]
+            if cards:
+                _draw_cards(cards, view, size)
             display.present()
             picture = display.read_pixels()
             renderer.close()
@@ -58,6 +63,21 @@ def render_view(path: str, at: float, start: tuple, fov: float, size: tuple[int,
                 display.close()
     finally:
         decoder.close()
+
+
+def _draw_cards(cards, view, size) -> None:
+    from vrplayer.render import placement
+    from vrplayer.render.overlay import OverlayRenderer
+    from vrplayer.render.projection import tan_half_fov, view_rotation
+
+    tx, ty = tan_half_fov(view.fov, *size)
+    bounds, viewport = (-tx, tx, -ty, ty), (0, 0, *size)
+    overlay = OverlayRenderer()
+    try:
+        overlay.draw(cards, view_rotation(view.yaw, view.pitch, view.roll), bounds, viewport,
+                     placement.desktop_frame(bounds, viewport))
+    finally:
+        overlay.close()
 
 
 def write_png(picture: np.ndarray, path: str) -> None:

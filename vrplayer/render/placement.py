@@ -43,6 +43,16 @@ class InFrame(InView):
 
 
 @dataclass(frozen=True)
+class InViewAngle(InView):
+    """A card in view sized in degrees of visual angle, the same at every field of view and window size (a
+    caption): `height` degrees high, as wide as its picture's aspect makes it, its centre `pitch` degrees above
+    the view's centre (negative: below), kept inside the frame."""
+
+    height: float = 2.0
+    pitch: float = -18.0
+
+
+@dataclass(frozen=True)
 class OnSphere:
     """A card fixed in the film: centred on (yaw, pitch) degrees (the film's own directions, yaw 0 its centre),
     `height` degrees of latitude high, as wide as its picture's aspect makes it."""
@@ -93,6 +103,23 @@ def headset_frame(tan_bounds, viewport) -> ViewFrame:
     return ViewFrame((-half, half, -half, half), size, size)
 
 
+def _angular_rect(place: "InViewAngle", frame: ViewFrame, size: tuple[int, int]) -> tuple[float, float, float, float]:
+    left_edge, right_edge, down_edge, up_edge = frame.tan_bounds
+    margin = place.margin * (up_edge - down_edge) / max(1, frame.height)
+    half_h = math.radians(place.height) / 2
+    half_x = math.tan(half_h * max(1, size[0]) / max(1, size[1]))
+    room = (right_edge - left_edge) / 2 - margin
+    if half_x > room > 0:  # wider than the view (a narrow window): smaller, never squeezed
+        half_h *= room / half_x
+        half_x = room
+    # The centre's pitch, raised (or lowered) until the whole card is inside the frame, its margin kept.
+    lowest = math.atan(down_edge + margin) + half_h
+    highest = math.atan(up_edge - margin) - half_h
+    pitch = min(max(math.radians(place.pitch), lowest), max(lowest, highest))
+    centre_x = (left_edge + right_edge) / 2
+    return centre_x - half_x, math.tan(pitch + half_h), centre_x + half_x, math.tan(pitch - half_h)
+
+
 def view_rect(place: InView, frame: ViewFrame, size: tuple[int, int]) -> tuple[float, float, float, float]:
     """An in-view card of `size` (w, h) bitmap pixels on the frame: its tangent rectangle (left, top, right, bottom;
     y up). Whole-pixel scales keep bitmap text crisp; a narrow frame gets a smaller card rather than a cut one."""
@@ -100,6 +127,8 @@ def view_rect(place: InView, frame: ViewFrame, size: tuple[int, int]) -> tuple[f
         left, top = frame.tangent(place.x, place.y)
         right, bottom = frame.tangent(place.x + place.width, place.y + place.height)
         return left, top, right, bottom
+    if isinstance(place, InViewAngle):
+        return _angular_rect(place, frame, size)
     w, h = max(1, size[0]), max(1, size[1])
     largest = max(1, (frame.width - 2 * place.margin) // w)
     if place.scale is None:

@@ -1,0 +1,197 @@
+"""Subtitles: cue files read (SubRip, WebVTT, encodings), the cue on show at a film time, and what comes out on the
+picture — read back by tesseract's OCR in English, Chinese, Russian, Arabic and Hindi, at the same angular size
+whatever the field of view and window."""
+
+from __future__ import annotations
+
+import difflib
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, run_cli
+from vrplayer.errors import PlayerError
+from vrplayer.snapshot import read_png, write_png
+from vrplayer.text.subtitles import choose, decode, language_of, load, sidecars
+
+SAMPLE = ROOT / "sample_media" / "sample_360.mp4"
+
+CUES = {  # language → (tesseract's language, the cue)
+    "en": ("eng", "Welcome to the festival tonight"),
+    "zh": ("chi_sim", "欢迎来到电影节"),
+    "ru": ("rus", "Добро пожаловать на фестиваль"),
+    "ar": ("ara", "مرحبا بكم في المهرجان"),
+    "hi": ("hin", "फिल्म महोत्सव में आपका स्वागत है"),
+}
+
+
+def srt(*cues) -> str:
+    def stamp(t):
+        return f"{int(t // 3600):02d}:{int(t % 3600 // 60):02d}:{int(t % 60):02d},{round(t % 1 * 1000):03d}"
+
+    return "".join(f"{n}\n{stamp(a)} --> {stamp(b)}\n{text}\n\n" for n, (a, b, text) in enumerate(cues, 1))
+
+
+@pytest.fixture
+def film(tmp_path):
+    """The sample film under a name of our own, with sidecars beside it."""
+    path = tmp_path / "festival.mp4"
+    shutil.copy(SAMPLE, path)
+    for language, (_, text) in CUES.items():
+        (tmp_path / f"festival.{language}.srt").write_text(srt((0.5, 2.5, text), (3.0, 4.0, "second cue")), encoding="utf-8")
+    return path
+
+
+# -- reading ------------------------------------------------------------------------------------------------------
+
+
+def test_cues_on_show_at_their_times_and_not_outside(tmp_path):
+    path = tmp_path / "a.en.srt"
+    path.write_text(srt((1.0, 2.5, "one"), (2.0, 3.0, "two\nlines"), (10.0, 11.0, "three")), encoding="utf-8")
+    track = load(path)
+    assert track.language == "en" and [c.text for c in track.cues] == ["one", "two\nlines", "three"]
+    on = [track.cue_at(t) for t in (0.99, 1.0, 1.99, 2.0, 2.6, 3.0, 9.0, 10.5, 11.0)]
+    assert on == [None, 0, 0, 1, 1, None, None, 2, None]  # start ≤ t < end; an overlap shows the latest
+
+
+def test_webvtt_and_encodings(tmp_path, caplog):
+    vtt = tmp_path / "b.vtt"
+    vtt.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n<b>Bold</b> words\n", encoding="utf-8")
+    assert [(c.start, c.end, c.text) for c in load(vtt).cues] == [(1.0, 2.0, "Bold words")]
+    text = srt((0.0, 1.0, "Straße café"))
+    assert decode(b"\xef\xbb\xbf" + text.encode("utf-8"), "x") == text
+    assert decode(b"\xff\xfe" + text.encode("utf-16-le"), "x") == text
+    legacy = tmp_path / "c.srt"
+    legacy.write_bytes(text.encode("cp1252"))
+    assert load(legacy).cues[0].text == "Straße café"
+    assert "c.srt is not UTF-8" in caplog.text and "Windows-1252" in caplog.text
+
+
+def test_languages_found_beside_the_film_and_bad_files(film, tmp_path):
+    assert [p.name for p in sidecars(film)][:2] == ["festival.ar.srt", "festival.en.srt"]
+    assert language_of(tmp_path / "festival.pt-BR.srt", film) == "pt-br" and language_of(tmp_path / "festival.srt", film) is None
+    assert choose(film, "zh").cues[0].text == CUES["zh"][1]
+    assert choose(film, "off") is None and choose(film, None) is None
+    with pytest.raises(PlayerError, match=r"no fr subtitles beside .*found: ar, en, hi, ru, zh"):
+        choose(film, "fr")
+    (tmp_path / "empty.srt").write_text("not subtitles at all\n")
+    with pytest.raises(PlayerError, match="hold no cue"):
+        load(tmp_path / "empty.srt")
+    with pytest.raises(PlayerError, match="cannot read the subtitles"):
+        load(tmp_path / "missing.srt")
+
+
+# -- on the picture -------------------------------------------------------------------------------------------------
+
+
+def snapshot(film, tmp_path, at, *args, size="1280x720", name="shot"):
+    out = tmp_path / f"{name}.png"
+    result = run_cli("snapshot", film, "--at", at, "--size", size, "-o", out, *args)
+    assert result.returncode == 0, result.stderr
+    return read_png(str(out)).astype(int)
+
+
+def caption_box(shot, plain):
+    """The rows and columns where the caption changed the picture."""
+    ys, xs = np.nonzero(np.abs(shot - plain).max(axis=2) > 30)
+    assert len(ys), "no caption on the picture"
+    return ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+
+
+def ocr(picture, language: str) -> str:
+    """tesseract's reading of a caption: its white text black on white (the box is darker than the text over any
+    picture), at the size it is on the picture (~33 px a line: enlarged, tesseract reads Chinese worse)."""
+    inside = picture[3:-3, 3:-3].mean(axis=2)  # (the box's blended edge left out)
+    framed = np.pad(np.where(inside > 150, 0, 255).astype(np.uint8), 30, constant_values=255)
+    path = ROOT / ".cache" / f"ocr-{language}.png"
+    path.parent.mkdir(exist_ok=True)
+    write_png(np.repeat(framed[..., None], 3, axis=2), str(path))
+    result = subprocess.run(["tesseract", str(path), "stdout", "-l", language, "--psm", "6"], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def accuracy(read: str, expected: str) -> float:
+    """Share of the cue's characters read right (spaces aside): 1 − edit distance / length, by difflib's blocks."""
+    a, b = "".join(read.split()), "".join(expected.split())
+    matched = sum(block.size for block in difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks())
+    return matched / max(len(a), len(b))
+
+
+@pytest.mark.skipif(not shutil.which("tesseract"), reason="tesseract is not installed: run scripts/setup.sh --test")
+def test_each_script_is_read_back_by_ocr(film, tmp_path):
+    plain = snapshot(film, tmp_path, 1.0, name="plain")
+    scores = {}
+    for language, (tesseract_language, text) in CUES.items():
+        shot = snapshot(film, tmp_path, 1.0, "--subtitles", language, "--subtitle-size", "3", name=language)
+        y0, y1, x0, x1 = caption_box(shot, plain)
+        read = ocr(shot[y0:y1, x0:x1], tesseract_language)
+        scores[language] = round(accuracy(read, text), 3)
+        print(f"{language}: read {read!r} for {text!r}: {scores[language]:.1%} of the characters")
+    assert all(score >= 0.9 for score in scores.values()), scores
+
+
+def test_shown_from_the_cue_start_to_its_end_frame(film, tmp_path):
+    def shown(at):
+        plain = snapshot(film, tmp_path, at, size="640x360", name="plain")
+        return bool(np.abs(snapshot(film, tmp_path, at, "--subtitles", "en", size="640x360", name="cue") - plain).max() > 30)
+
+    on = {at: shown(at) for at in (0.4, 0.5, 2.45, 2.5)}
+    # The sample film is 30 fps: the frame at 0.5 s starts with the cue, the one at 2.5 s after it ended.
+    assert on == {0.4: False, 0.5: True, 2.45: True, 2.5: False}, on
+
+
+def test_the_same_angular_height_at_every_fov_and_window(film, tmp_path):
+    import math
+
+    heights = {}
+    for size, fov in (("640x360", 90), ("1280x720", 90), ("1280x720", 60), ("960x960", 75)):
+        width, height = map(int, size.split("x"))
+        plain = snapshot(film, tmp_path, 1.0, "--fov", str(fov), size=size, name="plain")
+        shot = snapshot(film, tmp_path, 1.0, "--fov", str(fov), "--subtitles", "en", size=size, name="cue")
+        y0, y1, _, _ = caption_box(shot, plain)
+        focal = width / 2 / math.tan(math.radians(fov) / 2)  # pixels per unit of tangent
+        centre = height / 2
+        heights[(size, fov)] = math.degrees(math.atan((y1 - centre) / focal) - math.atan((y0 - centre) / focal))
+    values = list(heights.values())
+    assert max(values) - min(values) < 0.25, heights  # degrees: within a pixel or two of each other
+
+
+def test_in_the_player_each_picture_gets_the_cue_of_its_time_through_a_seek(film):
+    """In the player (the overlay door): every picture shown is handed the cue of its own time, playing on and after
+    a seek back (the pixels of a card are tested through snapshot, which draws it the same way)."""
+    from vrplayer.display.offscreen import OffscreenDisplay
+    from vrplayer.player import Film, Player, PlayOptions
+    from vrplayer.text.overlay import SubtitleOverlay
+
+    display = OffscreenDisplay((160, 90))
+    player = Player(display, PlayOptions(), audio=False)
+    subtitles = SubtitleOverlay("en")
+    player.overlays.append(subtitles)
+    seen, sought = [], []
+
+    def tick(playback):
+        cards = subtitles(playback)
+        seen.append((playback.position, cards[0].version if cards else None))
+        if playback.position >= 3.5 and not sought:
+            sought.append(True)
+            player.commands.seek(playback, 1.2, paused=False)
+        elif sought and playback.position >= 2.8:
+            return "done"
+        return None
+
+    player.on_tick = tick
+    try:
+        assert player.play_film(Film(str(film))) == "done"
+    finally:
+        player.close()
+        display.close()
+
+    def expected(t):
+        return 1 if 0.5 <= t < 2.5 else 2 if 3.0 <= t < 4.0 else None
+
+    assert all(version == expected(t) for t, version in seen), [(t, v) for t, v in seen if v != expected(t)][:5]
+    assert {v for _, v in seen} == {None, 1, 2} and any(abs(t - 1.2) < 0.04 for t, _ in seen)

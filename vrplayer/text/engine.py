@@ -1,0 +1,108 @@
+"""Text into pictures, in any script: Pillow's text layout with libraqm (HarfBuzz shaping, FriBiDi for right-to-left
+runs), Noto fonts chosen per script run (text/fonts.py). Lines are broken to a width: between words where a script
+spaces them, between any two characters where it does not (Chinese, Japanese, Thai). A line whose script reads
+right to left is laid out from the right, its runs in right-to-left order.
+
+Pillow's wheels carry libraqm, HarfBuzz and FriBiDi themselves, and Pillow is a kept library of long standing: it
+does what FreeType + HarfBuzz bindings would, with one dependency instead of three.
+
+    picture = render_lines("字幕 subtitles", pixel_height=48, max_width=900)   # (H, W, 4) uint8, top row first
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont, features
+
+from vrplayer.errors import PlayerError
+from vrplayer.text.fonts import NO_SPACES, RIGHT_TO_LEFT, dominant, font_path, runs, script_of
+
+TEXT_COLOUR = (255, 255, 255, 255)
+BACKING = (0, 0, 0, 160)  # a translucent box: readable over any picture, the picture still seen through it
+PADDING = 0.35  # of the text's pixel height, round the lines
+LINE_GAP = 0.25
+
+
+@lru_cache(maxsize=64)
+def _font(script: str, size: int):
+    found = font_path(script)
+    if found is None:
+        raise PlayerError("no font at all for text: install fonts-noto-core (scripts/setup.sh does)")
+    path, index = found
+    if not features.check("raqm"):
+        raise PlayerError("Pillow has no text shaping here (libraqm): reinstall Pillow from its wheels")
+    return ImageFont.truetype(path, size, index=index, layout_engine=ImageFont.Layout.RAQM)
+
+
+def _direction(script: str) -> str:
+    return "rtl" if script in RIGHT_TO_LEFT else "ltr"
+
+
+def _units(text: str) -> list[str]:
+    """Where a line may break: after each word (its space kept with it), or after any character of a script
+    written without spaces."""
+    units, word = [], ""
+    for char in text:
+        if script_of(char) in NO_SPACES:
+            if word:
+                units.append(word)
+                word = ""
+            units.append(char)
+        elif char == " ":
+            units.append(word + " ")
+            word = ""
+        else:
+            word += char
+    if word:
+        units.append(word)
+    return units
+
+
+def run_width(text: str, size: int) -> float:
+    return sum(_font(script, size).getlength(piece, direction=_direction(script)) for script, piece in runs(text))
+
+
+def wrap(text: str, size: int, max_width: float) -> list[str]:
+    """`text` (\\n for hard breaks) broken into lines no wider than `max_width` pixels where it can be."""
+    lines = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for unit in _units(paragraph):
+            if line and run_width((line + unit).rstrip(" "), size) > max_width:
+                lines.append(line.rstrip(" "))
+                line = unit.lstrip(" ")
+            else:
+                line += unit
+        lines.append(line.rstrip(" "))
+    return lines
+
+
+def render_lines(text: str, pixel_height: int = 48, max_width: int | None = None) -> np.ndarray:
+    """`text` as white lines on a translucent box: (H, W, 4) uint8 RGBA, top row first. `pixel_height`: the text's
+    em size in pixels; `max_width`: lines are broken to fit (None: only at \\n)."""
+    size = max(6, int(pixel_height))
+    lines = wrap(text, size, max_width) if max_width else text.split("\n")
+    pad, gap = round(size * PADDING), round(size * LINE_GAP)
+    metrics = [_font(script, size).getmetrics() for script in {s for line in lines for s, _ in runs(line)} | {"latin"}]
+    ascent, descent = max(m[0] for m in metrics), max(m[1] for m in metrics)
+    line_height = ascent + descent
+    widths = [run_width(line, size) for line in lines]
+    width = int(np.ceil(max(widths + [1.0]))) + 2 * pad
+    height = len(lines) * line_height + (len(lines) - 1) * gap + 2 * pad
+    picture = Image.new("RGBA", (width, height), BACKING)
+    draw = ImageDraw.Draw(picture)
+    for number, (line, line_width) in enumerate(zip(lines, widths)):
+        baseline = pad + number * (line_height + gap) + ascent
+        pieces = runs(line)
+        right_to_left = dominant(line) in RIGHT_TO_LEFT
+        if right_to_left:
+            pieces = pieces[::-1]  # the runs of a right-to-left line go from the right
+        x = (width - line_width) / 2  # centred, as captions are
+        for script, piece in pieces:
+            font = _font(script, size)
+            direction = _direction(script)
+            draw.text((x, baseline), piece, font=font, fill=TEXT_COLOUR, anchor="ls", direction=direction)
+            x += font.getlength(piece, direction=direction)
+    return np.asarray(picture, dtype=np.uint8).copy()

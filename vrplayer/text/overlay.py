@@ -1,0 +1,74 @@
+"""Subtitles over the film: the player's door is an overlay (a callable handed the playback, giving cards). The cue on
+show at the film's position (the frame on screen, so cues keep to the picture through seeks and pauses) becomes a
+card in view, `size` degrees of visual angle per line of text, below the view's centre (render/placement.py
+InViewAngle): the same angular size at every field of view, in a window and in each eye of a headset. Each cue is
+rasterised once (text/engine.py) and kept while it may come back; the card's key and version tell the overlay
+renderer when a new picture must go up.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from vrplayer import log
+from vrplayer.errors import PlayerError
+from vrplayer.render.overlay import ImageCard
+from vrplayer.render.placement import InViewAngle
+from vrplayer.text.engine import render_lines
+from vrplayer.text.subtitles import Track, choose
+
+_log = log.get("subtitles")
+
+PIXELS_PER_EM = 48  # a cue's raster: 2° of a headset's ~20 px/° is 40 px, so drawn no larger than it was made
+MAX_WIDTH_DEG = 40.0  # lines are broken to stay inside the central part of the view
+DEFAULT_SIZE_DEG = 2.0
+PITCH_DEG = -18.0  # the caption's centre, below the view's
+_KEPT = 16
+
+
+class SubtitleOverlay:
+    def __init__(self, wanted: str | None, size_deg: float = DEFAULT_SIZE_DEG):
+        """wanted: --subtitles (a file, a language found beside each film, or None/"off")."""
+        self.wanted = wanted
+        self.size_deg = size_deg
+        self._tracks: dict[str, Track | None] = {}
+        self._pictures: OrderedDict[tuple, object] = OrderedDict()
+
+    def track_for(self, film: str) -> Track | None:
+        """The film's track (looked for once per film; one that cannot be had is said once, and the film plays)."""
+        if film not in self._tracks:
+            try:
+                track = choose(film, self.wanted)
+            except PlayerError as exc:
+                _log.warning("%s; playing without subtitles", exc)
+                track = None
+            if track is not None:
+                _log.info("%s (%s, %d cues)", track.source, track.language or "language not named", len(track.cues))
+            self._tracks[film] = track
+        return self._tracks[film]
+
+    def __call__(self, playback) -> list:
+        if playback is None:
+            return []
+        return self.cards_at(playback.path, playback.position)
+
+    def cards_at(self, film: str, t: float) -> list:
+        """The cards for film time `t`: the cue on show, or none."""
+        track = self.track_for(film)
+        if track is None:
+            return []
+        k = track.cue_at(t)
+        if k is None:
+            return []
+        key = (track.source, k)
+        rgba = self._pictures.get(key)
+        if rgba is None:
+            width = round(MAX_WIDTH_DEG / self.size_deg * PIXELS_PER_EM)
+            rgba = render_lines(track.cues[k].text, PIXELS_PER_EM, width)
+            self._pictures[key] = rgba
+            while len(self._pictures) > _KEPT:
+                self._pictures.popitem(last=False)
+        else:
+            self._pictures.move_to_end(key)
+        height_deg = rgba.shape[0] / PIXELS_PER_EM * self.size_deg
+        return [ImageCard(f"subtitle {track.source}", rgba, InViewAngle(height=height_deg, pitch=PITCH_DEG), k + 1)]

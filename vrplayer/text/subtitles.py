@@ -1,0 +1,132 @@
+"""Subtitle tracks: the cues of a sidecar file (SubRip .srt, WebVTT .vtt, ASS/SSA, TTML), read with pysubs2 (a kept
+parser of all of them), each track with its language; the cue on show at a film time (pure).
+
+Sidecars sit beside the film as FILM.LANG.EXT (`festival.zh.srt`, `festival.ar.vtt`) or FILM.EXT; `--subtitles`
+names a file, or a language to find among them. Text is decoded by what it says it is: a byte-order mark (UTF-8,
+UTF-16), else UTF-8, else the legacy Windows-1252 (said, in a warning naming the file).
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vrplayer import log
+from vrplayer.errors import PlayerError, path_text
+
+_log = log.get("subtitles")
+
+EXTENSIONS = (".srt", ".vtt", ".ass", ".ssa", ".ttml")
+OVERLAPPING = 16  # cues looked back over for one still on (overlaps are a few at most)
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")  # en, zh, zh-Hans, pt-BR, ara
+
+
+@dataclass(frozen=True)
+class Cue:
+    start: float  # seconds of film
+    end: float
+    text: str  # lines joined by \n
+
+
+@dataclass(frozen=True)
+class Track:
+    cues: tuple[Cue, ...]  # by start
+    language: str | None
+    source: str  # the file, for messages
+    _starts: tuple[float, ...] = field(init=False, repr=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "_starts", tuple(cue.start for cue in self.cues))
+
+    def cue_at(self, t: float) -> int | None:
+        """The index of the cue on show at film time `t` (start ≤ t < end; of overlapping ones the latest to
+        start), or None."""
+        k = bisect.bisect_right(self._starts, t) - 1
+        for j in range(k, max(-1, k - OVERLAPPING), -1):
+            if t < self.cues[j].end:
+                return j
+        return None
+
+
+def decode(data: bytes, source: str) -> str:
+    """Subtitle bytes as text: BOM first, then UTF-8, then Windows-1252 (with a warning)."""
+    for bom, encoding in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if data.startswith(bom):
+            return data[len(bom):].decode(encoding, errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        _log.warning("%s is not UTF-8 (byte %d); read as Windows-1252: save it as UTF-8 if its letters look wrong",
+                     source, exc.start)
+        return data.decode("cp1252", errors="replace")
+
+
+def language_of(path: Path, film: Path | None = None) -> str | None:
+    """The language in a sidecar's name: FILM.LANG.EXT → LANG; None when it names none."""
+    stem = path.name[: -len(path.suffix)] if path.suffix else path.name
+    if film is not None and stem == film.stem:
+        return None
+    tag = stem.rsplit(".", 1)[-1] if "." in stem else None
+    return tag.lower() if tag and _LANGUAGE.match(tag) else None
+
+
+def load(path: str | Path, language: str | None = None, film: str | Path | None = None) -> Track:
+    """The track in a subtitle file. Raises PlayerError (one line) for a file that cannot be read or holds no
+    cue; cues that cannot be read are dropped with one warning naming the file."""
+    import pysubs2
+
+    path = Path(path)
+    source = path_text(str(path))
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PlayerError(f"cannot read the subtitles {source} ({exc.strerror})") from None
+    text = decode(data, source)
+    fmt = {".srt": "srt", ".vtt": "vtt", ".ass": "ass", ".ssa": "ssa", ".ttml": "ttml", ".xml": "ttml"}.get(path.suffix.lower())
+    try:
+        subs = pysubs2.SSAFile.from_string(text, format_=fmt)
+    except Exception as exc:  # the parser's own errors name no common base
+        raise PlayerError(f"cannot read the subtitles {source}: {exc}; is it a subtitle file?") from None
+    cues, dropped = [], 0
+    for event in subs:
+        if event.is_comment:
+            continue
+        body = event.plaintext.strip()
+        if not body or event.end <= event.start:
+            dropped += bool(body)
+            continue
+        cues.append(Cue(event.start / 1000.0, event.end / 1000.0, body))
+    if dropped:
+        _log.warning("%s: %d cues end before they start; they are left out", source, dropped)
+    if not cues:
+        raise PlayerError(f"the subtitles {source} hold no cue that can be shown")
+    cues.sort(key=lambda cue: cue.start)
+    return Track(tuple(cues), language or language_of(path, Path(film) if film else None), source)
+
+
+def sidecars(film: str | Path) -> list[Path]:
+    """The subtitle files beside a film: FILM.EXT and FILM.LANG.EXT, sorted by name."""
+    film = Path(film)
+    try:
+        found = [p for p in film.parent.iterdir() if p.suffix.lower() in EXTENSIONS
+                 and (p.stem == film.stem or p.name.startswith(film.stem + "."))]
+    except OSError:
+        return []
+    return sorted(found)
+
+
+def choose(film: str | Path, wanted: str | None) -> Track | None:
+    """The track `--subtitles` asks for: a file, a language among the sidecars, or None for "off"/None."""
+    if wanted is None or wanted == "off":
+        return None
+    if Path(wanted).suffix.lower() in EXTENSIONS + (".xml",) or Path(wanted).exists():
+        return load(wanted, film=film)
+    for path in sidecars(film):
+        language = language_of(path, Path(film))
+        if language and (language == wanted.lower() or language.split("-")[0] == wanted.lower()):
+            return load(path, language, film)
+    found = ", ".join(sorted({language_of(p, Path(film)) or "?" for p in sidecars(film)})) or "none"
+    raise PlayerError(f"no {wanted} subtitles beside {path_text(str(film))} (found: {found}); name them "
+                      f"{Path(film).stem}.{wanted}.srt, or give the file with --subtitles FILE")
