@@ -74,7 +74,7 @@ def test_languages_found_beside_the_film_and_bad_files(film, tmp_path):
     assert language_of(tmp_path / "festival.pt-BR.srt", film) == "pt-br" and language_of(tmp_path / "festival.srt", film) is None
     assert choose(film, "zh").cues[0].text == CUES["zh"][1]
     assert choose(film, "off") is None and choose(film, None) is None
-    with pytest.raises(PlayerError, match=r"no fr subtitles beside .*found: ar, en, hi, ru, zh"):
+    with pytest.raises(PlayerError, match=r"no fr subtitles beside or in .*found: ar, en, hi, ru, zh"):
         choose(film, "fr")
     (tmp_path / "empty.srt").write_text("not subtitles at all\n")
     with pytest.raises(PlayerError, match="hold no cue"):
@@ -195,3 +195,32 @@ def test_in_the_player_each_picture_gets_the_cue_of_its_time_through_a_seek(film
 
     assert all(version == expected(t) for t, version in seen), [(t, v) for t, v in seen if v != expected(t)][:5]
     assert {v for _, v in seen} == {None, 1, 2} and any(abs(t - 1.2) < 0.04 for t, _ in seen)
+
+
+def test_the_films_own_subtitle_streams_are_listed_and_shown(tmp_path):
+    """MP4 mov_text and Matroska ASS streams, read through PyAV: probe lists them with their language, and a
+    language asked for that has no sidecar is found among them."""
+    import json
+
+    cues = tmp_path / "cues.srt"
+    cues.write_text(srt((0.5, 2.0, "欢迎 {\\i1}welcome{\\i0}"), (2.5, 3.5, "second\\Nline")), encoding="utf-8")
+    films = {}
+    for name, codec, language in (("inside.mp4", "mov_text", "chi"), ("inside.mkv", "ass", "eng")):
+        films[name] = tmp_path / name
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(SAMPLE), "-i", str(cues), "-map", "0:v", "-map", "1:s",
+                        "-c:v", "copy", "-c:s", codec, "-metadata:s:s:0", f"language={language}", str(films[name])],
+                       check=True)
+    result = run_cli("probe", "--json", films["inside.mp4"])
+    assert result.returncode == 0, result.stderr
+    [listed] = json.loads(result.stdout)["subtitles"]
+    assert (listed["source"], listed["language"], listed["codec"], listed["picture"]) == ("stream", "chi", "mov_text", False)
+    assert "subtitles:   chi — stream 1, mov_text" in run_cli("probe", films["inside.mp4"]).stdout
+
+    for name, language in (("inside.mp4", "zh"), ("inside.mkv", "en")):
+        track = choose(films[name], language)
+        assert track.done.wait(10)
+        assert [(c.start, c.end, c.text) for c in track.cues] == [(0.5, 2.0, "欢迎 welcome"), (2.5, 3.5, "second\nline")]
+        assert track.cue_at(1.0) == 0 and track.cue_at(2.2) is None and track.cue_at(3.0) == 1
+    plain = snapshot(films["inside.mkv"], tmp_path, 1.0, size="640x360", name="plain")
+    shot = snapshot(films["inside.mkv"], tmp_path, 1.0, "--subtitles", "eng", size="640x360", name="cue")
+    assert caption_box(shot, plain)

@@ -9,7 +9,7 @@ import json
 import sys
 
 from vrplayer import __version__, log
-from vrplayer.errors import PlayerError
+from vrplayer.errors import PlayerError, path_text
 from vrplayer.layout import EYE_MODES, PROJECTIONS, STEREO_MODES
 from vrplayer.view import FOV_MAX, FOV_MIN, ViewState
 
@@ -254,10 +254,20 @@ def _probe(args) -> int:
     from vrplayer.media.probe import describe, probe
 
     info, decision = probe(args.file, layout_flags(args), args.audio_format)
+    from vrplayer.text.subtitles import available
+
+    info["subtitles"] = available(args.file)
     if args.json:
         for warning in info["warnings"]:  # what will keep the film from playing: on stderr too, for scripts
             log.get("probe").warning("%s", warning)
-    print(json.dumps(info, indent=2) if args.json else describe(info, decision))
+    if args.json:
+        print(json.dumps(info, indent=2))
+    else:
+        print(describe(info, decision))
+        for track in info["subtitles"]:
+            where = (f"beside it, {path_text(track['file'])}" if track["source"] == "sidecar"
+                     else f"stream {track['index']}, {track['codec']}" + (" (pictures: not shown)" if track["picture"] else ""))
+            print(f"subtitles:   {track['language'] or 'language not named'} — {where}")
     return 0
 
 
@@ -275,13 +285,13 @@ def _positive_degrees(text: str) -> float:
     return value
 
 
-def _subtitles(args) -> list:
-    """--subtitles: the text room's overlay, or none."""
+def _subtitles(args, patient: bool = False) -> list:
+    """--subtitles: the text room's overlay, or none. patient: for one moment (snapshot), read up to it."""
     if not args.subtitles or args.subtitles == "off":
         return []
     from vrplayer.text.overlay import SubtitleOverlay
 
-    return [SubtitleOverlay(args.subtitles, args.subtitle_size)]
+    return [SubtitleOverlay(args.subtitles, args.subtitle_size, patient)]
 
 
 def _snapshot(args) -> int:
@@ -293,7 +303,7 @@ def _snapshot(args) -> int:
 
         overview = field_of_view(args.headset, args.headset_fov)
     picture, view = render_view(args.file, args.at, _start_view(args), args.fov, args.size, layout_flags(args), args.eye,
-                                overview=overview, overlays=_subtitles(args))
+                                overview=overview, overlays=_subtitles(args, patient=True))
     write_png(picture, args.output)
     log.get("snapshot").info("wrote %s (%dx%d, %.3f s, yaw %g pitch %g roll %g fov %g, %s)", args.output, *args.size, args.at, view.yaw, view.pitch, view.roll, view.fov, args.eye)
     return 0

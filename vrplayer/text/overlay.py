@@ -27,10 +27,12 @@ _KEPT = 16
 
 
 class SubtitleOverlay:
-    def __init__(self, wanted: str | None, size_deg: float = DEFAULT_SIZE_DEG):
-        """wanted: --subtitles (a file, a language found beside each film, or None/"off")."""
+    def __init__(self, wanted: str | None, size_deg: float = DEFAULT_SIZE_DEG, patient: bool = False):
+        """wanted: --subtitles (a file, a language found beside or in each film, or None/"off"). patient: wait for
+        a film's own subtitle stream to be read up to the moment asked for (a snapshot; the player never waits)."""
         self.wanted = wanted
         self.size_deg = size_deg
+        self.patient = patient
         self._tracks: dict[str, Track | None] = {}
         self._pictures: OrderedDict[tuple, object] = OrderedDict()
 
@@ -57,6 +59,8 @@ class SubtitleOverlay:
         track = self.track_for(film)
         if track is None:
             return []
+        if self.patient and hasattr(track, "wait_for"):
+            track.wait_for(t)
         k = track.cue_at(t)
         if k is None:
             return []

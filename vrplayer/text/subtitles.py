@@ -117,16 +117,53 @@ def sidecars(film: str | Path) -> list[Path]:
     return sorted(found)
 
 
-def choose(film: str | Path, wanted: str | None) -> Track | None:
-    """The track `--subtitles` asks for: a file, a language among the sidecars, or None for "off"/None."""
+# Two-letter (ISO 639-1) codes and the three-letter (639-2, bibliographic and terminology) codes films are tagged
+# with, for the languages festivals subtitle most.
+_THREE_LETTERS = {
+    "en": ("eng",), "zh": ("chi", "zho"), "ru": ("rus",), "ar": ("ara",), "hi": ("hin",), "fr": ("fre", "fra"),
+    "de": ("ger", "deu"), "es": ("spa",), "pt": ("por",), "it": ("ita",), "ja": ("jpn",), "ko": ("kor",),
+    "he": ("heb",), "th": ("tha",), "bn": ("ben",), "ta": ("tam",), "el": ("gre", "ell"), "uk": ("ukr",),
+    "pl": ("pol",), "nl": ("dut", "nld"), "tr": ("tur",), "fa": ("per", "fas"), "ur": ("urd",),
+}
+
+
+def same_language(a: str | None, b: str | None) -> bool:
+    """Whether two language tags name one language: en = eng = en-GB, zh = chi = zho = zh-Hans."""
+    if not a or not b:
+        return False
+
+    def base(tag: str) -> str:
+        tag = tag.lower().split("-")[0].split("_")[0]
+        return next((two for two, threes in _THREE_LETTERS.items() if tag in threes), tag)
+
+    return base(a) == base(b)
+
+
+def available(film: str | Path) -> list[dict]:
+    """Every subtitle track of the film: sidecars, then its own streams — {"language", "source", …}."""
+    from vrplayer.text.embedded import streams_of
+
+    tracks = [{"language": language_of(p, Path(film)), "source": "sidecar", "file": str(p)} for p in sidecars(film)]
+    tracks += [{**stream, "source": "stream"} for stream in streams_of(str(film))]
+    return tracks
+
+
+def choose(film: str | Path, wanted: str | None):
+    """The track `--subtitles` asks for: a file, a language (a sidecar's first, then the film's own stream), or
+    None for "off"/None."""
     if wanted is None or wanted == "off":
         return None
     if Path(wanted).suffix.lower() in EXTENSIONS + (".xml",) or Path(wanted).exists():
         return load(wanted, film=film)
-    for path in sidecars(film):
-        language = language_of(path, Path(film))
-        if language and (language == wanted.lower() or language.split("-")[0] == wanted.lower()):
-            return load(path, language, film)
-    found = ", ".join(sorted({language_of(p, Path(film)) or "?" for p in sidecars(film)})) or "none"
-    raise PlayerError(f"no {wanted} subtitles beside {path_text(str(film))} (found: {found}); name them "
+    tracks = available(film)
+    for track in tracks:
+        if track["source"] == "sidecar" and same_language(track["language"], wanted):
+            return load(track["file"], track["language"], film)
+    for track in tracks:
+        if track["source"] == "stream" and not track["picture"] and same_language(track["language"], wanted):
+            from vrplayer.text.embedded import EmbeddedTrack
+
+            return EmbeddedTrack(str(film), track["index"], track["language"])
+    found = ", ".join(sorted({t["language"] or "?" for t in tracks})) or "none"
+    raise PlayerError(f"no {wanted} subtitles beside or in {path_text(str(film))} (found: {found}); name them "
                       f"{Path(film).stem}.{wanted}.srt, or give the file with --subtitles FILE")
