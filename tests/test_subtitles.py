@@ -224,3 +224,20 @@ def test_the_films_own_subtitle_streams_are_listed_and_shown(tmp_path):
     plain = snapshot(films["inside.mkv"], tmp_path, 1.0, size="640x360", name="plain")
     shot = snapshot(films["inside.mkv"], tmp_path, 1.0, "--subtitles", "eng", size="640x360", name="cue")
     assert caption_box(shot, plain)
+
+
+def test_a_kiosk_reads_in_its_own_language_and_an_item_in_the_one_the_programme_gives(film, tmp_path):
+    import json
+
+    other = tmp_path / "other.mp4"
+    shutil.copy(SAMPLE, other)
+    (tmp_path / "other.en.srt").write_text(srt((0.2, 1.0, "English for the other film")), encoding="utf-8")
+    programme = tmp_path / "prog.toml"
+    programme.write_text('start_trigger = "auto"\nloop = false\n'
+                         f'[[items]]\nfile = {json.dumps(str(film))}\nend = 1.5\nsubtitles = "zh"\n'
+                         f'[[items]]\nfile = {json.dumps(str(other))}\nend = 1.5\n')
+    result = run_cli("kiosk", programme, "--display", "offscreen", "--size", "160x90", "--no-audio", "--no-supervisor",
+                     "--log-dir", tmp_path / "log", "--subtitles", "en", "--duration", "20", timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "festival.zh.srt for" in result.stderr and "(zh)" in result.stderr, result.stderr
+    assert "other.en.srt for" in result.stderr and "(en)" in result.stderr, result.stderr

@@ -39,7 +39,7 @@ MAX_REPEAT = 1000  # the play order is expanded in memory; a typo like 1e9 must 
 OPTION_KEYS = ("loop", "attract", "on_viewer_leaves", "grace_seconds", "on_viewer_returns", "start_trigger", "fade_seconds", "items")
 ITEM_KEYS = (
     "file", "title", "projection", "stereo", "eyes_swapped", "fov", "initial_yaw", "volume", "start", "end", "repeat",
-    "title_card",
+    "title_card", "subtitles",
 )
 TITLE_CARD_KEYS = ("text", "seconds")
 
@@ -73,6 +73,7 @@ class ProgrammeItem:
     end: float | None = None  # …to here (None: to the film's end)
     repeat: int = 1
     title_card: TitleCard | None = None
+    subtitles: str | None = None  # a language, a subtitle file (absolute), or "off"; None: the kiosk's own choice
 
     @property
     def display_title(self) -> str:
@@ -339,7 +340,15 @@ def _parse_item(raw: Any, number: int, path: Path, base: Path, warnings: list[st
         end=end,
         repeat=where.integer(raw, "repeat", 1, 1, MAX_REPEAT),
         title_card=_parse_title_card(raw, where, warnings),
+        subtitles=_subtitles(where.text(raw, "subtitles", None), base),
     )
+
+
+def _subtitles(value: str | None, base: Path) -> str | None:
+    """An item's subtitles: "off", a language tag as it is, or a file (resolved against the programme's folder)."""
+    if value is None or value == "off" or ("/" not in value and "." not in value):
+        return value
+    return str(_resolve(value, base))
 
 
 def _parse_title_card(raw: dict, where: _Where, warnings: list[str]) -> TitleCard | None:

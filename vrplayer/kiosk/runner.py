@@ -311,6 +311,11 @@ class Kiosk:
             if self.player.open_audio():
                 self.session.event("audio_back")
 
+    def subtitles_for(self, film: str) -> str | None:
+        """The programme item's own subtitles for the film it is playing ("off", a language, a file), or None."""
+        item = self.item
+        return item.subtitles if item is not None and str(item.file) == film else None
+
     @property
     def start_trigger(self) -> str:
         """"auto" or "key" (see the module notes): the command line's, else the programme's."""

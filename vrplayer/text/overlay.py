@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from vrplayer import log
-from vrplayer.errors import PlayerError
+from vrplayer.errors import PlayerError, path_text
 from vrplayer.render.overlay import ImageCard
 from vrplayer.render.placement import InViewAngle
 from vrplayer.text.engine import render_lines
@@ -27,27 +27,31 @@ _KEPT = 16
 
 
 class SubtitleOverlay:
-    def __init__(self, wanted: str | None, size_deg: float = DEFAULT_SIZE_DEG, patient: bool = False):
+    def __init__(self, wanted: str | None, size_deg: float = DEFAULT_SIZE_DEG, patient: bool = False, wanted_for=None):
         """wanted: --subtitles (a file, a language found beside or in each film, or None/"off"). patient: wait for
-        a film's own subtitle stream to be read up to the moment asked for (a snapshot; the player never waits)."""
+        a film's own subtitle stream to be read up to the moment asked for (a snapshot; the player never waits).
+        wanted_for(film) → a choice of its own for that film, or None for `wanted` (a kiosk programme's item)."""
         self.wanted = wanted
         self.size_deg = size_deg
         self.patient = patient
-        self._tracks: dict[str, Track | None] = {}
+        self.wanted_for = wanted_for
+        self._tracks: dict[tuple, Track | None] = {}
         self._pictures: OrderedDict[tuple, object] = OrderedDict()
 
     def track_for(self, film: str) -> Track | None:
         """The film's track (looked for once per film; one that cannot be had is said once, and the film plays)."""
-        if film not in self._tracks:
+        wanted = (self.wanted_for(film) if self.wanted_for is not None else None) or self.wanted
+        key = (film, wanted)
+        if key not in self._tracks:
             try:
-                track = choose(film, self.wanted)
+                track = choose(film, wanted)
             except PlayerError as exc:
                 _log.warning("%s; playing without subtitles", exc)
                 track = None
             if track is not None:
-                _log.info("%s (%s, %d cues)", track.source, track.language or "language not named", len(track.cues))
-            self._tracks[film] = track
-        return self._tracks[film]
+                _log.info("%s for %s (%s)", track.source, path_text(film), track.language or "language not named")
+            self._tracks[key] = track
+        return self._tracks[key]
 
     def __call__(self, playback) -> list:
         if playback is None:
