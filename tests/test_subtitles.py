@@ -241,3 +241,39 @@ def test_a_kiosk_reads_in_its_own_language_and_an_item_in_the_one_the_programme_
     assert result.returncode == 0, result.stderr
     assert "festival.zh.srt for" in result.stderr and "(zh)" in result.stderr, result.stderr
     assert "other.en.srt for" in result.stderr and "(en)" in result.stderr, result.stderr
+
+
+def test_key_s_goes_through_the_films_tracks_and_off(film, tmp_path):
+    from vrplayer.display.base import InputEvent
+    from vrplayer.display.offscreen import OffscreenDisplay
+    from vrplayer.player import Film, Player, PlayOptions
+    from vrplayer.text.overlay import SubtitleOverlay
+
+    display = OffscreenDisplay((160, 90))
+    player = Player(display, PlayOptions(), audio=False)
+    subtitles = SubtitleOverlay("ru")
+    player.overlays.append(subtitles)
+    went = []
+
+    def tick(playback):
+        if playback.position < 1.0:
+            return None
+        track = subtitles.track_for(playback.path)
+        cards = subtitles(playback)
+        went.append((track.language if track else "off", bool(cards)))
+        if len(went) == 7:
+            return "done"
+        assert subtitles.take(InputEvent("key", "s"), playback)
+        return None
+
+    player.on_tick = tick
+    try:
+        assert player.play_film(Film(str(film))) == "done"
+    finally:
+        player.close()
+        display.close()
+    # From Russian (--subtitles ru) on through the rest, off, and round again; a card only while a track is on.
+    assert went == [("ru", True), ("zh", True), ("off", False), ("ar", True), ("en", True), ("hi", True), ("ru", True)], went
+    plain = tmp_path / "plain.mp4"
+    shutil.copy(SAMPLE, plain)
+    assert subtitles.take(InputEvent("key", "s"), type("P", (), {"path": str(plain)})()) is False  # none: S looks down

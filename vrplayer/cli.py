@@ -222,7 +222,12 @@ def _play(args) -> int:
         try:
             _analytics(player, args)
             _desk(player, args)
-            player.overlays.extend(_subtitles(args))
+            # Subtitles: --subtitles, and key S through the film's tracks (the overlay is there even when off).
+            from vrplayer.text.overlay import SubtitleOverlay
+
+            subtitles = SubtitleOverlay(args.subtitles, args.subtitle_size)
+            player.overlays.append(subtitles)
+            player.inputs.append(subtitles.take)
             return player.play(args.files)
         finally:
             player.close()

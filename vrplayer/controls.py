@@ -14,6 +14,8 @@
 | M                          | mute                                |
 | I                          | on-screen info line                 |
 | H                          | the audience heat-map (--heatmap)   |
+| S                          | the next subtitle track, or off (a  |
+|                            | film without any: look down)        |
 | E                          | eyes: left, right, both, anaglyph   |
 | X                          | swap the eyes                       |
 | Q / Esc                    | quit                                |

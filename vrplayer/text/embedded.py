@@ -57,6 +57,7 @@ class EmbeddedTrack:
         self._cue = Cue
         self.path, self.index, self.language = path, index, language
         self.source = f"{path_text(path)} (stream {index})"
+        self.choice = f"stream:{index}"  # what --subtitles takes to choose it
         self.cues: list = []
         self._starts: list[float] = []
         self.done = threading.Event()

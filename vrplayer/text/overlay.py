@@ -15,7 +15,7 @@ from vrplayer.errors import PlayerError, path_text
 from vrplayer.render.overlay import ImageCard
 from vrplayer.render.placement import InViewAngle
 from vrplayer.text.engine import render_lines
-from vrplayer.text.subtitles import Track, choose
+from vrplayer.text.subtitles import Track, available, choose
 
 _log = log.get("subtitles")
 
@@ -36,11 +36,13 @@ class SubtitleOverlay:
         self.patient = patient
         self.wanted_for = wanted_for
         self._tracks: dict[tuple, Track | None] = {}
+        self._chosen: dict[str, str] = {}  # film → the track key S went to
+        self._available: dict[str, list] = {}
         self._pictures: OrderedDict[tuple, object] = OrderedDict()
 
     def track_for(self, film: str) -> Track | None:
         """The film's track (looked for once per film; one that cannot be had is said once, and the film plays)."""
-        wanted = (self.wanted_for(film) if self.wanted_for is not None else None) or self.wanted
+        wanted = self._wanted(film)
         key = (film, wanted)
         if key not in self._tracks:
             try:
@@ -52,6 +54,32 @@ class SubtitleOverlay:
                 _log.info("%s for %s (%s)", track.source, path_text(film), track.language or "language not named")
             self._tracks[key] = track
         return self._tracks[key]
+
+    def _wanted(self, film: str) -> str | None:
+        """Key S's choice for the film, else the kiosk item's, else --subtitles."""
+        if film in self._chosen:
+            return self._chosen[film]
+        return (self.wanted_for(film) if self.wanted_for is not None else None) or self.wanted
+
+    def take(self, event, playback) -> bool:
+        """Key S: the film's next subtitle track (off, then each beside it and in it, then off again). A film
+        without any leaves S to the view (look down)."""
+        if event.kind != "key" or event.name != "s" or playback is None:
+            return False
+        film = playback.path
+        if film not in self._available:
+            self._available[film] = [track["choice"] for track in available(film)
+                                     if not (track["source"] == "stream" and track["picture"])]
+        choices = self._available[film]
+        if not choices:
+            return False
+        current = self.track_for(film)
+        order = ["off", *choices]
+        now = "off" if current is None else current.choice
+        self._chosen[film] = order[(order.index(now) + 1) % len(order)] if now in order else order[1]
+        track = self.track_for(film)
+        _log.info("subtitles: %s", "off" if track is None else f"{track.language or 'language not named'} ({track.source})")
+        return True
 
     def __call__(self, playback) -> list:
         if playback is None:

@@ -35,6 +35,7 @@ class Track:
     cues: tuple[Cue, ...]  # by start
     language: str | None
     source: str  # the file, for messages
+    choice: str = ""  # what --subtitles takes to choose this track (its file)
     _starts: tuple[float, ...] = field(init=False, repr=False)
 
     def __post_init__(self):
@@ -103,7 +104,7 @@ def load(path: str | Path, language: str | None = None, film: str | Path | None 
     if not cues:
         raise PlayerError(f"the subtitles {source} hold no cue that can be shown")
     cues.sort(key=lambda cue: cue.start)
-    return Track(tuple(cues), language or language_of(path, Path(film) if film else None), source)
+    return Track(tuple(cues), language or language_of(path, Path(film) if film else None), source, str(path))
 
 
 def sidecars(film: str | Path) -> list[Path]:
@@ -140,11 +141,13 @@ def same_language(a: str | None, b: str | None) -> bool:
 
 
 def available(film: str | Path) -> list[dict]:
-    """Every subtitle track of the film: sidecars, then its own streams — {"language", "source", …}."""
+    """Every subtitle track of the film: sidecars, then its own streams — {"language", "source", "choice", …};
+    "choice" is what --subtitles takes to choose that very track."""
     from vrplayer.text.embedded import streams_of
 
-    tracks = [{"language": language_of(p, Path(film)), "source": "sidecar", "file": str(p)} for p in sidecars(film)]
-    tracks += [{**stream, "source": "stream"} for stream in streams_of(str(film))]
+    tracks = [{"language": language_of(p, Path(film)), "source": "sidecar", "file": str(p), "choice": str(p)}
+              for p in sidecars(film)]
+    tracks += [{**stream, "source": "stream", "choice": f"stream:{stream['index']}"} for stream in streams_of(str(film))]
     return tracks
 
 
@@ -156,6 +159,13 @@ def choose(film: str | Path, wanted: str | None):
     if Path(wanted).suffix.lower() in EXTENSIONS + (".xml",) or Path(wanted).exists():
         return load(wanted, film=film)
     tracks = available(film)
+    if wanted.startswith("stream:"):  # one of the film's own streams by its index (key S goes through them)
+        from vrplayer.text.embedded import EmbeddedTrack
+
+        for track in tracks:
+            if track["source"] == "stream" and f"stream:{track['index']}" == wanted and not track["picture"]:
+                return EmbeddedTrack(str(film), track["index"], track["language"])
+        raise PlayerError(f"{path_text(str(film))} has no text subtitle {wanted.replace(':', ' ')}")
     for track in tracks:
         if track["source"] == "sidecar" and same_language(track["language"], wanted):
             return load(track["file"], track["language"], film)
