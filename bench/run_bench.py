@@ -269,13 +269,16 @@ def median_run(runs: list[dict]) -> dict:
 # -- the player -------------------------------------------------------------------------------------------------
 
 
-def vrplayer_bench(path: str, size: str, seeks: int, frames: int | None = None, tree: str | None = None) -> dict:
-    """`vrplayer bench` of this checkout, or of the source tree `tree` (another revision's, see --against)."""
+def vrplayer_bench(path: str, size: str, seeks: int, frames: int | None = None, tree: str | None = None,
+                   extra: tuple = ()) -> dict:
+    """`vrplayer bench` of this checkout, or of the source tree `tree` (another revision's, see --against);
+    `extra`: more of its options (--subtitles FILE)."""
     exe = os.path.join(os.path.dirname(sys.executable), "vrplayer")
     command = [exe] if os.path.exists(exe) and tree is None else [sys.executable, "-m", "vrplayer"]
     command += ["-q", "bench", path, "--size", size, "--seeks", str(seeks)]
     if frames:
         command += ["--frames", str(frames)]
+    command += list(extra)
     env = None if tree is None else dict(os.environ, PYTHONPATH=tree)  # its package before the installed one
     result = subprocess.run(command, stdout=subprocess.PIPE, stderr=None, text=True, cwd=tree, env=env)
     if result.returncode != 0:

@@ -11,14 +11,14 @@ ROOT = Path(__file__).resolve().parents[1] / "vrplayer"
 
 # What each floor is, by module or package name under vrplayer.
 FLOORS = {
-    "shared": ("errors", "log", "geometry", "formats", "layout", "view", "__init__"),
+    "shared": ("errors", "log", "geometry", "formats", "layout", "view", "memory", "__init__"),
     "media": ("media",),
     "audio": ("audio",),
     "clock": ("sync",),
     "render": ("render",),
     "display": ("display", "xr_pose"),
     "player": ("player", "controls"),
-    "rooms": ("kiosk", "analytics", "creator", "cli", "snapshot", "bench", "__main__"),
+    "rooms": ("kiosk", "analytics", "creator", "text", "cli", "snapshot", "bench", "__main__"),
 }
 # The floors each may import (its own included). Media, the clock and the renderer know only the shared floor:
 # the player hands each what the one before it made.

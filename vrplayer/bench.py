@@ -32,8 +32,9 @@ SEEK_SETTLE = 0.2  # seconds between seeks, so each starts from a decoder in its
 _PTS_EPSILON = 1e-4  # pts are rounded to the stream's time base
 
 
-def run(path: str, size: tuple[int, int] = (640, 360), frames: int | None = None, seeks: int = 5) -> dict:
-    """Bench `path` rendered at `size` (width, height); stop after `frames` frames if given; then `seeks` exact seeks."""
+def run(path: str, size: tuple[int, int] = (640, 360), frames: int | None = None, seeks: int = 5, overlays=()) -> dict:
+    """Bench `path` rendered at `size` (width, height); stop after `frames` frames if given; then `seeks` exact seeks.
+    `overlays`: each has cards_at(film, t) → cards drawn over every picture, as the player draws them (subtitles)."""
     from OpenGL import GL
 
     from vrplayer.display.offscreen import OffscreenDisplay
@@ -52,7 +53,7 @@ def run(path: str, size: tuple[int, int] = (640, 360), frames: int | None = None
             "cpus": os.cpu_count(),
             "context_ms": round(context_ms, 1),
         }
-        result.update(_play_through(path, display, renderer, (0, 0, width, height), frames))
+        result.update(_play_through(path, display, renderer, (0, 0, width, height), frames, overlays))
         result.update(_seeks(path, display, renderer, (0, 0, width, height), seeks))
         result["peak_rss_mb"] = round(_peak_rss_mb(), 1)
         result["ru_maxrss_mb"] = round(_ru_maxrss_mb(), 1)  # may include a parent's peak (see _peak_rss_mb)
@@ -65,12 +66,20 @@ def run(path: str, size: tuple[int, int] = (640, 360), frames: int | None = None
 # -- the play-through -------------------------------------------------------------------------------------------
 
 
-def _play_through(path, display, renderer, viewport, max_frames) -> dict:
+def _play_through(path, display, renderer, viewport, max_frames, overlays=()) -> dict:
     from vrplayer.audio.mixer import Mixer
     from vrplayer.media.audio import AudioDecoder
     from vrplayer.media.video import EndOfStream, VideoDecoder
+    from vrplayer.render import placement
+    from vrplayer.render.overlay import OverlayRenderer
+    from vrplayer.render.projection import tan_half_fov, view_rotation
 
     view = ViewState()
+    overlay = OverlayRenderer() if overlays else None
+    tx, ty = tan_half_fov(view.fov, viewport[2], viewport[3])
+    bounds = (-tx, tx, -ty, ty)
+    frame = placement.desktop_frame(bounds, viewport)
+    rotation = view_rotation(view.yaw, view.pitch, view.roll)
     perf = time.perf_counter
     opened = perf()
     video = VideoDecoder(path)
@@ -116,6 +125,8 @@ def _play_through(path, display, renderer, viewport, max_frames) -> dict:
             upload_cpu_s += time.thread_time() - c0
             t1 = perf()
             renderer.draw(view, viewport)
+            if overlay is not None:
+                overlay.draw([card for o in overlays for card in o.cards_at(path, item.pts)], rotation, bounds, viewport, frame)
             display.present()
             t2 = perf()
             upload_s += t1 - t0
@@ -180,6 +191,8 @@ def _play_through(path, display, renderer, viewport, max_frames) -> dict:
         video.close()
         if audio is not None:
             audio.close()
+        if overlay is not None:
+            overlay.close()
 
 
 def _mix_until(mixer, ring, block, pts: float) -> tuple[float, float, int]:

@@ -177,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--size", type=_size, default=(640, 360), metavar="WxH", help="render size (default 640x360)")
     bench.add_argument("--frames", type=int, metavar="N", help="stop after N frames (default: the whole film)")
     bench.add_argument("--seeks", type=int, default=5, metavar="N", help="exact seeks to time afterwards (default 5)")
+    _subtitle_arguments(bench)
     return parser
 
 
@@ -433,7 +434,7 @@ def _kiosk_worker(args) -> int:
 def _bench(args) -> int:
     from vrplayer.bench import run
 
-    print(json.dumps(run(args.file, args.size, args.frames, args.seeks)))
+    print(json.dumps(run(args.file, args.size, args.frames, args.seeks, _subtitles(args, patient=True))))
     return 0
 
 
