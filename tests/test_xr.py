@@ -370,7 +370,8 @@ def test_the_film_appears_in_the_headset(display, monado, sample_film, graphics)
     yaw, pitch, _ = xr_pose.yaw_pitch_roll(rotation)
     assert abs(yaw - 25) < 15 and abs(pitch) < 15
     x, y = eye_pixel(rotation, tan_bounds, width, height, marker["lon"], marker["lat"])
-    assert 0.1 * width < x < 0.45 * width and 0.5 * height < y < 0.8 * height  # left of centre, below the horizon
+    # Left of centre, below the horizon (where exactly follows the simulated head's slow sway, ±15°).
+    assert 0.0 < x < 0.45 * width and 0.5 * height < y < 0.8 * height, (x, y, width, height)
     # Our own picture of the left eye: the marker's colour where the maths puts it.
     patch = eyes[round(y) - 3:round(y) + 4, round(x) - 3:round(x) + 4].reshape(-1, 3).astype(int)
     assert np.abs(patch - marker["rgb"]).max() <= 12, f"{patch.mean(0)} vs {marker['rgb']}"
