@@ -277,3 +277,37 @@ def test_key_s_goes_through_the_films_tracks_and_off(film, tmp_path):
     plain = tmp_path / "plain.mp4"
     shutil.copy(SAMPLE, plain)
     assert subtitles.take(InputEvent("key", "s"), type("P", (), {"path": str(plain)})()) is False  # none: S looks down
+
+
+@pytest.mark.skipif(not shutil.which("tesseract"), reason="tesseract is not installed: run scripts/setup.sh --test")
+@pytest.mark.parametrize("language,text", [("chi_sim", "欢迎来到电影节"), ("ara", "مرحبا بكم في المهرجان")])
+def test_title_cards_and_messages_in_any_script(language, text):
+    """The player's text cards (a kiosk's title card and messages: Player.show_text) written by the text engine,
+    as play and kiosk wire it, read back by OCR."""
+    from vrplayer.display.offscreen import OffscreenDisplay
+    from vrplayer.player import Player, PlayOptions
+    from vrplayer.text.engine import card_coverage
+
+    display = OffscreenDisplay((1280, 720))
+    player = Player(display, PlayOptions(), audio=False)
+    player.overlay.rasterise_text = card_coverage
+    shots = []
+
+    def tick(_):
+        shots.append(display.read_pixels().astype(int))
+        return "done" if len(shots) == 2 else None
+
+    player.on_tick = tick
+    try:
+        assert player.show_text(text, 5.0) == "done"
+    finally:
+        player.close()
+        display.close()
+    card = shots[-1]
+    ys, xs = np.nonzero(card.max(axis=2) > 128)  # white text on the black screen
+    assert len(ys), "no text on the screen"
+    crop = card[ys.min() - 8: ys.max() + 9, xs.min() - 8: xs.max() + 9]
+    read = ocr(np.pad(crop, ((3, 3), (3, 3), (0, 0))), language)
+    score = accuracy(read, text)
+    print(f"{language}: read {read!r} for {text!r}: {score:.1%} of the characters")
+    assert score >= 0.9, (read, text)

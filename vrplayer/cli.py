@@ -223,6 +223,7 @@ def _play(args) -> int:
         try:
             _analytics(player, args)
             _desk(player, args)
+            _text_engine(player)
             # Subtitles: --subtitles, and key S through the film's tracks (the overlay is there even when off).
             from vrplayer.text.overlay import SubtitleOverlay
 
@@ -276,6 +277,13 @@ def _probe(args) -> int:
                      else f"stream {track['index']}, {track['codec']}" + (" (pictures: not shown)" if track["picture"] else ""))
             print(f"subtitles:   {track['language'] or 'language not named'} — {where}")
     return 0
+
+
+def _text_engine(player) -> None:
+    """The player's text cards (title cards, the info line, messages) written by the text room, in every script."""
+    from vrplayer.text.engine import card_coverage
+
+    player.overlay.rasterise_text = card_coverage
 
 
 def _subtitle_arguments(parser) -> None:
@@ -420,6 +428,7 @@ def _kiosk_worker(args) -> int:
         try:
             kiosk = Kiosk(args.programme, player, KioskOptions(log_dir=args.log_dir, control=args.control, token=args.token, resume=args.resume,
                                                              start_trigger=args.start_trigger, heartbeat_fd=args.heartbeat_fd))
+            _text_engine(player)
             # This kiosk's (or seat's) language, --subtitles, unless the programme's item chooses its own.
             from vrplayer.text.overlay import SubtitleOverlay
 

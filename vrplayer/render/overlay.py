@@ -49,8 +49,18 @@ class ImageCard:
         return hash((self.key, self.version))
 
 
+def bitmap_text(text: str) -> tuple[np.ndarray, float]:
+    """The built-in rasteriser: the 5×7 bitmap font (Latin capitals, digits, punctuation), one font pixel of padding
+    round it as part of the backing; (coverage uint8 H×W, card pixels per coverage pixel: 1)."""
+    return np.ascontiguousarray(np.pad(font.text_mask(text, scale=1), 1).astype(np.uint8) * 255), 1.0
+
+
 class OverlayRenderer:
+    """`rasterise_text(text)` → (coverage, card pixels per coverage pixel) makes text cards' pictures: the bitmap
+    font unless a text engine is handed in (the text room's, for every script: set by whoever wires the player)."""
+
     def __init__(self):
+        self._rasterise_text = bitmap_text
         self._program = shaders.program("overlay.vert", "overlay.frag")
         self._u = shaders.uniforms(self._program, "u_text", "u_colour", "u_backing", "u_rect", "u_on_sphere", "u_grid",
                                    "u_to_eye", "u_clip", "u_picture")
@@ -58,12 +68,23 @@ class OverlayRenderer:
         self._textures: OrderedDict[str, tuple[int, tuple[int, int]]] = OrderedDict()  # text → (texture, size)
         self._pictures: dict[str, tuple[int, tuple[int, int], int]] = {}  # key → (texture, size, version)
 
+    @property
+    def rasterise_text(self):
+        return self._rasterise_text
+
+    @rasterise_text.setter
+    def rasterise_text(self, rasterise) -> None:
+        self._rasterise_text = rasterise
+        while self._textures:  # made by the one before
+            _, (old, _) = self._textures.popitem()
+            GL.glDeleteTextures([old])
+
     def _texture(self, text: str) -> tuple[int, tuple[int, int]]:
         if text in self._textures:
             self._textures.move_to_end(text)
             return self._textures[text]
-        # One font pixel of padding around the text, as part of the translucent backing.
-        coverage = np.ascontiguousarray(np.pad(font.text_mask(text, scale=1), 1).astype(np.uint8) * 255)
+        coverage, unit = self._rasterise_text(text)
+        coverage = np.ascontiguousarray(coverage, dtype=np.uint8)
         h, w = coverage.shape
         texture = GL.glGenTextures(1)
         GL.glBindTexture(GL.GL_TEXTURE_2D, texture)
@@ -71,11 +92,12 @@ class OverlayRenderer:
         GL.glTexImage2D(GL.GL_TEXTURE_2D, 0, GL.GL_R8, w, h, 0, GL.GL_RED, GL.GL_UNSIGNED_BYTE, coverage)
         GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_WRAP_S, GL.GL_CLAMP_TO_EDGE)
         GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_WRAP_T, GL.GL_CLAMP_TO_EDGE)
-        self._textures[text] = (texture, (w, h))
+        size = (max(1, round(w * unit)), max(1, round(h * unit)))  # in card pixels, as placement counts them
+        self._textures[text] = (texture, size)
         while len(self._textures) > _TEXTURES_KEPT:
             _, (old, _) = self._textures.popitem(last=False)
             GL.glDeleteTextures([old])
-        return texture, (w, h)
+        return texture, size
 
     def _picture(self, card: ImageCard) -> tuple[int, tuple[int, int]]:
         held = self._pictures.get(card.key)
@@ -115,7 +137,7 @@ class OverlayRenderer:
                 rect = placement.view_rect(card.place, frame, size)
                 grid = (1, 1)
                 # Whole screen pixels per font pixel when the frame is the view itself: nearest keeps them crisp.
-                crisp = head_rotation is None and not picture
+                crisp = head_rotation is None and not picture and self._rasterise_text is bitmap_text
             else:
                 rect = placement.sphere_rect(card.place, size)
                 grid = placement.sphere_grid(rect) if isinstance(card.place, SphereRegion) else _SPHERE_GRID

@@ -79,8 +79,20 @@ def wrap(text: str, size: int, max_width: float) -> list[str]:
     return lines
 
 
-def render_lines(text: str, pixel_height: int = 48, max_width: int | None = None) -> np.ndarray:
-    """`text` as white lines on a translucent box: (H, W, 4) uint8 RGBA, top row first. `pixel_height`: the text's
+CARD_EM = 8  # a text card's line in the overlay's card pixels (the bitmap font's 7-pixel capitals and a gap)
+CARD_SUPERSAMPLE = 4  # coverage pixels per card pixel: smooth when the card is scaled up on screen
+
+
+def card_coverage(text: str) -> tuple[np.ndarray, float]:
+    """A text card's picture for the overlay renderer (its `rasterise_text`): the lines' coverage (uint8, H×W) and
+    card pixels per coverage pixel — text cards (title cards, the info line, the kiosk's messages) in every script,
+    the size the bitmap font made them."""
+    rgba = render_lines(text, CARD_EM * CARD_SUPERSAMPLE, backing=(0, 0, 0, 0))
+    return rgba[..., 3].copy(), 1.0 / CARD_SUPERSAMPLE
+
+
+def render_lines(text: str, pixel_height: int = 48, max_width: int | None = None, backing=BACKING) -> np.ndarray:
+    """`text` as white lines on a translucent box (`backing`): (H, W, 4) uint8 RGBA, top row first. `pixel_height`: the text's
     em size in pixels; `max_width`: lines are broken to fit (None: only at \\n)."""
     size = max(6, int(pixel_height))
     lines = wrap(text, size, max_width) if max_width else text.split("\n")
@@ -91,7 +103,7 @@ def render_lines(text: str, pixel_height: int = 48, max_width: int | None = None
     widths = [run_width(line, size) for line in lines]
     width = int(np.ceil(max(widths + [1.0]))) + 2 * pad
     height = len(lines) * line_height + (len(lines) - 1) * gap + 2 * pad
-    picture = Image.new("RGBA", (width, height), BACKING)
+    picture = Image.new("RGBA", (width, height), tuple(backing))
     draw = ImageDraw.Draw(picture)
     for number, (line, line_width) in enumerate(zip(lines, widths)):
         baseline = pad + number * (line_height + gap) + ascent
