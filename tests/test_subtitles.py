@@ -160,20 +160,32 @@ def test_the_same_angular_height_at_every_fov_and_window(film, tmp_path):
     assert max(values) - min(values) < 0.25, heights  # degrees: within a pixel or two of each other
 
 
-def test_in_the_player_each_picture_gets_the_cue_of_its_time_through_a_seek(film):
-    """In the player (the overlay door): every picture shown is handed the cue of its own time, playing on and after
-    a seek back (the pixels of a card are tested through snapshot, which draws it the same way)."""
+def play_offscreen(film, subtitles, tick) -> None:
+    """Play `film` in the offscreen player (160x90, silent) with `subtitles` over it until tick(playback, player)
+    says "done"."""
     from vrplayer.display.offscreen import OffscreenDisplay
     from vrplayer.player import Film, Player, PlayOptions
-    from vrplayer.text.overlay import SubtitleOverlay
 
     display = OffscreenDisplay((160, 90))
     player = Player(display, PlayOptions(), audio=False)
-    subtitles = SubtitleOverlay("en")
     player.overlays.append(subtitles)
+    player.on_tick = lambda playback: tick(playback, player)
+    try:
+        assert player.play_film(Film(str(film))) == "done"
+    finally:
+        player.close()
+        display.close()
+
+
+def test_in_the_player_each_picture_gets_the_cue_of_its_time_through_a_seek(film):
+    """In the player (the overlay door): every picture shown is handed the cue of its own time, playing on and after
+    a seek back (the pixels of a card are tested through snapshot, which draws it the same way)."""
+    from vrplayer.text.overlay import SubtitleOverlay
+
+    subtitles = SubtitleOverlay("en")
     seen, sought = [], []
 
-    def tick(playback):
+    def tick(playback, player):
         cards = subtitles(playback)
         seen.append((playback.position, cards[0].version if cards else None))
         if playback.position >= 3.5 and not sought:
@@ -183,12 +195,7 @@ def test_in_the_player_each_picture_gets_the_cue_of_its_time_through_a_seek(film
             return "done"
         return None
 
-    player.on_tick = tick
-    try:
-        assert player.play_film(Film(str(film))) == "done"
-    finally:
-        player.close()
-        display.close()
+    play_offscreen(film, subtitles, tick)
 
     def expected(t):
         return 1 if 0.5 <= t < 2.5 else 2 if 3.0 <= t < 4.0 else None
@@ -245,17 +252,12 @@ def test_a_kiosk_reads_in_its_own_language_and_an_item_in_the_one_the_programme_
 
 def test_key_s_goes_through_the_films_tracks_and_off(film, tmp_path):
     from vrplayer.display.base import InputEvent
-    from vrplayer.display.offscreen import OffscreenDisplay
-    from vrplayer.player import Film, Player, PlayOptions
     from vrplayer.text.overlay import SubtitleOverlay
 
-    display = OffscreenDisplay((160, 90))
-    player = Player(display, PlayOptions(), audio=False)
     subtitles = SubtitleOverlay("ru")
-    player.overlays.append(subtitles)
     went = []
 
-    def tick(playback):
+    def tick(playback, _):
         if playback.position < 1.0:
             return None
         track = subtitles.track_for(playback.path)
@@ -266,12 +268,7 @@ def test_key_s_goes_through_the_films_tracks_and_off(film, tmp_path):
         assert subtitles.take(InputEvent("key", "s"), playback)
         return None
 
-    player.on_tick = tick
-    try:
-        assert player.play_film(Film(str(film))) == "done"
-    finally:
-        player.close()
-        display.close()
+    play_offscreen(film, subtitles, tick)
     # From Russian (--subtitles ru) on through the rest, off, and round again; a card only while a track is on.
     assert went == [("ru", True), ("zh", True), ("off", False), ("ar", True), ("en", True), ("hi", True), ("ru", True)], went
     plain = tmp_path / "plain.mp4"
