@@ -880,3 +880,25 @@ def test_the_controllers_select_button_flips_a_and_b(display, monado, code_cuts,
     assert "A" in shown and "B" in shown and shown.index("B") > 0
     flipped = shown.index("B")
     assert set(shown[flipped:]) == {"B"}
+
+
+def test_subtitles_in_the_headset_sit_at_one_place_in_both_eyes(monado, tmp_path):
+    """`play --display xr --subtitles`: the cue is drawn into each eye, in view, at the same place in both (never
+    doubled, never inside the picture's depth), as the compositor shows the two eyes."""
+    film = tmp_path / "grey_360.mp4"  # a plain light-grey sphere: the caption's dark box is all that is not grey
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=c=0xc8c8c8:s=1024x512:d=8:r=30",
+                    "-pix_fmt", "yuv420p", str(film)], check=True)
+    (tmp_path / "grey_360.en.srt").write_text("1\n00:00:00,000 --> 00:00:30,000\nWelcome to the festival\n",
+                                              encoding="utf-8")
+    shot, err = play_in_headset(monado, film, 2.5, "--duration", "4", "--subtitles", "en")
+    assert "grey_360.en.srt for" in err, err
+    h, w = shot.shape[:2]
+    eyes = []
+    for half in (slice(0, w // 2), slice(w // 2, w)):
+        ys, xs = np.nonzero(shot[:, half].astype(int).max(axis=2) < 120)  # the box (text on it is white)
+        assert len(ys) > 200, "no caption in this eye"
+        assert np.median(ys) > h / 2, "the caption is not below the middle of the view"
+        eyes.append((np.median(xs) / (w // 2), np.median(ys) / h, len(ys)))
+    (lx, ly, ln), (rx, ry, rn) = eyes
+    # The same place in each eye's picture, to a few pixels (the eyes' frusta differ a little), the same size.
+    assert abs(lx - rx) < 0.04 and abs(ly - ry) < 0.02 and 0.8 < ln / rn < 1.25, eyes
