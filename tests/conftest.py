@@ -51,6 +51,19 @@ def make_film(film_dir):
     return make
 
 
+LATE_ATTEMPTS = 3  # plays of a measurement of sound the player itself reports was late (a busy machine)
+
+
+def sound_was_late(stderr: str) -> bool:
+    """Whether the player's closing line reports its sound late: the decoder behind (underruns) or the audio
+    callback late (late blocks: the server played a gap). A sample-timed measurement of such a run measures the
+    machine's load, not the player: the tests that make one play again, LATE_ATTEMPTS times at most."""
+    import re
+
+    found = re.findall(r"(\d+) audio underruns, (\d+) late audio blocks", stderr)
+    return any(int(a) or int(b) for a, b in found)
+
+
 def run_cli(*args, env=None, timeout=120, input=None) -> subprocess.CompletedProcess:
     full_env = dict(os.environ)
     full_env.update(env or {})

@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import ROOT, VRPLAYER
+from conftest import LATE_ATTEMPTS, ROOT, VRPLAYER, sound_was_late
 
 RATE = 48000
 
@@ -65,16 +65,19 @@ def beep_onsets(channel: np.ndarray) -> list[int]:
 
 def test_sound_plays_and_flashes_meet_their_beeps(pulse, sample_film, tmp_path):
     env = dict(os.environ, **pulse.env)
-    recorder = MonitorRecorder(env)
-    time.sleep(0.4)  # the first ~50 ms of a monitor recording are lost: start early
     timing = tmp_path / "timing.jsonl"
-    result = subprocess.run(
-        [*VRPLAYER, "play", str(sample_film), "--display", "offscreen", "--size", "640x360", "--duration", "7.5",
-         "--timing-log", str(timing)],
-        env=env, cwd=ROOT, capture_output=True, text=True, timeout=60,
-    )
-    time.sleep(0.3)
-    samples, sample0_time = recorder.stop()
+    for _ in range(LATE_ATTEMPTS):  # (played again while the player reports its sound late: see sound_was_late)
+        recorder = MonitorRecorder(env)
+        time.sleep(0.4)  # the first ~50 ms of a monitor recording are lost: start early
+        result = subprocess.run(
+            [*VRPLAYER, "play", str(sample_film), "--display", "offscreen", "--size", "640x360", "--duration", "7.5",
+             "--timing-log", str(timing)],
+            env=env, cwd=ROOT, capture_output=True, text=True, timeout=60,
+        )
+        time.sleep(0.3)
+        samples, sample0_time = recorder.stop()
+        if not sound_was_late(result.stderr):
+            break
     assert result.returncode == 0, result.stderr
     assert "audio clock" in result.stderr and "WARNING" not in result.stderr
 

@@ -14,7 +14,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import ROOT, VRPLAYER
+from conftest import LATE_ATTEMPTS, ROOT, VRPLAYER, sound_was_late
 from test_audio import RATE, MonitorRecorder
 from test_desktop import find_window, press_quit, focus, wait_for_pictures, xdotool
 from vrplayer.creator.timecode import frame_at, time_at, timecode, x_of
@@ -147,20 +147,23 @@ def test_j_k_l_shuttle_moves_the_audio_clock_at_the_asked_speeds(xvfb, pulse, ma
     film = make_film("shuttle.mp4", width=512, height=256, seconds=30.0)
     timing = tmp_path / "timing.jsonl"
     env = dict(os.environ, DISPLAY=xvfb, **pulse.env)
-    recorder = MonitorRecorder(env)
-    proc = _player(film, env, timing)
-    window = find_window(xvfb)
-    marks = {}
-    try:
-        wait_for_pictures(timing, 20)
-        focus(xvfb, window)
-        for name, key, wait in (("2x", "l", 3.0), ("4x", "l", 2.5), ("paused", "k", 1.0), ("1x", "l", 2.0)):
-            marks[name] = time.monotonic()
-            xdotool(xvfb, "key", "--window", window, key)
-            time.sleep(wait)
-    finally:
-        err = _finish(proc, xvfb, window)
-        samples, sample0_time = recorder.stop()
+    for _ in range(LATE_ATTEMPTS):  # (played again while the player reports its sound late: see sound_was_late)
+        recorder = MonitorRecorder(env)
+        proc = _player(film, env, timing)
+        window = find_window(xvfb)
+        marks = {}
+        try:
+            wait_for_pictures(timing, 20)
+            focus(xvfb, window)
+            for name, key, wait in (("2x", "l", 3.0), ("4x", "l", 2.5), ("paused", "k", 1.0), ("1x", "l", 2.0)):
+                marks[name] = time.monotonic()
+                xdotool(xvfb, "key", "--window", window, key)
+                time.sleep(wait)
+        finally:
+            err = _finish(proc, xvfb, window)
+            samples, sample0_time = recorder.stop()
+        if not sound_was_late(err):
+            break
     assert "audio clock" in err, err
     shown = _shown(timing)
 

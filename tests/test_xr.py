@@ -533,7 +533,8 @@ def test_the_film_as_an_equirect_layer_looks_like_the_projection(display, monado
     at_projected, at_layered = marker_centre(projected[:, : sw // 2], rgb_n), marker_centre(layered[:, : sw // 2], rgb_n)
     assert at_projected is not None and at_layered is not None
     assert at_projected[0] < sw / 4 and at_projected[1] > projected.shape[0] / 2
-    assert abs(at_projected[0] - at_layered[0]) < 15 and abs(at_projected[1] - at_layered[1]) < 15, (at_projected, at_layered)
+    # (The two screenshots are some frames apart, and the simulated head sways slowly meanwhile: a few degrees.)
+    assert abs(at_projected[0] - at_layered[0]) < 25 and abs(at_projected[1] - at_layered[1]) < 25, (at_projected, at_layered)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
