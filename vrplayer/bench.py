@@ -70,16 +70,10 @@ def _play_through(path, display, renderer, viewport, max_frames, overlays=()) ->
     from vrplayer.audio.mixer import Mixer
     from vrplayer.media.audio import AudioDecoder
     from vrplayer.media.video import EndOfStream, VideoDecoder
-    from vrplayer.render import placement
     from vrplayer.render.overlay import OverlayRenderer
-    from vrplayer.render.projection import tan_half_fov, view_rotation
 
     view = ViewState()
     overlay = OverlayRenderer() if overlays else None
-    tx, ty = tan_half_fov(view.fov, viewport[2], viewport[3])
-    bounds = (-tx, tx, -ty, ty)
-    frame = placement.desktop_frame(bounds, viewport)
-    rotation = view_rotation(view.yaw, view.pitch, view.roll)
     perf = time.perf_counter
     opened = perf()
     video = VideoDecoder(path)
@@ -126,7 +120,7 @@ def _play_through(path, display, renderer, viewport, max_frames, overlays=()) ->
             t1 = perf()
             renderer.draw(view, viewport)
             if overlay is not None:
-                overlay.draw([card for o in overlays for card in o.cards_at(path, item.pts)], rotation, bounds, viewport, frame)
+                overlay.draw_window([card for o in overlays for card in o.cards_at(path, item.pts)], view, viewport)
             display.present()
             t2 = perf()
             upload_s += t1 - t0

@@ -66,16 +66,11 @@ def render_view(path: str, at: float, start: tuple, fov: float, size: tuple[int,
 
 
 def _draw_cards(cards, view, size) -> None:
-    from vrplayer.render import placement
     from vrplayer.render.overlay import OverlayRenderer
-    from vrplayer.render.projection import tan_half_fov, view_rotation
 
-    tx, ty = tan_half_fov(view.fov, *size)
-    bounds, viewport = (-tx, tx, -ty, ty), (0, 0, *size)
     overlay = OverlayRenderer()
     try:
-        overlay.draw(cards, view_rotation(view.yaw, view.pitch, view.roll), bounds, viewport,
-                     placement.desktop_frame(bounds, viewport))
+        overlay.draw_window(cards, view, (0, 0, *size))
     finally:
         overlay.close()
 

@@ -73,8 +73,7 @@ class HeadsetCompareLoop(CompareLoop):
                 cut.playback.spatial.set_head_matrix(pose.rotation)  # the sound turns with the head
         t = pair.now() if pair.paused else pair.picked_at
         frames = [cut.shown for cut in pair.cuts]
-        cards = tuple(audience.cards(cut.shown.pts) if audience is not None and self.show_heat and cut.shown is not None
-                      else () for audience, cut in zip(self.audiences, pair.cuts))
+        cards = self._audience_cards()
         label = None
         if self.labels:
             texts = tuple(cut_label(cut.name, cut.moment(t), cut.shown is not None, cut.over) for cut in pair.cuts)

@@ -299,13 +299,17 @@ class CompareLoop:
         if self.labels:
             texts = tuple(cut_label(cut.name, cut.moment(t), cut.shown is not None, cut.over) for cut in pair.cuts)
             labels = label_texts(self.composition, texts)
-        cards = tuple(audience.cards(cut.shown.pts) if audience is not None and self.show_heat and cut.shown is not None
-                      else () for audience, cut in zip(self.audiences, pair.cuts))
+        cards = self._audience_cards()
         self.drawing.draw([cut.shown for cut in pair.cuts], view, self.composition, size, self.eye, labels, cards)
         self.display.present()
         shown = time.monotonic()
         self.present_cost += 0.1 * (min(shown - started, 0.1) - self.present_cost)
         self._log_picture(t, shown)
+
+    def _audience_cards(self) -> tuple:
+        """Each cut's heat-map cards at the frame it shows (none while key H hides them)."""
+        return tuple(audience.cards(cut.shown.pts) if audience is not None and self.show_heat and cut.shown is not None
+                     else () for audience, cut in zip(self.audiences, self.pair.cuts))
 
     def _log_picture(self, t: float, shown: float) -> None:
         """The timing log's line for a picture of comparison time `t` presented at monotonic `shown`."""

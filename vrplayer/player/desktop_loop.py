@@ -8,7 +8,6 @@ import time
 
 from vrplayer import controls
 from vrplayer.render import placement
-from vrplayer.render.projection import tan_half_fov, view_rotation
 
 
 def run(player, playback, film):
@@ -101,10 +100,5 @@ def draw_overlays(player, cards, viewport) -> None:
 
 
 def _draw_view_overlays(player, cards, viewport) -> None:
-    if not cards:
-        return
-    view = player.view
-    tx, ty = tan_half_fov(view.fov, viewport[2], viewport[3])
-    tan_bounds = (-tx, tx, -ty, ty)
-    frame = placement.desktop_frame(tan_bounds, viewport)
-    player.overlay.draw(cards, view_rotation(view.yaw, view.pitch, view.roll), tan_bounds, viewport, frame)
+    if cards:
+        player.overlay.draw_window(cards, player.view, viewport)

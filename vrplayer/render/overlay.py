@@ -115,6 +115,15 @@ class OverlayRenderer:
         self._pictures[card.key] = (texture, (w, h), card.version)
         return texture, (w, h)
 
+    def draw_window(self, cards, view, viewport) -> None:
+        """`cards` over a window's (or offscreen) view: `view` (a ViewState) is the viewer's frame, in `viewport`."""
+        from vrplayer.render.projection import tan_half_fov, view_rotation
+
+        tx, ty = tan_half_fov(view.fov, viewport[2], viewport[3])
+        tan_bounds = (-tx, tx, -ty, ty)
+        self.draw(cards, view_rotation(view.yaw, view.pitch, view.roll), tan_bounds, viewport,
+                  placement.desktop_frame(tan_bounds, viewport))
+
     def draw(self, cards, rotation, tan_bounds, viewport, frame: ViewFrame, head_rotation=None) -> None:
         """Draw `cards` into the viewport (x, y, w, h) of the bound framebuffer, seen by a camera with `rotation`
         (camera → world) and frustum `tan_bounds`. In-view cards are laid out on `frame`, in the axes of

@@ -14,6 +14,7 @@ import av
 
 from vrplayer import log
 from vrplayer.errors import path_text
+from vrplayer.text.subtitles import Cue, cue_index
 
 _log = log.get("subtitles")
 
@@ -52,9 +53,6 @@ class EmbeddedTrack:
     """A subtitle stream's cues, as a Track (text/subtitles.py) is: `cues`, `language`, `source`, `cue_at(t)`."""
 
     def __init__(self, path: str, index: int, language: str | None):
-        from vrplayer.text.subtitles import Cue
-
-        self._cue = Cue
         self.path, self.index, self.language = path, index, language
         self.source = f"{path_text(path)} (stream {index})"
         self.choice = f"stream:{index}"  # what --subtitles takes to choose it
@@ -65,12 +63,7 @@ class EmbeddedTrack:
         threading.Thread(target=self._read, name="subtitle-reader", daemon=True).start()
 
     def cue_at(self, t: float) -> int | None:
-        count = len(self._starts)  # (the reader appends: look at what has come)
-        k = bisect.bisect_right(self._starts, t, 0, count) - 1
-        for j in range(k, max(-1, k - 16), -1):
-            if t < self.cues[j].end:
-                return j
-        return None
+        return cue_index(self.cues, self._starts, len(self._starts), t)  # (the reader appends: what has come)
 
     def wait_for(self, t: float, timeout: float = 10.0) -> None:
         """Until the cues up to film time `t` are read (a snapshot's one moment; the player never waits)."""
@@ -94,7 +87,7 @@ class EmbeddedTrack:
                     end = start + float((packet.duration or 0) * packet.time_base)
                     for text in _texts(packet.decode()):
                         if text and end > start:
-                            self._add(self._cue(start, end, text))
+                            self._add(Cue(start, end, text))
         except (av.FFmpegError, OSError) as exc:
             _log.warning("%s: subtitles stopped being read (%s); those read so far are shown", self.source, exc)
         finally:

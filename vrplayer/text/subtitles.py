@@ -42,13 +42,17 @@ class Track:
         object.__setattr__(self, "_starts", tuple(cue.start for cue in self.cues))
 
     def cue_at(self, t: float) -> int | None:
-        """The index of the cue on show at film time `t` (start ≤ t < end; of overlapping ones the latest to
-        start), or None."""
-        k = bisect.bisect_right(self._starts, t) - 1
-        for j in range(k, max(-1, k - OVERLAPPING), -1):
-            if t < self.cues[j].end:
-                return j
-        return None
+        return cue_index(self.cues, self._starts, len(self.cues), t)
+
+
+def cue_index(cues, starts, count: int, t: float) -> int | None:
+    """The index of the cue on show at film time `t` among the first `count` of `cues` (by start; `starts` their
+    start times): start ≤ t < end, of overlapping ones the latest to start; None when none is."""
+    k = bisect.bisect_right(starts, t, 0, count) - 1
+    for j in range(k, max(-1, k - OVERLAPPING), -1):
+        if t < cues[j].end:
+            return j
+    return None
 
 
 def decode(data: bytes, source: str) -> str:
