@@ -104,6 +104,7 @@ class Pulse:
     def __init__(self, runtime: Path, proc: subprocess.Popen):
         self.runtime = runtime
         self.proc = proc
+        self.clocking: subprocess.Popen | None = None  # the silent stream that keeps the null sink's clock fine
         self.env = {
             "PULSE_SERVER": f"unix:{runtime}/native",
             "XDG_RUNTIME_DIR": str(runtime),
@@ -143,11 +144,31 @@ def start_pulse(runtime: Path | None = None) -> Pulse:
         pytest.fail("PulseAudio did not start")
     for command in (["pactl", "set-default-sink", "vsink"], ["pactl", "set-default-source", "vsink.monitor"]):
         subprocess.run(command, env=dict(env, **server.env), check=True, capture_output=True)
+    # An idle null sink sleeps in 2-second blocks and only sees a new stream's latency when it next wakes: a player
+    # starting then stalls for up to 2 s after its first block (and again after each underrun), which no sound card
+    # does. A silent low-latency stream keeps it clocked in 10 ms blocks, as a card would be; it adds only zeros.
+    server.clocking = subprocess.Popen(
+        ["pacat", "--playback", "--device=vsink", "--format=float32le", "--rate=48000", "--channels=2",
+         "--latency-msec=10", "--client-name=clock-keeper", "/dev/zero"],
+        env=dict(env, **server.env), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    # The sink takes the new latency when its current 2-second block ends; suspending and resuming it re-times it now.
+    pactl = lambda *args: subprocess.run(["pactl", *args], env=dict(env, **server.env), capture_output=True, text=True)
+    deadline = time.monotonic() + 10
+    while "clock-keeper" not in pactl("list", "sink-inputs").stdout:
+        if time.monotonic() > deadline or server.clocking.poll() is not None:
+            stop_pulse(server)
+            pytest.fail("PulseAudio's null sink could not be kept clocked (pacat did not connect)")
+        time.sleep(0.02)
+    pactl("suspend-sink", "vsink", "1")
+    pactl("suspend-sink", "vsink", "0")
     return server
 
 
 def stop_pulse(server: Pulse) -> None:
     """Stop the server (by its PID) and remove its folder; safe to call twice."""
+    if server.clocking is not None:
+        _stop(server.clocking)
     _stop(server.proc)
     shutil.rmtree(server.runtime, ignore_errors=True)
 

@@ -3,7 +3,9 @@ each once-a-second white flash against its beep."""
 
 import json
 import os
+import signal
 import subprocess
+import sys
 import threading
 import time
 
@@ -142,3 +144,30 @@ def test_film_without_sound_plays_on_the_wall_clock(pulse, make_film, tmp_path):
     elapsed = shown[-1]["shown"] - shown[0]["shown"]
     assert shown[-1]["pts"] == pytest.approx(59 / 30, abs=1e-3)
     assert abs(elapsed - shown[-1]["pts"]) < 0.1  # paced by the wall clock, not as fast as it decodes
+
+
+def test_each_gap_the_sound_server_plays_counts_as_a_late_block(pulse):
+    """A sound server held up (stopped here, as a starved one would be) plays silence it was not told to; PortAudio
+    flags some such gaps as underflows, not all. The output also sees each in the blocks' DAC times (the next
+    block is heard later than the one before it ended), so every gap is counted."""
+    script = f"""
+import os, signal, time
+from vrplayer.audio.output import open_output
+out = open_output()
+out.start(lambda block, latency, now: block.fill(0.2))
+time.sleep(1.0)
+for _ in range(3):
+    os.kill({pulse.proc.pid}, signal.SIGSTOP)
+    time.sleep(0.06)
+    os.kill({pulse.proc.pid}, signal.SIGCONT)
+    time.sleep(0.5)
+out.close()
+print(out.xruns)
+"""
+    try:
+        result = subprocess.run([sys.executable, "-c", script], env=dict(os.environ, **pulse.env), cwd=ROOT,
+                                capture_output=True, text=True, timeout=60)
+    finally:
+        os.kill(pulse.proc.pid, signal.SIGCONT)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout.split()[-1]) >= 3, result.stdout

@@ -171,6 +171,47 @@ def test_decoder_threads_end_with_each_film_without_the_garbage_collector(small_
         display.close()
 
 
+def test_no_collector_pass_walks_what_was_alive_before_the_film_while_it_plays(small_film):
+    """A pass of the cyclic collector over everything the process holds keeps the interpreter's lock for tens of ms,
+    and the audio callback waits for it (a skip in the sound). While a film plays, what was alive before it is
+    frozen out of the collector; the cycles an earlier film left are gathered before the next one starts."""
+    import weakref
+
+    from test_player_seams import SteppedTime
+
+    from vrplayer.display.offscreen import OffscreenDisplay
+    from vrplayer.player import Film, Player, PlayOptions
+    from vrplayer.sync import WallClock
+
+    class Node:
+        pass
+
+    display = OffscreenDisplay((64, 32))
+    player = Player(display, PlayOptions(), audio=False)
+    time_source = SteppedTime()
+    frozen_during = []
+    player.clock_for = lambda mixer: WallClock(monotonic=time_source)
+
+    def tick(playback):
+        frozen_during.append(gc.get_freeze_count())
+        time_source.t += 0.5 / 24
+
+    player.on_tick = tick
+    try:
+        left_over = Node()
+        left_over.itself = left_over  # a cycle an earlier film left behind
+        alive_before = len(gc.get_objects())
+        gone = weakref.ref(left_over)
+        del left_over
+        assert player.play_film(Film(str(small_film))) == "end"
+        assert gone() is None, "the cycle left before the film was not gathered"
+        assert frozen_during and min(frozen_during) >= 0.9 * alive_before, (min(frozen_during), alive_before)
+        assert gc.get_freeze_count() == 0  # after the film, everything is the collector's again
+    finally:
+        player.close()
+        display.close()
+
+
 # -- point 12: a picture wider than the GPU's largest texture --------------------------------------------------
 
 def test_a_picture_wider_than_the_gpus_textures_is_one_line_and_the_next_film_plays(tmp_path, small_film):

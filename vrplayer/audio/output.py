@@ -19,6 +19,9 @@ _log = log.get("audio.output")
 # the picture waits on the audio clock meanwhile; after LOST_AFTER the film goes on without sound.
 LOST_AFTER = 4.0  # seconds without a callback after which a stream still open counts as lost
 STARTING = 5.0  # seconds a new stream may stall while it starts (a sound server's ALSA plugin: 1–2 s after its first blocks)
+# A sound server that runs dry plays silence without telling its ALSA plugin's client (PulseAudio's, by default):
+# the gap shows only as a block heard later than the one before it ends. Jitter between blocks is ~0.02 ms.
+GAP = 0.002  # seconds a block may be heard after the one before it ends before it counts as a gap
 FillFunction = Callable[[np.ndarray, float, float], None]  # (block, output latency s, monotonic now)
 
 
@@ -56,6 +59,8 @@ class SoundDeviceOutput:
         self.faults = 0  # blocks whose mixing raised (each played as silence)
         self._last_callback = 0.0
         self._started_at = 0.0
+        self._running = False  # start() has returned: blocks asked for now are played as they come
+        self._next_heard = 0.0  # the DAC time at which the block after the last one should start
         try:
             self._stream = sd.OutputStream(
                 device=device,
@@ -70,15 +75,29 @@ class SoundDeviceOutput:
             raise AudioUnavailable(f"cannot open audio device '{self.device_name}' ({_first_line(exc)})") from None
 
     def _callback(self, outdata, frames, time_info, status) -> None:
-        # The device ran dry before this block: a gap, if it cut into sound (dry while silent is not heard).
-        if status.output_underflow and self._sounding:
-            self._xruns += 1
         # How long until this block is heard: PortAudio's DAC time when it gives one, else the stream's latency.
-        ahead = time_info.outputBufferDacTime - time_info.currentTime
-        if not 0.0 < ahead < 1.0:
+        heard = time_info.outputBufferDacTime
+        ahead = heard - time_info.currentTime
+        timed = 0.0 < ahead < 1.0
+        if not timed:
             ahead = self._stream.latency
+        # The device ran dry before this block — said by PortAudio, or seen as the block heard after a silence the
+        # server put in — a gap, if it cut into sound (dry while silent is not heard).
+        if self._sounding and (
+            status.output_underflow
+            or timed and self._next_heard and heard - self._next_heard > GAP
+        ):
+            self._xruns += 1
+        self._next_heard = heard + frames / self.rate if timed else 0.0
         now = time.monotonic()
         self._last_callback = now
+        if not self._running:
+            # PortAudio primes the buffer before the stream runs, and through PulseAudio's ALSA plugin the stream
+            # then stalls for 0.5–2 s: sound handed over now would be cut off by that stall, and the clock anchored
+            # on it wrong. Silence until start() has returned; the film's sound starts with the running stream.
+            outdata.fill(0.0)
+            self._sounding = False
+            return
         try:
             self._fill(outdata, ahead, now)
             self._sounding = bool(outdata.any())
@@ -93,6 +112,7 @@ class SoundDeviceOutput:
         self._fill = fill
         self._last_callback = self._started_at = time.monotonic()
         self._stream.start()
+        self._running = True
         _log.info("audio out: %s, %d Hz, %d ch, block %d, latency %.0f ms", self.device_name, self.rate, self.channels, self.blocksize, self.latency * 1000)
 
     @property

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vrplayer import controls, log
+from vrplayer import controls, log, memory
 from vrplayer.display.desktop import DesktopDisplay
 from vrplayer.errors import AudioUnavailable, PlayerError, path_text
 from vrplayer.layout import EYE_MODES
@@ -181,6 +181,7 @@ class CompareLoop:
     def run(self) -> int:
         pair, display = self.pair, self.display
         deadline = None if self.options.duration is None else time.monotonic() + self.options.duration
+        memory.settle()  # no collector's pass through everything while the cuts sound (see vrplayer.memory)
         pair.goto(min(self.options.at, max(0.0, pair.duration - 0.001)), paused=False)
         dirty, drawn = True, None
         try:
@@ -210,6 +211,7 @@ class CompareLoop:
                 if self._end_of_turn(deadline):
                     return 0
         finally:
+            memory.thaw()
             if self._timing is not None:
                 self._timing.close()
 

@@ -175,6 +175,7 @@ class Player:
             self._announced = False
             self.presence.unfade(playback)
             self._set_layout(playback, film.start_view)
+            memory.settle()  # before its sound starts: no collector's pass through everything while it plays
             first = playback.goto(film.start)
             if first is None:
                 raise MediaError(playback.video.missing_picture(film.start))
@@ -193,6 +194,7 @@ class Player:
         finally:
             self.playback = None
             playback.close()
+            memory.thaw()
             memory.give_back()
 
     def _report(self, playback: Playback, film: Film, outcome, earlier: dict) -> None:
