@@ -122,16 +122,102 @@ def accuracy(read: str, expected: str) -> float:
 
 
 @pytest.mark.skipif(not shutil.which("tesseract"), reason="tesseract is not installed: run scripts/setup.sh --test")
-def test_each_script_is_read_back_by_ocr(film, tmp_path):
+@pytest.mark.parametrize("mode", ["view", "speaker"])
+def test_each_script_is_read_back_by_ocr(film, tmp_path, mode):
     plain = snapshot(film, tmp_path, 1.0, name="plain")
     scores = {}
     for language, (tesseract_language, text) in CUES.items():
-        shot = snapshot(film, tmp_path, 1.0, "--subtitles", language, "--subtitle-size", "3", name=language)
+        # At the speaker: the first cue's speaker up and to the right of where the viewer looks.
+        (tmp_path / f"festival.{language}.speakers.csv").write_text("cue,yaw,pitch\n1,20,8\n")
+        shot = snapshot(film, tmp_path, 1.0, "--subtitles", language, "--subtitle-size", "3", "--subtitle-place", mode,
+                        name=language)
         y0, y1, x0, x1 = caption_box(shot, plain)
         read = ocr(shot[y0:y1, x0:x1], tesseract_language)
         scores[language] = round(accuracy(read, text), 3)
-        print(f"{language}: read {read!r} for {text!r}: {scores[language]:.1%} of the characters")
+        print(f"{language}, {mode}: read {read!r} for {text!r}: {scores[language]:.1%} of the characters")
+        if mode == "speaker":  # above the view's centre, right of it (in view it is below, centred)
+            assert y1 < 360 and x0 > 640, (language, y0, y1, x0, x1)
     assert all(score >= 0.9 for score in scores.values()), scores
+
+
+# -- at the speaker -----------------------------------------------------------------------------------------------
+
+TTML_AT_SPEAKER = """<?xml version="1.0" encoding="UTF-8"?>
+<tt xmlns="http://www.w3.org/ns/ttml" xmlns:imac="http://www.imac-project.eu" xml:lang="en">
+  <body><div>
+    <p begin="00:00:00.500" end="00:00:02.500" imac:equirectangularLongitude="90"
+       imac:equirectangularLatitude="0">Over here</p>
+    <p begin="00:00:03.000" end="00:00:04.000">In view</p>
+  </div></body>
+</tt>
+"""
+
+
+def changed(shot, plain):
+    return np.abs(shot - plain).max(axis=2) > 30
+
+
+def test_a_speaker_out_of_view_gets_an_arrow_at_the_edge_and_a_speaker_in_view_the_caption(film, tmp_path):
+    cues = tmp_path / "speaking.ttml"
+    cues.write_text(TTML_AT_SPEAKER, encoding="utf-8")
+    track = load(cues)
+    assert [cue.direction for cue in track.cues] == [(90.0, 0.0), None]
+    size = "640x360"
+    args = ("--subtitles", str(cues), "--subtitle-place", "speaker", "--subtitle-size", "3")
+
+    # Facing 0°, the speaker at 90° is out of view: the caption waits at the right edge, an arrow beyond it.
+    plain = snapshot(film, tmp_path, 1.0, "--yaw", "0", size=size, name="plain0")
+    mask = changed(snapshot(film, tmp_path, 1.0, "--yaw", "0", *args, size=size, name="facing0"), plain)
+    ys, xs = np.nonzero(mask)
+    assert xs.min() > 320 and xs.max() > 600, (xs.min(), xs.max())  # all of it on the right, reaching the edge
+    columns = np.flatnonzero(mask.any(axis=0))
+    gaps = np.flatnonzero(np.diff(columns) > 3)
+    assert len(gaps) == 1, "a caption and, apart from it, an arrow"
+    arrow = mask[:, columns[gaps[0] + 1]:]
+    heights = arrow.sum(axis=0)
+    heights = heights[heights > 0]
+    assert heights[: len(heights) // 4].mean() > 2 * heights[-len(heights) // 4:].mean()  # broad base, tip to the right
+    arrow_rows = np.flatnonzero(arrow.any(axis=1))
+    assert abs(arrow_rows.mean() - 180) < 30  # level with the speaker (pitch 0: the view's middle)
+
+    # Facing the speaker: the caption is where they are, the middle of the view, and no arrow.
+    plain = snapshot(film, tmp_path, 1.0, "--yaw", "90", size=size, name="plain90")
+    y0, y1, x0, x1 = caption_box(snapshot(film, tmp_path, 1.0, "--yaw", "90", *args, size=size, name="facing90"), plain)
+    assert abs((x0 + x1) / 2 - 320) < 4 and abs((y0 + y1) / 2 - 180) < 4, (y0, y1, x0, x1)
+    assert x1 - x0 < 320  # the caption alone
+
+    # A cue that names no speaker stays in view, below the centre.
+    plain = snapshot(film, tmp_path, 3.5, "--yaw", "0", size=size, name="plain-later")
+    y0, y1, x0, x1 = caption_box(snapshot(film, tmp_path, 3.5, "--yaw", "0", *args, size=size, name="in-view"), plain)
+    assert y0 > 180 and abs((x0 + x1) / 2 - 320) < 4
+
+
+def test_at_the_speaker_the_same_angular_height_at_every_fov_and_window(film, tmp_path):
+    import math
+
+    cues = tmp_path / "speaking.ttml"
+    cues.write_text(TTML_AT_SPEAKER, encoding="utf-8")
+    heights = {}
+    for size, fov in (("640x360", 90), ("1280x720", 90), ("1280x720", 60), ("960x960", 75)):
+        width, height = map(int, size.split("x"))
+        plain = snapshot(film, tmp_path, 1.0, "--yaw", "90", "--fov", str(fov), size=size, name="plain")
+        shot = snapshot(film, tmp_path, 1.0, "--yaw", "90", "--fov", str(fov), "--subtitles", str(cues),
+                        "--subtitle-place", "speaker", size=size, name="cue")
+        y0, y1, _, _ = caption_box(shot, plain)
+        focal = width / 2 / math.tan(math.radians(fov) / 2)
+        heights[(size, fov)] = math.degrees(math.atan((y1 - height / 2) / focal) - math.atan((y0 - height / 2) / focal))
+    values = list(heights.values())
+    assert max(values) - min(values) < 0.25, heights
+
+
+def test_a_speakers_sidecar_places_cues_and_names_its_bad_lines(tmp_path, caplog):
+    cues = tmp_path / "festival.en.srt"
+    cues.write_text(srt((0.5, 1.0, "one"), (1.0, 2.0, "two"), (2.0, 3.0, "three")), encoding="utf-8")
+    (tmp_path / "festival.en.speakers.csv").write_text("cue,yaw,pitch\n1,270,5\n2,east,0\n3,-30\n")
+    with caplog.at_level("WARNING"):
+        track = load(cues)
+    assert [cue.direction for cue in track.cues] == [(-90.0, 5.0), None, (-30.0, 0.0)]
+    assert "festival.en.speakers.csv line 3" in caplog.text
 
 
 def test_shown_from_the_cue_start_to_its_end_frame(film, tmp_path):
@@ -142,6 +228,25 @@ def test_shown_from_the_cue_start_to_its_end_frame(film, tmp_path):
     on = {at: shown(at) for at in (0.4, 0.5, 2.45, 2.5)}
     # The sample film is 30 fps: the frame at 0.5 s starts with the cue, the one at 2.5 s after it ended.
     assert on == {0.4: False, 0.5: True, 2.45: True, 2.5: False}, on
+
+
+def test_the_timing_log_says_which_picture_each_cue_came_and_went_with(film, tmp_path):
+    import json
+
+    timing = tmp_path / "timing.jsonl"
+    result = run_cli("play", film, "--display", "offscreen", "--size", "320x180", "--duration", "4.5", "--subtitles",
+                     "en", "--timing-log", timing, "--no-audio")
+    assert result.returncode == 0, result.stderr
+    shown = [json.loads(line) for line in timing.read_text().splitlines()]
+    cue_of = [(entry["pts"], next((c.rsplit("#", 1)[1] for c in entry.get("cards", []) if c.startswith("subtitle")), None))
+              for entry in shown]
+    with_first = [pts for pts, cue in cue_of if cue == "1"]
+    with_second = [pts for pts, cue in cue_of if cue == "2"]
+    frame = 1 / 30
+    # From the first picture at or after its start to the last before its end: within a frame of each.
+    assert 0.5 <= with_first[0] < 0.5 + frame and 2.5 - frame <= with_first[-1] < 2.5, (with_first[0], with_first[-1])
+    assert 3.0 <= with_second[0] < 3.0 + frame and 4.0 - frame <= with_second[-1] < 4.0
+    assert all(cue is None for pts, cue in cue_of if pts < 0.5 or 2.5 <= pts < 3.0 or pts >= 4.0)
 
 
 def test_the_same_angular_height_at_every_fov_and_window(film, tmp_path):
@@ -308,3 +413,68 @@ def test_title_cards_and_messages_in_any_script(language, text):
     score = accuracy(read, text)
     print(f"{language}: read {read!r} for {text!r}: {score:.1%} of the characters")
     assert score >= 0.9, (read, text)
+
+
+# -- in view, following the head lazily -----------------------------------------------------------------------------
+
+
+def test_lazy_follower_keeps_still_for_small_moves_and_glides_after_a_turn_the_short_way():
+    from vrplayer.text.follow import LazyFollower
+
+    follower = LazyFollower(-18.0)
+    assert follower.update(0.0, 0.0, 0.0) == (0.0, -18.0)
+    assert follower.update(5.0, 2.0, 0.1) == (0.0, -18.0)  # within its slack: it stays in the scene
+    yaws = [follower.update(170.0, 0.0, 0.1 + k / 60)[0] for k in range(1, 120)]
+    assert yaws[0] < 40 and all(b >= a - 1e-9 for a, b in zip(yaws, yaws[1:]))  # glides, never back
+    assert abs(yaws[-1] - 170.0) < 1.0
+    # Across ±180°: the short way (through 180, not back through 0).
+    path = [follower.update(-170.0, 0.0, 2.1 + k / 60)[0] for k in range(1, 120)]
+    assert all(abs(yaw) > 150 for yaw in path) and abs(path[-1] + 170.0) < 1.0
+    # After a gap (a pause, a new film) it is where it belongs at once.
+    assert follower.update(0.0, 0.0, 10.0) == (0.0, -18.0)
+
+
+def test_a_caption_in_view_stays_in_the_scene_for_small_head_moves_and_glides_after_a_turn(make_film, tmp_path):
+    import math
+
+    from vrplayer.display.offscreen import OffscreenDisplay
+    from vrplayer.player import Film, Player, PlayOptions
+    from vrplayer.text.overlay import SubtitleOverlay
+
+    film = make_film("grey.mp4", width=640, height=320, seconds=4.0, audio=False,
+                     picture=np.full((320, 640, 3), 160, np.uint8))
+    cues = tmp_path / "follow.srt"
+    cues.write_text(srt((0.2, 3.9, "follow me")), encoding="utf-8")
+    display = OffscreenDisplay((320, 180))
+    player = Player(display, PlayOptions(), audio=False)
+    subtitles = SubtitleOverlay(str(cues), size_deg=4.0)
+    player.overlays.append(subtitles)
+    player.events.listen(subtitles.heard)
+    seen = []  # (film time, the view's yaw, the caption box's centre x)
+
+    def tick(playback):
+        box = np.nonzero((display.read_pixels()[..., :3].astype(int).max(axis=2) < 120).any(axis=0))[0]
+        t = playback.position
+        if len(box):
+            seen.append((t, player.view.yaw, (box.min() + box.max() + 1) / 2))
+        player.view.yaw = 0.0 if t < 1.0 else 4.0 if t < 1.6 else 40.0
+        return "done" if t >= 3.6 else None
+
+    player.on_tick = tick
+    try:
+        assert player.play_film(Film(str(film))) == "done"
+    finally:
+        player.close()
+        display.close()
+    focal = 160 / math.tan(math.radians(player.view.fov) / 2)
+    ahead = [x for t, yaw, x in seen if yaw == 0.0 and t > 0.5]
+    assert ahead and all(abs(x - 160) < 3 for x in ahead), ahead
+    small = [x for t, yaw, x in seen if yaw == 4.0]
+    expected = 160 - focal * math.tan(math.radians(4.0))  # where it was in the scene: not moved with the head
+    assert small and all(abs(x - expected) < 3 for x in small), (small, expected)
+    turned = [(t, x) for t, yaw, x in seen if yaw == 40.0]
+    xs = [x for _, x in turned]
+    assert xs[0] < 100, xs[:3]  # just after the turn it is still where it was: far left
+    assert all(b >= a - 1 for a, b in zip(xs, xs[1:])), xs  # then it glides toward the middle, never back
+    assert sum(1 for x in xs if 100 <= x <= 150) >= 3, xs  # through places between, not in one jump
+    assert all(abs(x - 160) < 4 for t, x in turned if t > turned[0][0] + 1.5), turned[-5:]

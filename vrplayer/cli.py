@@ -227,9 +227,10 @@ def _play(args) -> int:
             # Subtitles: --subtitles, and key S through the film's tracks (the overlay is there even when off).
             from vrplayer.text.overlay import SubtitleOverlay
 
-            subtitles = SubtitleOverlay(args.subtitles, args.subtitle_size)
+            subtitles = SubtitleOverlay(args.subtitles, args.subtitle_size, place=args.subtitle_place)
             player.overlays.append(subtitles)
             player.inputs.append(subtitles.take)
+            player.events.listen(subtitles.heard)  # the caption in view follows the head
             return player.play(args.files)
         finally:
             player.close()
@@ -291,6 +292,10 @@ def _subtitle_arguments(parser) -> None:
                         help="subtitles: a language found beside the film (FILM.LANG.srt, .vtt, .ass, .ttml), a subtitle file, or off (default)")
     parser.add_argument("--subtitle-size", type=_positive_degrees, default=2.0, metavar="DEG",
                         help="height of a line of subtitles in degrees of visual angle (default 2)")
+    parser.add_argument("--subtitle-place", choices=("view", "speaker"), default="view",
+                        help="view: below the centre of the view (default); speaker: each cue that names its speaker's "
+                             "direction (TTML imac:equirectangularLongitude/Latitude, or SUBTITLES.speakers.csv) "
+                             "sits there, with an arrow at the edge of the view while the speaker is out of it")
 
 
 def _positive_degrees(text: str) -> float:
@@ -306,7 +311,7 @@ def _subtitles(args, patient: bool = False) -> list:
         return []
     from vrplayer.text.overlay import SubtitleOverlay
 
-    return [SubtitleOverlay(args.subtitles, args.subtitle_size, patient)]
+    return [SubtitleOverlay(args.subtitles, args.subtitle_size, patient, place=args.subtitle_place)]
 
 
 def _snapshot(args) -> int:
@@ -432,7 +437,10 @@ def _kiosk_worker(args) -> int:
             # This kiosk's (or seat's) language, --subtitles, unless the programme's item chooses its own.
             from vrplayer.text.overlay import SubtitleOverlay
 
-            player.overlays.append(SubtitleOverlay(args.subtitles, args.subtitle_size, wanted_for=kiosk.subtitles_for))
+            subtitles = SubtitleOverlay(args.subtitles, args.subtitle_size, wanted_for=kiosk.subtitles_for,
+                                        place=args.subtitle_place)
+            player.overlays.append(subtitles)
+            player.events.listen(subtitles.heard)
             return kiosk.run()
         finally:
             player.close()

@@ -82,7 +82,7 @@ def render(player, cards) -> None:
     player.display.present()
     shown = time.monotonic()
     player.present_cost += 0.1 * (min(shown - started, 0.1) - player.present_cost)
-    player.picture_shown(shown)
+    player.picture_shown(shown, cards)
 
 
 def draw_overlays(player, cards, viewport) -> None:

@@ -8,7 +8,7 @@ two pictures: they must be quick, and one that fails is logged and dropped, neve
 |---------------|------------------------------------------------|----------------------------------------|
 | film_started  | the film's first picture is on screen          | projection, clock (its name), width,   |
 |               |                                                | height, duration                       |
-| frame_shown   | a picture was presented (`at`: when)           |                                        |
+| frame_shown   | a picture was presented (`at`: when)           | cards (the pictures over it, if any)   |
 | paused        | the film's clock stopped                       |                                        |
 | resumed       | it runs again                                  |                                        |
 | sought        | an exact seek reached its frame                | target, paused                         |

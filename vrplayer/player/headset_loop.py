@@ -45,12 +45,14 @@ def run(player, playback, film):
             picked = playback.scheduler.pick(playback.clock.now() + max(0.0, shown_at - time.monotonic())) if playback.clock.started else None
             if picked is not None:
                 player.show(picked)
+            cards = ()
             if player.equirect_size is not None:
                 headset.render_equirect(player.renderer.draw_picture, player.equirect_size)
             else:
-                render_eyes(player, player.overlay_cards(), player.renderer.draw_rays)
+                cards = player.overlay_cards()
+                render_eyes(player, cards, player.renderer.draw_rays)
             if picked is not None:
-                player.picture_shown(shown_at)
+                player.picture_shown(shown_at, cards)
             pose = headset.head_pose
             player.head_moved(pose.yaw, pose.pitch, pose.roll, pose.monotonic or time.monotonic())
             if playback.spatial is not None:

@@ -34,7 +34,7 @@ from vrplayer.player.options import Film, PlayOptions, clock_text
 from vrplayer.player.playback import Playback
 from vrplayer.player.presence import Presence
 from vrplayer.player.timing_log import TimingLog
-from vrplayer.render.overlay import OverlayRenderer, TextCard
+from vrplayer.render.overlay import ImageCard, OverlayRenderer, TextCard
 from vrplayer.render.placement import InView
 from vrplayer.render.projection import vertical_fov
 from vrplayer.render.renderer import PictureTooLarge, SphereRenderer
@@ -308,8 +308,8 @@ class Player:
     def emit(self, playback: Playback, name: str, **data) -> None:
         self.events.emit(name, playback.path, playback.position, time.monotonic(), **data)
 
-    def picture_shown(self, shown: float) -> None:
-        """A picture of the film went on screen at `shown` (time.monotonic())."""
+    def picture_shown(self, shown: float, cards=()) -> None:
+        """A picture of the film went on screen at `shown` (time.monotonic()), with `cards` over it."""
         playback = self.playback
         if playback is None or playback.current is None:
             return
@@ -317,7 +317,9 @@ class Player:
             self._announced = True
             self.emit(playback, "film_started", projection=playback.layout.layout.projection, clock=playback.clock.name,
                       width=playback.layout.width, height=playback.layout.height, duration=playback.duration)
-        self.events.emit("frame_shown", playback.path, playback.current.pts, shown)
+        # The pictures over it by name and version (a caption's: its cue), so a log says when each appeared.
+        over = [f"{card.key}#{card.version}" for card in cards if isinstance(card, ImageCard)]
+        self.events.emit("frame_shown", playback.path, playback.current.pts, shown, **({"cards": over} if over else {}))
 
     def display_fov(self) -> tuple[float, float]:
         """The field of view the viewer sees, (horizontal, vertical) degrees: a headset eye's, or the window's view."""

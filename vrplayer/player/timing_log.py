@@ -1,5 +1,6 @@
 """--timing-log: one JSON line per picture presented, {"pts": media time, "shown": time.monotonic()}, for checking
-sync and frame pacing from outside. A listener of the player's events."""
+sync and frame pacing from outside; "cards" names the pictures over it by key and version (a caption's version is
+its cue's number in its track, so the log says when each cue appeared and went). A listener of the player's events."""
 
 from __future__ import annotations
 
@@ -18,7 +19,10 @@ class TimingLog:
 
     def __call__(self, event: PlaybackEvent) -> None:
         if event.name == "frame_shown":
-            self._file.write(json.dumps({"pts": round(event.position, 6), "shown": event.at}) + "\n")
+            line = {"pts": round(event.position, 6), "shown": event.at}
+            if event.data.get("cards"):
+                line["cards"] = event.data["cards"]
+            self._file.write(json.dumps(line) + "\n")
 
     def close(self) -> None:
         self._file.close()

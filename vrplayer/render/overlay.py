@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
+import math
+
 import numpy as np
 from OpenGL import GL
 
 from vrplayer.render import font, placement, shaders
-from vrplayer.render.placement import InView, OnSphere, SphereRegion, ViewFrame
+from vrplayer.render.placement import AtSpeaker, InView, OnSphere, SphereRegion, ViewFrame
 
 _TEXTURES_KEPT = 8  # text pictures kept on the GPU (the info line changes four times a second; captions come back)
 _SPHERE_GRID = (16, 8)  # cells of a card on the sphere: its edges follow the sphere to well under a pixel
@@ -47,6 +49,31 @@ class ImageCard:
 
     def __hash__(self) -> int:
         return hash((self.key, self.version))
+
+
+ARROW_PIXELS = 64  # an arrow's picture, square
+ARROW_STEP = 5  # degrees between the directions arrow pictures are made for
+
+
+def arrow_rgba(angle: float, size: int = ARROW_PIXELS) -> np.ndarray:
+    """An arrow pointing at `angle` degrees (0 right, 90 up): white with a dark rim, on transparency, (size, size, 4)
+    uint8, its edges smoothed over a pixel."""
+    c = (size - 1) / 2
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
+    a = math.radians(angle)
+    # Into the arrow's own axes: u along where it points, w across it.
+    u = (xx - c) * math.cos(a) - (yy - c) * math.sin(a)
+    w = (xx - c) * math.sin(a) + (yy - c) * math.cos(a)
+    r = size * 0.42
+    # A triangle: tip at u = r, base at u = -r/2, half as wide as it is long at its base (distances in pixels).
+    tip_to_base = 1.5 * r
+    inside = np.minimum(u + r / 2, np.minimum((r - u) * 0.6 - np.abs(w), tip_to_base))
+    fill = np.clip(inside - 3.0 + 0.5, 0, 1)  # 3 px of rim inside the edge
+    shape = np.clip(inside + 0.5, 0, 1)
+    rgba = np.zeros((size, size, 4), np.uint8)
+    rgba[..., :3] = (255 * fill)[..., None].astype(np.uint8)
+    rgba[..., 3] = (255 * np.maximum(shape * 0.85, fill)).astype(np.uint8)
+    return rgba
 
 
 def bitmap_text(text: str) -> tuple[np.ndarray, float]:
@@ -115,6 +142,30 @@ class OverlayRenderer:
         self._pictures[card.key] = (texture, (w, h), card.version)
         return texture, (w, h)
 
+    def _quad(self, texture, rect, matrix, in_view: bool, grid, crisp: bool, text_card) -> None:
+        """One card's picture (text_card None) or text coverage over its backing, at `rect`."""
+        GL.glBindTexture(GL.GL_TEXTURE_2D, texture)
+        filtering = GL.GL_NEAREST if crisp else GL.GL_LINEAR
+        GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER, filtering)
+        GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MAG_FILTER, filtering)
+        GL.glUniformMatrix3fv(self._u["u_to_eye"], 1, GL.GL_TRUE, matrix)
+        GL.glUniform4f(self._u["u_rect"], *rect)
+        GL.glUniform1i(self._u["u_on_sphere"], 0 if in_view else 1)
+        GL.glUniform2i(self._u["u_grid"], *grid)
+        GL.glUniform1i(self._u["u_picture"], 0 if text_card is not None else 1)
+        if text_card is not None:
+            GL.glUniform4f(self._u["u_colour"], *text_card.colour)
+            GL.glUniform4f(self._u["u_backing"], *text_card.backing)
+        GL.glDrawArrays(GL.GL_TRIANGLES, 0, 6 * grid[0] * grid[1])
+
+    def _arrow(self, angle: float) -> int:
+        """The texture of an arrow pointing at `angle` (to the nearest ARROW_STEP degrees; each made once)."""
+        step = round(angle / ARROW_STEP) * ARROW_STEP % 360
+        key = f"arrow {step}"
+        if key in self._pictures:
+            return self._pictures[key][0]
+        return self._picture(ImageCard(key, arrow_rgba(step)))[0]
+
     def draw_window(self, cards, view, viewport) -> None:
         """`cards` over a window's (or offscreen) view: `view` (a ViewState) is the viewer's frame, in `viewport`."""
         from vrplayer.render.projection import tan_half_fov, view_rotation
@@ -142,7 +193,12 @@ class OverlayRenderer:
             picture = isinstance(card, ImageCard)
             texture, size = self._picture(card) if picture else self._texture(card.text)
             in_view = isinstance(card.place, InView)
-            if in_view:
+            arrow = None
+            if isinstance(card.place, AtSpeaker):
+                head = rotation if head_rotation is None else head_rotation
+                rect, arrow = placement.speaker_rect(card.place, frame, size, head)
+                grid, crisp = (1, 1), False
+            elif in_view:
                 rect = placement.view_rect(card.place, frame, size)
                 grid = (1, 1)
                 # Whole screen pixels per font pixel when the frame is the view itself: nearest keeps them crisp.
@@ -151,20 +207,11 @@ class OverlayRenderer:
                 rect = placement.sphere_rect(card.place, size)
                 grid = placement.sphere_grid(rect) if isinstance(card.place, SphereRegion) else _SPHERE_GRID
                 crisp = False
-            GL.glBindTexture(GL.GL_TEXTURE_2D, texture)
-            filtering = GL.GL_NEAREST if crisp else GL.GL_LINEAR
-            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER, filtering)
-            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MAG_FILTER, filtering)
             matrix = placement.to_eye(rotation, head_rotation, in_view).astype(np.float32)
-            GL.glUniformMatrix3fv(self._u["u_to_eye"], 1, GL.GL_TRUE, matrix)
-            GL.glUniform4f(self._u["u_rect"], *rect)
-            GL.glUniform1i(self._u["u_on_sphere"], 0 if in_view else 1)
-            GL.glUniform2i(self._u["u_grid"], *grid)
-            GL.glUniform1i(self._u["u_picture"], 1 if picture else 0)
-            if not picture:
-                GL.glUniform4f(self._u["u_colour"], *card.colour)
-                GL.glUniform4f(self._u["u_backing"], *card.backing)
-            GL.glDrawArrays(GL.GL_TRIANGLES, 0, 6 * grid[0] * grid[1])
+            self._quad(texture, rect, matrix, in_view, grid, crisp, None if picture else card)
+            if arrow is not None:
+                arrow_rect, angle = arrow
+                self._quad(self._arrow(angle), arrow_rect, matrix, True, (1, 1), False, None)
         GL.glDisable(GL.GL_BLEND)
 
     def close(self) -> None:

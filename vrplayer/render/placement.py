@@ -53,6 +53,19 @@ class InViewAngle(InView):
 
 
 @dataclass(frozen=True)
+class AtSpeaker(InView):
+    """A card at a direction of the film (a caption at its speaker: `yaw`, `pitch` degrees, the film's own axes),
+    `height` degrees of visual angle high, facing the viewer. While the direction is out of view the card waits at
+    the edge of the view nearest to it, with an arrow pointing the way to turn (speaker_rect). A caption that
+    follows the head lazily (text/follow.py) is one of these too, without the arrow."""
+
+    yaw: float = 0.0
+    pitch: float = 0.0
+    height: float = 2.0
+    arrow: bool = True  # False: kept inside the edge with no arrow (a caption following the head, never far off)
+
+
+@dataclass(frozen=True)
 class OnSphere:
     """A card fixed in the film: centred on (yaw, pitch) degrees (the film's own directions, yaw 0 its centre),
     `height` degrees of latitude high, as wide as its picture's aspect makes it."""
@@ -118,6 +131,50 @@ def _angular_rect(place: "InViewAngle", frame: ViewFrame, size: tuple[int, int])
     pitch = min(max(math.radians(place.pitch), lowest), max(lowest, highest))
     centre_x = (left_edge + right_edge) / 2
     return centre_x - half_x, math.tan(pitch + half_h), centre_x + half_x, math.tan(pitch - half_h)
+
+
+ARROW_SCALE = 1.6  # an arrow's side, in heights of a one-line card: it must be seen from the corner of an eye
+ARROW_GAP = 0.25  # between the card and its arrow, in arrow sides
+
+
+def speaker_rect(place: AtSpeaker, frame: ViewFrame, size: tuple[int, int], head_to_world: np.ndarray):
+    """Where an AtSpeaker card goes on the frame, with the head turned by `head_to_world` (camera → world):
+    (card rectangle, arrow) — the arrow None while the direction is in view, else (its rectangle, the angle in
+    degrees it points at: 0 right, 90 up, counter-clockwise as in the tangent plane's y-up axes)."""
+    left_edge, right_edge, down_edge, up_edge = frame.tan_bounds
+    margin = place.margin * (up_edge - down_edge) / max(1, frame.height)
+    half_y = math.tan(math.radians(place.height) / 2)
+    half_x = math.tan(math.radians(place.height) / 2 * max(1, size[0]) / max(1, size[1]))
+    lon, lat = math.radians(place.yaw), math.radians(place.pitch)
+    toward = np.asarray(head_to_world, dtype=np.float64).T @ np.array(
+        [math.cos(lat) * math.sin(lon), -math.sin(lat), math.cos(lat) * math.cos(lon)])
+    x, y, z = float(toward[0]), -float(toward[1]), float(toward[2])  # y up, as the frame's tangents
+    mid_x, mid_y = (left_edge + right_edge) / 2, (down_edge + up_edge) / 2
+    if z > 1e-6:
+        cx, cy = x / z, y / z
+        if (left_edge + margin + half_x <= cx <= right_edge - margin - half_x
+                and down_edge + margin + half_y <= cy <= up_edge - margin - half_y):
+            return (cx - half_x, cy + half_y, cx + half_x, cy - half_y), None
+        dx, dy = cx - mid_x, cy - mid_y
+    else:  # behind: the way to turn is the way it lies sideways (straight behind: to the right)
+        dx, dy = (x, y) if abs(x) + abs(y) > 1e-9 else (1.0, 0.0)
+    length = math.hypot(dx, dy) or 1.0
+    ux, uy = dx / length, dy / length
+    side = ARROW_SCALE * 2 * half_y
+    reach = side * (1 + ARROW_GAP) if place.arrow else 0.0  # the arrow's room beyond the card, on every side
+    room_x = (right_edge - left_edge) / 2 - margin - half_x - reach
+    room_y = (up_edge - down_edge) / 2 - margin - half_y - reach
+    # As far toward the direction as the card and its arrow stay inside the frame.
+    t = min(room_x / abs(ux) if abs(ux) > 1e-9 else math.inf, room_y / abs(uy) if abs(uy) > 1e-9 else math.inf)
+    t = max(0.0, t)
+    cx, cy = mid_x + t * ux, mid_y + t * uy
+    if not place.arrow:
+        return (cx - half_x, cy + half_y, cx + half_x, cy - half_y), None
+    # The arrow beyond the card's edge where the ray from its centre leaves it.
+    exit_t = min(half_x / abs(ux) if abs(ux) > 1e-9 else math.inf, half_y / abs(uy) if abs(uy) > 1e-9 else math.inf)
+    ax, ay = cx + ux * (exit_t + side * (ARROW_GAP + 0.5)), cy + uy * (exit_t + side * (ARROW_GAP + 0.5))
+    arrow = (ax - side / 2, ay + side / 2, ax + side / 2, ay - side / 2)
+    return (cx - half_x, cy + half_y, cx + half_x, cy - half_y), (arrow, math.degrees(math.atan2(uy, ux)))
 
 
 def view_rect(place: InView, frame: ViewFrame, size: tuple[int, int]) -> tuple[float, float, float, float]:

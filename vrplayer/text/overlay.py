@@ -13,8 +13,9 @@ from collections import OrderedDict
 from vrplayer import log
 from vrplayer.errors import PlayerError, path_text
 from vrplayer.render.overlay import ImageCard
-from vrplayer.render.placement import InViewAngle
+from vrplayer.render.placement import AtSpeaker, InViewAngle
 from vrplayer.text.engine import render_lines
+from vrplayer.text.follow import LazyFollower
 from vrplayer.text.subtitles import Track, available, choose
 
 _log = log.get("subtitles")
@@ -27,12 +28,17 @@ _KEPT = 16
 
 
 class SubtitleOverlay:
-    def __init__(self, wanted: str | None, size_deg: float = DEFAULT_SIZE_DEG, patient: bool = False, wanted_for=None):
+    def __init__(self, wanted: str | None, size_deg: float = DEFAULT_SIZE_DEG, patient: bool = False, wanted_for=None,
+                 place: str = "view"):
         """wanted: --subtitles (a file, a language found beside or in each film, or None/"off"). patient: wait for
         a film's own subtitle stream to be read up to the moment asked for (a snapshot; the player never waits).
-        wanted_for(film) → a choice of its own for that film, or None for `wanted` (a kiosk programme's item)."""
+        wanted_for(film) → a choice of its own for that film, or None for `wanted` (a kiosk programme's item).
+        place: "view" (below the view's centre) or "speaker" (a cue that names its speaker's direction goes there,
+        with an arrow at the view's edge while it is out of view; the others stay in view)."""
         self.wanted = wanted
         self.size_deg = size_deg
+        self.place = place
+        self.follower = LazyFollower(PITCH_DEG)  # in view, once the player says where the head is (`heard`)
         self.patient = patient
         self.wanted_for = wanted_for
         self._tracks: dict[tuple, Track | None] = {}
@@ -81,6 +87,11 @@ class SubtitleOverlay:
         _log.info("subtitles: %s", "off" if track is None else f"{track.language or 'language not named'} ({track.source})")
         return True
 
+    def heard(self, event) -> None:
+        """The player's events: each turn's head pose moves the caption in view after the head, lazily."""
+        if event.name == "head_pose":
+            self.follower.update(event.data["yaw"], event.data["pitch"], event.at)
+
     def __call__(self, playback) -> list:
         if playback is None:
             return []
@@ -107,4 +118,12 @@ class SubtitleOverlay:
         else:
             self._pictures.move_to_end(key)
         height_deg = rgba.shape[0] / PIXELS_PER_EM * self.size_deg
-        return [ImageCard(f"subtitle {track.source}", rgba, InViewAngle(height=height_deg, pitch=PITCH_DEG), k + 1)]
+        direction = track.cues[k].direction if self.place == "speaker" else None
+        if direction is not None:
+            place = AtSpeaker(yaw=direction[0], pitch=direction[1], height=height_deg)
+        elif self.follower.placed:
+            yaw, pitch = self.follower.place
+            place = AtSpeaker(yaw=yaw, pitch=pitch, height=height_deg, arrow=False)
+        else:  # (no head heard of: a snapshot) below the view's centre
+            place = InViewAngle(height=height_deg, pitch=PITCH_DEG)
+        return [ImageCard(f"subtitle {track.source}", rgba, place, k + 1)]

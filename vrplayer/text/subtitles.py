@@ -28,6 +28,7 @@ class Cue:
     start: float  # seconds of film
     end: float
     text: str  # lines joined by \n
+    direction: tuple[float, float] | None = None  # the speaker's yaw, pitch (degrees; text/directions.py)
 
 
 @dataclass(frozen=True)
@@ -94,15 +95,17 @@ def load(path: str | Path, language: str | None = None, film: str | Path | None 
         subs = pysubs2.SSAFile.from_string(text, format_=fmt)
     except Exception as exc:  # the parser's own errors name no common base
         raise PlayerError(f"cannot read the subtitles {source}: {exc}; is it a subtitle file?") from None
+    from vrplayer.text.directions import read_speakers, ttml_directions
+
+    placed = dict(enumerate(ttml_directions(text, source) if fmt == "ttml" else [], 1))
+    placed.update(read_speakers(path))
     cues, dropped = [], 0
-    for event in subs:
-        if event.is_comment:
-            continue
+    for number, event in enumerate((event for event in subs if not event.is_comment), 1):
         body = event.plaintext.strip()
         if not body or event.end <= event.start:
             dropped += bool(body)
             continue
-        cues.append(Cue(event.start / 1000.0, event.end / 1000.0, body))
+        cues.append(Cue(event.start / 1000.0, event.end / 1000.0, body, placed.get(number)))
     if dropped:
         _log.warning("%s: %d cues end before they start; they are left out", source, dropped)
     if not cues:
