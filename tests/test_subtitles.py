@@ -66,7 +66,43 @@ def test_webvtt_and_encodings(tmp_path, caplog):
     legacy = tmp_path / "c.srt"
     legacy.write_bytes(text.encode("cp1252"))
     assert load(legacy).cues[0].text == "Straße café"
-    assert "c.srt is not UTF-8" in caplog.text and "Windows-1252" in caplog.text
+    assert "c.srt is not UTF-8" in caplog.text and "read as" in caplog.text
+
+
+LEGACY_CUES = {  # a cue in each language, and the code page such files were saved in before UTF-8
+    "ru": ("Добро пожаловать на фестиваль", "cp1251"),
+    "zh": ("欢迎来到电影节", "gbk"),
+    "ar": ("مرحبا بكم في المهرجان", "cp1256"),
+    "he": ("ברוכים הבאים לפסטיבל", "cp1255"),
+    "fr": ("Bienvenue au festival, où l'été est là", "cp1252"),
+    "el": ("Καλώς ήρθατε στο φεστιβάλ", "cp1253"),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LEGACY_CUES))
+def test_legacy_encodings_are_read_by_the_files_language_and_said(tmp_path, caplog, language):
+    text, encoding = LEGACY_CUES[language]
+    path = tmp_path / f"festival.{language}.srt"
+    path.write_bytes(srt((0.5, 2.0, text), (2.5, 3.0, "second cue")).encode(encoding))
+    with caplog.at_level("WARNING"):
+        assert load(path).cues[0].text == text
+    assert f"festival.{language}.srt is not UTF-8" in caplog.text and "legacy code page" in caplog.text
+
+
+def test_unnamed_legacy_utf16_and_declared_encodings(tmp_path, caplog):
+    russian = tmp_path / "festival.srt"  # no language in the name: guessed from the letters
+    russian.write_bytes(srt((0.5, 2.0, "Добро пожаловать на фестиваль"), (2.5, 3.0, "Вторая строка")).encode("cp1251"))
+    wide = tmp_path / "wide.srt"  # UTF-16 without its byte-order mark
+    wide.write_bytes(srt((0.5, 2.0, "Straße café")).encode("utf-16-le"))
+    declared = tmp_path / "declared.ttml"
+    declared.write_bytes(TTML_AT_SPEAKER.replace("UTF-8", "ISO-8859-1").replace("Over here", "Là-bas, à droite")
+                         .encode("iso-8859-1"))
+    with caplog.at_level("WARNING"):
+        assert load(russian).cues[0].text == "Добро пожаловать на фестиваль"
+        assert load(wide).cues[0].text == "Straße café"
+        assert load(declared).cues[0].text == "Là-bas, à droite"
+    assert "guessed from its letters" in caplog.text and "UTF-16 without its byte-order mark" in caplog.text
+    assert "as the file declares" in caplog.text
 
 
 def test_languages_found_beside_the_film_and_bad_files(film, tmp_path):

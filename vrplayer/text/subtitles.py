@@ -3,7 +3,8 @@ parser of all of them), each track with its language; the cue on show at a film 
 
 Sidecars sit beside the film as FILM.LANG.EXT (`festival.zh.srt`, `festival.ar.vtt`) or FILM.EXT; `--subtitles`
 names a file, or a language to find among them. Text is decoded by what it says it is: a byte-order mark (UTF-8,
-UTF-16), else UTF-8, else the legacy Windows-1252 (said, in a warning naming the file).
+UTF-16), else UTF-8; else (said, in a warning naming the file) UTF-16 without a mark, an XML file's declared
+encoding, the legacy code page of the file's language, or charset-normalizer's guess.
 """
 
 from __future__ import annotations
@@ -56,17 +57,61 @@ def cue_index(cues, starts, count: int, t: float) -> int | None:
     return None
 
 
-def decode(data: bytes, source: str) -> str:
-    """Subtitle bytes as text: BOM first, then UTF-8, then Windows-1252 (with a warning)."""
+# The legacy code pages subtitles in a language were saved in before UTF-8, most common first: a file's language
+# (its name's tag) settles what a guess from a few short lines cannot (French in cp1252 reads as cp1250 too).
+LEGACY = {
+    "ru": ("cp1251", "koi8_r"), "uk": ("cp1251", "koi8_u"), "bg": ("cp1251",), "sr": ("cp1251", "cp1250"),
+    "ar": ("cp1256",), "fa": ("cp1256",), "ur": ("cp1256",), "he": ("cp1255",), "el": ("cp1253",),
+    "tr": ("cp1254",), "th": ("cp874",), "vi": ("cp1258",), "zh": ("gb18030", "big5"), "ja": ("cp932",),
+    "ko": ("cp949",), "pl": ("cp1250",), "cs": ("cp1250",), "sk": ("cp1250",), "hu": ("cp1250",),
+    "ro": ("cp1250",), "hr": ("cp1250",), "sl": ("cp1250",), "lt": ("cp1257",), "lv": ("cp1257",), "et": ("cp1257",),
+}
+WESTERN = ("cp1252",)  # every other language written in Latin letters
+_DECLARED = re.compile(rb"""^\s*<\?xml[^>]*\bencoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+
+
+def decode(data: bytes, source: str, language: str | None = None) -> str:
+    """Subtitle bytes as text: a byte-order mark, else UTF-8, else UTF-16 without its mark, else the encoding an
+    XML file declares, else the legacy code page of the file's `language`, else charset-normalizer's guess —
+    each but UTF-8 said in a warning naming the file."""
     for bom, encoding in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
         if data.startswith(bom):
             return data[len(bom):].decode(encoding, errors="replace")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        _log.warning("%s is not UTF-8 (byte %d); read as Windows-1252: save it as UTF-8 if its letters look wrong",
-                     source, exc.start)
-        return data.decode("cp1252", errors="replace")
+        not_utf8 = exc.start
+    text, encoding, why = _legacy(data, language)
+    _log.warning("%s is not UTF-8 (byte %d); read as %s (%s): save it as UTF-8 if its letters look wrong",
+                 source, not_utf8, encoding, why)
+    return text
+
+
+def _legacy(data: bytes, language: str | None) -> tuple[str, str, str]:
+    """(text, encoding, how it was chosen) for bytes that are not UTF-8."""
+    head = data[:200]
+    for order, encoding in ((1, "utf-16-le"), (0, "utf-16-be")):  # ASCII in UTF-16: every other byte is zero
+        if len(head) >= 8 and head[order::2].count(0) >= 0.8 * len(head[order::2]):
+            return data.decode(encoding, errors="replace"), encoding.upper(), "UTF-16 without its byte-order mark"
+    declared = _DECLARED.match(data)
+    if declared:
+        name = declared.group(1).decode("ascii")
+        try:
+            return data.decode(name), name, "as the file declares"
+        except (LookupError, UnicodeDecodeError):
+            pass
+    if language:
+        for encoding in LEGACY.get(base_language(language), WESTERN):
+            try:
+                return data.decode(encoding), encoding, f"the legacy code page of its language, {language}"
+            except UnicodeDecodeError:
+                continue
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is not None:
+        return str(best), best.encoding, "guessed from its letters"
+    return data.decode("cp1252", errors="replace"), "cp1252", "a last resort"
 
 
 def language_of(path: Path, film: Path | None = None) -> str | None:
@@ -89,8 +134,10 @@ def load(path: str | Path, language: str | None = None, film: str | Path | None 
         data = path.read_bytes()
     except OSError as exc:
         raise PlayerError(f"cannot read the subtitles {source} ({exc.strerror})") from None
-    text = decode(data, source)
+    text = decode(data, source, language or language_of(path, Path(film) if film else None))
     fmt = {".srt": "srt", ".vtt": "vtt", ".ass": "ass", ".ssa": "ssa", ".ttml": "ttml", ".xml": "ttml"}.get(path.suffix.lower())
+    if fmt == "ttml":  # decoded already: a declared encoding would have the XML parser decode it again
+        text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
     try:
         subs = pysubs2.SSAFile.from_string(text, format_=fmt)
     except Exception as exc:  # the parser's own errors name no common base
@@ -139,12 +186,13 @@ def same_language(a: str | None, b: str | None) -> bool:
     """Whether two language tags name one language: en = eng = en-GB, zh = chi = zho = zh-Hans."""
     if not a or not b:
         return False
+    return base_language(a) == base_language(b)
 
-    def base(tag: str) -> str:
-        tag = tag.lower().split("-")[0].split("_")[0]
-        return next((two for two, threes in _THREE_LETTERS.items() if tag in threes), tag)
 
-    return base(a) == base(b)
+def base_language(tag: str) -> str:
+    """A language tag's language, as its two-letter code where it has one: zh-Hans → zh, chi → zh, pt_BR → pt."""
+    tag = tag.lower().split("-")[0].split("_")[0]
+    return next((two for two, threes in _THREE_LETTERS.items() if tag in threes), tag)
 
 
 def available(film: str | Path) -> list[dict]:
