@@ -198,6 +198,7 @@ def test_a_speaker_out_of_view_gets_an_arrow_at_the_edge_and_a_speaker_in_view_t
     cues.write_text(TTML_AT_SPEAKER, encoding="utf-8")
     track = load(cues)
     assert [cue.direction for cue in track.cues] == [(90.0, 0.0), None]
+    assert track.language == "en"  # the document's xml:lang
     size = "640x360"
     args = ("--subtitles", str(cues), "--subtitle-place", "speaker", "--subtitle-size", "3")
 
@@ -244,6 +245,20 @@ def test_at_the_speaker_the_same_angular_height_at_every_fov_and_window(film, tm
         heights[(size, fov)] = math.degrees(math.atan((y1 - height / 2) / focal) - math.atan((y0 - height / 2) / focal))
     values = list(heights.values())
     assert max(values) - min(values) < 0.25, heights
+
+
+def test_the_viewers_language_chooses_subtitles_where_the_film_has_them(film, tmp_path):
+    plain = snapshot(film, tmp_path, 1.0, size="640x360", name="plain")
+
+    def captioned(*args):
+        result = run_cli("snapshot", film, "--at", 1.0, "--size", "640x360", "-o", tmp_path / "c.png", *args)
+        assert result.returncode == 0 and "WARNING" not in result.stderr, result.stderr
+        return bool(np.abs(read_png(str(tmp_path / "c.png")).astype(int) - plain).max() > 30)
+
+    assert captioned("--language", "zh")
+    assert captioned("--language", "chi")  # the three-letter code is the same language
+    assert not captioned("--language", "sv")  # none in Swedish: no caption, and no warning
+    assert not captioned("--language", "zh", "--subtitles", "off")
 
 
 def test_a_speakers_sidecar_places_cues_and_names_its_bad_lines(tmp_path, caplog):

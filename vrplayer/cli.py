@@ -227,7 +227,8 @@ def _play(args) -> int:
             # Subtitles: --subtitles, and key S through the film's tracks (the overlay is there even when off).
             from vrplayer.text.overlay import SubtitleOverlay
 
-            subtitles = SubtitleOverlay(args.subtitles, args.subtitle_size, place=args.subtitle_place)
+            subtitles = SubtitleOverlay(args.subtitles, args.subtitle_size, place=args.subtitle_place,
+                                        language=args.language)
             player.overlays.append(subtitles)
             player.inputs.append(subtitles.take)
             player.events.listen(subtitles.heard)  # the caption in view follows the head
@@ -289,7 +290,11 @@ def _text_engine(player) -> None:
 
 def _subtitle_arguments(parser) -> None:
     parser.add_argument("--subtitles", metavar="LANG|FILE|off",
-                        help="subtitles: a language found beside the film (FILM.LANG.srt, .vtt, .ass, .ttml), a subtitle file, or off (default)")
+                        help="subtitles: a language found beside or in the film (FILM.LANG.srt, .vtt, .ass, .ttml), a "
+                             "subtitle file, or off (default: the --language ones where the film has them, else off)")
+    parser.add_argument("--language", metavar="LANG",
+                        help="the viewer's language (en, zh, ru, ar, hi, …): subtitles in it wherever a film has them, "
+                             "unless --subtitles chooses")
     parser.add_argument("--subtitle-size", type=_positive_degrees, default=2.0, metavar="DEG",
                         help="height of a line of subtitles in degrees of visual angle (default 2)")
     parser.add_argument("--subtitle-place", choices=("view", "speaker"), default="view",
@@ -307,11 +312,11 @@ def _positive_degrees(text: str) -> float:
 
 def _subtitles(args, patient: bool = False) -> list:
     """--subtitles: the text room's overlay, or none. patient: for one moment (snapshot), read up to it."""
-    if not args.subtitles or args.subtitles == "off":
+    if (not args.subtitles and not args.language) or args.subtitles == "off":
         return []
     from vrplayer.text.overlay import SubtitleOverlay
 
-    return [SubtitleOverlay(args.subtitles, args.subtitle_size, patient, place=args.subtitle_place)]
+    return [SubtitleOverlay(args.subtitles, args.subtitle_size, patient, place=args.subtitle_place, language=args.language)]
 
 
 def _snapshot(args) -> int:
@@ -438,7 +443,7 @@ def _kiosk_worker(args) -> int:
             from vrplayer.text.overlay import SubtitleOverlay
 
             subtitles = SubtitleOverlay(args.subtitles, args.subtitle_size, wanted_for=kiosk.subtitles_for,
-                                        place=args.subtitle_place)
+                                        place=args.subtitle_place, language=args.language)
             player.overlays.append(subtitles)
             player.events.listen(subtitles.heard)
             return kiosk.run()

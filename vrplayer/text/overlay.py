@@ -29,15 +29,17 @@ _KEPT = 16
 
 class SubtitleOverlay:
     def __init__(self, wanted: str | None, size_deg: float = DEFAULT_SIZE_DEG, patient: bool = False, wanted_for=None,
-                 place: str = "view"):
+                 place: str = "view", language: str | None = None):
         """wanted: --subtitles (a file, a language found beside or in each film, or None/"off"). patient: wait for
         a film's own subtitle stream to be read up to the moment asked for (a snapshot; the player never waits).
         wanted_for(film) → a choice of its own for that film, or None for `wanted` (a kiosk programme's item).
         place: "view" (below the view's centre) or "speaker" (a cue that names its speaker's direction goes there,
-        with an arrow at the view's edge while it is out of view; the others stay in view)."""
+        with an arrow at the view's edge while it is out of view; the others stay in view). language: the viewer's
+        (--language), shown where a film has it and nothing else is chosen."""
         self.wanted = wanted
         self.size_deg = size_deg
         self.place = place
+        self.language = language
         self.follower = LazyFollower(PITCH_DEG)  # in view, once the player says where the head is (`heard`)
         self.patient = patient
         self.wanted_for = wanted_for
@@ -47,14 +49,21 @@ class SubtitleOverlay:
         self._pictures: OrderedDict[tuple, object] = OrderedDict()
 
     def track_for(self, film: str) -> Track | None:
-        """The film's track (looked for once per film; one that cannot be had is said once, and the film plays)."""
+        """The film's track (looked for once per film; one that cannot be had is said once, and the film plays).
+        With no choice made, the viewer's `language`, where the film has subtitles in it."""
         wanted = self._wanted(film)
+        by_language = wanted is None and self.language is not None
+        if by_language:
+            wanted = self.language
         key = (film, wanted)
         if key not in self._tracks:
             try:
                 track = choose(film, wanted)
             except PlayerError as exc:
-                _log.warning("%s; playing without subtitles", exc)
+                if by_language:  # not asked for: only the viewer's language, which this film has not
+                    _log.info("%s has no subtitles in %s (the viewer's language)", path_text(film), self.language)
+                else:
+                    _log.warning("%s; playing without subtitles", exc)
                 track = None
             if track is not None:
                 _log.info("%s for %s (%s)", track.source, path_text(film), track.language or "language not named")

@@ -158,7 +158,11 @@ def load(path: str | Path, language: str | None = None, film: str | Path | None 
     if not cues:
         raise PlayerError(f"the subtitles {source} hold no cue that can be shown")
     cues.sort(key=lambda cue: cue.start)
-    return Track(tuple(cues), language or language_of(path, Path(film) if film else None), source, str(path))
+    language = language or language_of(path, Path(film) if film else None)
+    if language is None and fmt == "ttml":  # the document's own xml:lang
+        declared = re.search(r"""<tt\b[^>]*\bxml:lang\s*=\s*["']([A-Za-z0-9-]+)["']""", text)
+        language = declared.group(1) if declared and _LANGUAGE.match(declared.group(1)) else None
+    return Track(tuple(cues), language, source, str(path))
 
 
 def sidecars(film: str | Path) -> list[Path]:
