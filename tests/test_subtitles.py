@@ -529,3 +529,18 @@ def test_a_caption_in_view_stays_in_the_scene_for_small_head_moves_and_glides_af
     assert all(b >= a - 1 for a, b in zip(xs, xs[1:])), xs  # then it glides toward the middle, never back
     assert sum(1 for x in xs if 100 <= x <= 150) >= 3, xs  # through places between, not in one jump
     assert all(abs(x - 160) < 4 for t, x in turned if t > turned[0][0] + 1.5), turned[-5:]
+
+
+@pytest.mark.parametrize("text", ["ยินดีต้อนรับสู่เทศกาลภาพยนตร์นานาชาติ", "欢迎来到「电影节」。今晚的放映，请关闭手机！"])
+def test_lines_of_scripts_without_spaces_break_between_clusters_and_not_before_closing_marks(text):
+    import unicodedata
+
+    from vrplayer.text.engine import _NOT_FIRST, _NOT_LAST, wrap
+
+    for width in (60, 90, 130, 200):
+        lines = wrap(text, 24, width)
+        assert "".join(lines) == text and len(lines) > 1, lines
+        for line in lines[1:]:
+            assert unicodedata.category(line[0])[0] != "M" and line[0] not in _NOT_FIRST, (width, lines)
+        for line in lines[:-1]:
+            assert line[-1] not in _NOT_LAST, (width, lines)

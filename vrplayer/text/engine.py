@@ -1,6 +1,7 @@
 """Text into pictures, in any script: Pillow's text layout with libraqm (HarfBuzz shaping, FriBiDi for right-to-left
 runs), Noto fonts chosen per script run (text/fonts.py). Lines are broken to a width: between words where a script
-spaces them, between any two characters where it does not (Chinese, Japanese, Thai). A line whose script reads
+spaces them, between characters where it does not (Chinese, Japanese: not before closing punctuation; Thai: between
+letter clusters). A line whose script reads
 right to left is laid out from the right, its runs in right-to-left order.
 
 Pillow's wheels carry libraqm, HarfBuzz and FriBiDi themselves, and Pillow is a kept library of long standing: it
@@ -11,6 +12,7 @@ does what FreeType + HarfBuzz bindings would, with one dependency instead of thr
 
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
 
 import numpy as np
@@ -40,20 +42,45 @@ def _direction(script: str) -> str:
     return "rtl" if script in RIGHT_TO_LEFT else "ltr"
 
 
+# Never at the start of a line (closing punctuation, small kana, the iteration mark) or at its end (opening
+# brackets): the line-breaking rules of Chinese and Japanese (kinsoku), as UAX #14 gives them. Thai is broken
+# between letter clusters, not by a dictionary into words: a line may end inside a Thai word, never between a
+# letter and its vowel or tone marks.
+# Thai: a following vowel (ะ า ำ) stays with its syllable, a leading one (เ แ โ ใ ไ) with the letter after it.
+_NOT_FIRST = frozenset("ะาำๅๆ" "、。，．,.：；:;！？!?）〕］｝」』】〉》〙〗〟’”ゝゞヽヾーぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ々〻‐゠–～")
+_NOT_LAST = frozenset("เแโใไ" "（〔［｛「『【〈《〘〖〝‘“")
+
+
 def _units(text: str) -> list[str]:
-    """Where a line may break: after each word (its space kept with it), or after any character of a script
-    written without spaces."""
+    """Where a line may break: after each word (its space kept with it), or between the characters of a script
+    written without spaces — never inside a character's cluster (a Thai vowel or tone mark stays on its letter),
+    before closing punctuation or after an opening bracket."""
     units, word = [], ""
     for char in text:
-        if script_of(char) in NO_SPACES:
+        if unicodedata.category(char)[0] == "M" or char in _NOT_FIRST:  # a mark, or no break before it
             if word:
+                word += char
+            elif units and not units[-1].endswith(" "):
+                units[-1] += char
+            else:
+                word = char
+        elif script_of(char) in NO_SPACES:
+            if word and word[-1] not in _NOT_LAST:
                 units.append(word)
                 word = ""
-            units.append(char)
+            if word:
+                word += char
+            else:
+                word = char
+            if not (word[-1] in _NOT_LAST):
+                units.append(word)
+                word = ""
         elif char == " ":
             units.append(word + " ")
             word = ""
         else:
+            if units and not word and units[-1] and units[-1][-1] in _NOT_LAST:
+                word = units.pop()
             word += char
     if word:
         units.append(word)
