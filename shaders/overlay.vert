@@ -7,6 +7,8 @@ uniform int u_on_sphere;    // 0: in view, 1: on the sphere
 uniform ivec2 u_grid;       // cells across and down
 uniform mat3 u_to_eye;      // card points -> this eye's camera axes (x right, y down, z forward)
 uniform mat4 u_clip;        // camera -> clip coordinates of this eye's frustum
+uniform vec3 u_offset;      // in view: this eye's place from the middle of the eyes over the card's distance
+                            // (camera axes), so both eyes see the card at that depth; 0 on a desktop
 out vec2 v_uv;
 
 const ivec2 CORNERS[6] = ivec2[6](ivec2(0, 0), ivec2(1, 0), ivec2(0, 1), ivec2(0, 1), ivec2(1, 0), ivec2(1, 1));
@@ -18,6 +20,6 @@ void main() {
     vec2 ab = mix(u_rect.xy, u_rect.zw, uv);
     vec3 point = u_on_sphere == 1 ? vec3(cos(ab.y) * sin(ab.x), -sin(ab.y), cos(ab.y) * cos(ab.x))
                                   : vec3(ab.x, -ab.y, 1.0);
-    gl_Position = u_clip * vec4(u_to_eye * point, 1.0);
+    gl_Position = u_clip * vec4(u_to_eye * point - u_offset, 1.0);
     v_uv = uv;
 }

@@ -722,7 +722,7 @@ def test_overlays_in_the_headset_stay_in_view_or_on_the_sphere_in_both_eyes(disp
 
     def tick(playback):
         if playback is not None and playback.scheduler.shown > 20 and len(seen) == 2:
-            shots.append((headset.read_pixels(), dict(seen), headset.head_pose.rotation))
+            shots.append((headset.read_pixels(), dict(seen), headset.head_pose.rotation, list(headset.eye_offsets)))
             return "shot"
         return None
 
@@ -732,10 +732,11 @@ def test_overlays_in_the_headset_stay_in_view_or_on_the_sphere_in_both_eyes(disp
         assert player.play_film(Film(str(sample_film), start=1.5)) == "shot"
     finally:
         player.close()
-    eyes, views, head = shots[0]
+    eyes, views, head, eye_offsets = shots[0]
     if os.environ.get("VRPLAYER_TEST_SHOTS"):  # a folder to look at the eyes' pictures in
         from vrplayer.snapshot import write_png
         write_png(eyes, os.path.join(os.environ["VRPLAYER_TEST_SHOTS"], "headset-overlays.png"))
+    assert len(eye_offsets) == 2 and 0.04 < np.linalg.norm(eye_offsets[0] - eye_offsets[1]) < 0.09  # the eyes, in metres
     width = eyes.shape[1] // 2
     frame = placement.headset_frame(views["left"][1], views["left"][2])
     text_size = lambda card: (6 * len(card.text) - 1 + 2, 7 + 2)  # noqa: E731  (the 5×7 font, a pixel of backing)
@@ -747,13 +748,16 @@ def test_overlays_in_the_headset_stay_in_view_or_on_the_sphere_in_both_eyes(disp
             inside = np.all(np.abs(picture - backing) < 16, axis=2)
             ys, xs = np.nonzero(inside)
             assert len(xs) > 100, f"no {card.text} card in the {eye} eye"
+            offset = None
             if isinstance(card.place, InView):
                 rect = placement.view_rect(card.place, frame, text_size(card))
                 matrix = placement.to_eye(rotation, head, True)
+                offset = rotation.T @ eye_offsets[index] / placement.IN_VIEW_DEPTH  # its depth, for this eye
             else:
                 rect = placement.sphere_rect(card.place, text_size(card))
                 matrix = placement.to_eye(rotation, None, False)
-            edges = placement.project(placement.card_points(rect, isinstance(card.place, InView), u, v), matrix, tan_bounds, viewport)
+            edges = placement.project(placement.card_points(rect, isinstance(card.place, InView), u, v), matrix,
+                                      tan_bounds, viewport, offset)
             (x0, y0), (x1, y1) = np.nanmin(edges.reshape(-1, 2), axis=0), np.nanmax(edges.reshape(-1, 2), axis=0)
             assert abs(xs.min() - x0) < 3 and abs(xs.max() + 1 - x1) < 3, (eye, card.text, xs.min(), xs.max(), x0, x1)
             assert abs(ys.min() - y0) < 3 and abs(ys.max() + 1 - y1) < 3, (eye, card.text, ys.min(), ys.max(), y0, y1)
@@ -883,23 +887,43 @@ def test_the_controllers_select_button_flips_a_and_b(display, monado, code_cuts,
     assert set(shown[flipped:]) == {"B"}
 
 
-def test_subtitles_in_the_headset_sit_at_one_place_in_both_eyes(monado, tmp_path):
-    """`play --display xr --subtitles`: the cue is drawn into each eye, in view, at the same place in both (never
-    doubled, never inside the picture's depth), as the compositor shows the two eyes."""
-    film = tmp_path / "grey_360.mp4"  # a plain light-grey sphere: the caption's dark box is all that is not grey
-    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=c=0xc8c8c8:s=1024x512:d=8:r=30",
+def test_subtitles_in_the_headset_sit_at_one_place_in_both_eyes_in_front_of_the_picture(monado, tmp_path):
+    """`play --display xr --subtitles`: the cue is drawn into each eye, in view, at one place and at one depth
+    (placement.IN_VIEW_DEPTH) from the eyes' own positions: never doubled, and in front of the picture (drawn at
+    infinity), as the compositor shows the two eyes."""
+    import math
+    import re
+
+    from vrplayer.render.placement import IN_VIEW_DEPTH
+
+    film = tmp_path / "grey_360.mp4"  # a light-grey sphere with a mid-grey stripe up its middle (at infinity)
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i",
+                    "color=c=0xc8c8c8:s=1024x512:d=8:r=30,drawbox=x=508:y=0:w=8:h=512:color=0x909090:t=fill",
                     "-pix_fmt", "yuv420p", str(film)], check=True)
     (tmp_path / "grey_360.en.srt").write_text("1\n00:00:00,000 --> 00:00:30,000\nWelcome to the festival\n",
                                               encoding="utf-8")
     shot, err = play_in_headset(monado, film, 2.5, "--duration", "4", "--subtitles", "en")
     assert "grey_360.en.srt for" in err, err
+    eyes_line = re.search(r"headset eyes: ([\d.]+) mm apart; fields of view \(left, right, up, down\) \(([-\d., ]+)\)", err)
+    assert eyes_line, err
+    apart = float(eyes_line.group(1)) / 1000
+    left, right = (math.radians(float(v)) for v in eyes_line.group(2).split(",")[:2])
     h, w = shot.shape[:2]
     eyes = []
     for half in (slice(0, w // 2), slice(w // 2, w)):
-        ys, xs = np.nonzero(shot[:, half].astype(int).max(axis=2) < 120)  # the box (text on it is white)
+        picture = shot[:, half].astype(int).max(axis=2)
+        ys, xs = np.nonzero(picture < 120)  # the box (text on it is white)
         assert len(ys) > 200, "no caption in this eye"
         assert np.median(ys) > h / 2, "the caption is not below the middle of the view"
-        eyes.append((np.median(xs) / (w // 2), np.median(ys) / h, len(ys)))
-    (lx, ly, ln), (rx, ry, rn) = eyes
-    # The same place in each eye's picture, to a few pixels (the eyes' frusta differ a little), the same size.
-    assert abs(lx - rx) < 0.04 and abs(ly - ry) < 0.02 and 0.8 < ln / rn < 1.25, eyes
+        _, stripe = np.nonzero((picture[: h // 3] > 125) & (picture[: h // 3] < 165))
+        assert len(stripe) > 50, "the stripe at infinity is not in this eye"
+        eyes.append((np.median(xs), np.median(ys), len(ys), np.median(stripe)))
+    (lx, ly, ln, ls), (rx, ry, rn, rs) = eyes
+    assert abs(ly - ry) < 0.02 * h and 0.8 < ln / rn < 1.25, eyes  # one place: the same height, the same size
+    # One depth: against the picture's infinity the caption sits right in the left eye and left in the right one
+    # (crossed, so it is seen in front), by what the eyes' distance makes of IN_VIEW_DEPTH at this eye's focal length.
+    disparity = (lx - ls) - (rx - rs)
+    focal = (w // 2) / (math.tan(right) - math.tan(left))
+    expected = focal * apart / IN_VIEW_DEPTH
+    print(f"eyes {apart * 1000:.1f} mm apart: caption disparity {disparity:.1f} px, expected {expected:.1f} px")
+    assert disparity > 2 and 0.5 * expected < disparity < 2 * expected, (disparity, expected, eyes)

@@ -104,3 +104,11 @@ def recenter_rotation(head: np.ndarray, target_yaw_deg: float = 0.0) -> np.ndarr
     Rendering then uses `world @ head_now` for each eye. Pitch and roll stay the viewer's own."""
     head_yaw, _, _ = yaw_pitch_roll(head)
     return rotation_y(math.radians(target_yaw_deg - head_yaw))
+
+
+def eye_offsets(positions, world: np.ndarray) -> list[np.ndarray]:
+    """Each eye's position from the middle between the eyes (metres), in our axes turned by `world` (the recenter
+    rotation), from the eyes' positions in OpenXR's reference space: what gives a card in view its depth."""
+    points = np.asarray(positions, dtype=np.float64).reshape(-1, 3)
+    middle = points.mean(axis=0)
+    return [np.asarray(world) @ (S @ (point - middle)) for point in points]

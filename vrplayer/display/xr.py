@@ -73,6 +73,8 @@ class XrDisplay:
         self._exiting = False
         self._present: bool | None = None
         self._head = (0.0, 0.0, 0.0, 1.0)
+        self._eyes_apart = -10.0
+        self.eye_offsets: list = []  # each eye from the middle between them (m, our axes, recentered): the last frame's
         self._head_time = 0
         self._times = FrameTimes()
         self._frame = XrFrame()
@@ -424,7 +426,15 @@ class XrDisplay:
             return False
         self._locate_head(display_time)
         world = self._world
-        for eye in range(min(self._view_count.value, len(self._swapchains))):
+        count = min(self._view_count.value, len(self._swapchains))
+        self.eye_offsets = xr_pose.eye_offsets(
+            [(v.pose.position.x, v.pose.position.y, v.pose.position.z) for v in self._views[:count]], world)
+        apart = 1000 * float(np.linalg.norm(self.eye_offsets[0] - self.eye_offsets[-1])) if count > 1 else 0.0
+        if abs(apart - self._eyes_apart) > 1.0:  # said when it is first known and when the wearer changes it
+            self._eyes_apart = apart
+            log.info("headset eyes: %.1f mm apart; fields of view (left, right, up, down) %s degrees", apart,
+                      ", ".join("(%s)" % ", ".join(f"{math.degrees(a):.1f}" for a in fov) for fov in self.view_fovs))
+        for eye in range(count):
             view, chain, layer_view = self._views[eye], self._swapchains[eye], self._layer_views[eye]
             chain.acquire(raw)
             GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, chain.framebuffer())

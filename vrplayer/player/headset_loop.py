@@ -66,7 +66,8 @@ def run(player, playback, film):
 
 def render_eyes(player, cards, draw_scene) -> None:
     """Finish the headset frame: each eye gets `draw_scene(rotation, tan_bounds, viewport, eye)` and then the
-    cards, in-view ones laid out on one frame straight ahead of the head, so both eyes see them in one place."""
+    cards, in-view ones laid out on one frame straight ahead of the head, so both eyes see them in one place, at one
+    depth (placement.IN_VIEW_DEPTH) from the eyes' own positions."""
     headset = player.display
     head = {}
 
@@ -77,7 +78,9 @@ def render_eyes(player, cards, draw_scene) -> None:
         if not head:  # the head at this frame's display time, located with the eyes
             head["rotation"] = headset.head_pose.rotation
             head["frame"] = placement.headset_frame(tan_bounds, viewport)
-        player.overlay.draw(cards, rotation, tan_bounds, viewport, head["frame"], head["rotation"])
+        offsets = headset.eye_offsets
+        player.overlay.draw(cards, rotation, tan_bounds, viewport, head["frame"], head["rotation"],
+                            offsets[eye] if eye < len(offsets) else None)
 
     headset.render_views(draw_eye)
 

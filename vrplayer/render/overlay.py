@@ -90,7 +90,7 @@ class OverlayRenderer:
         self._rasterise_text = bitmap_text
         self._program = shaders.program("overlay.vert", "overlay.frag")
         self._u = shaders.uniforms(self._program, "u_text", "u_colour", "u_backing", "u_rect", "u_on_sphere", "u_grid",
-                                   "u_to_eye", "u_clip", "u_picture")
+                                   "u_to_eye", "u_clip", "u_picture", "u_offset")
         self._vao = GL.glGenVertexArrays(1)
         self._textures: OrderedDict[str, tuple[int, tuple[int, int]]] = OrderedDict()  # text → (texture, size)
         self._pictures: dict[str, tuple[int, tuple[int, int], int]] = {}  # key → (texture, size, version)
@@ -175,10 +175,11 @@ class OverlayRenderer:
         self.draw(cards, view_rotation(view.yaw, view.pitch, view.roll), tan_bounds, viewport,
                   placement.desktop_frame(tan_bounds, viewport))
 
-    def draw(self, cards, rotation, tan_bounds, viewport, frame: ViewFrame, head_rotation=None) -> None:
+    def draw(self, cards, rotation, tan_bounds, viewport, frame: ViewFrame, head_rotation=None, eye_offset=None) -> None:
         """Draw `cards` into the viewport (x, y, w, h) of the bound framebuffer, seen by a camera with `rotation`
         (camera → world) and frustum `tan_bounds`. In-view cards are laid out on `frame`, in the axes of
-        `head_rotation` (None: the camera's own, as on a desktop)."""
+        `head_rotation` (None: the camera's own, as on a desktop); `eye_offset`, this eye's place from the middle of
+        the eyes (metres, world axes), sets them at placement.IN_VIEW_DEPTH before the eyes."""
         if not cards:
             return
         GL.glViewport(*viewport)
@@ -189,6 +190,9 @@ class OverlayRenderer:
         GL.glUniform1i(self._u["u_text"], 0)
         GL.glUniformMatrix4fv(self._u["u_clip"], 1, GL.GL_TRUE, placement.clip_matrix(tan_bounds).astype(np.float32))
         GL.glBindVertexArray(self._vao)
+        in_view_offset = np.zeros(3, np.float32)
+        if eye_offset is not None:
+            in_view_offset = (np.asarray(rotation).T @ np.asarray(eye_offset) / placement.IN_VIEW_DEPTH).astype(np.float32)
         for card in cards:
             picture = isinstance(card, ImageCard)
             texture, size = self._picture(card) if picture else self._texture(card.text)
@@ -208,6 +212,7 @@ class OverlayRenderer:
                 grid = placement.sphere_grid(rect) if isinstance(card.place, SphereRegion) else _SPHERE_GRID
                 crisp = False
             matrix = placement.to_eye(rotation, head_rotation, in_view).astype(np.float32)
+            GL.glUniform3f(self._u["u_offset"], *(in_view_offset if in_view else (0.0, 0.0, 0.0)))
             self._quad(texture, rect, matrix, in_view, grid, crisp, None if picture else card)
             if arrow is not None:
                 arrow_rect, angle = arrow

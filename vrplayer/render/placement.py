@@ -18,6 +18,10 @@ import numpy as np
 MARGIN = 8  # pixels between an in-view card and the frame's edge
 TEXT_SCALE = 2  # pixels of the frame per pixel of a card's bitmap, for in-view text
 HEADSET_HALF_TAN = 0.6  # the headset's in-view frame: ±31° straight ahead, where text can be read without turning
+# In a headset, cards in view (captions, the info line, title cards) stand this far before the eyes, in both eyes at
+# the one depth: in front of a mono film (drawn at infinity) and of all but the nearest things in a stereo one, and
+# where text is read without strain (the headset's focal distance is about 1.5–2 m).
+IN_VIEW_DEPTH = 2.0  # metres
 NEAR, FAR = 0.01, 100.0  # depth range of the frustum (cards sit at distance 1; what is behind the viewer is clipped)
 
 
@@ -258,10 +262,10 @@ def card_points(rect, in_view: bool, u: np.ndarray, v: np.ndarray) -> np.ndarray
     return np.stack([np.cos(b) * np.sin(a), -np.sin(b), np.cos(b) * np.cos(a)], axis=-1)
 
 
-def project(points: np.ndarray, matrix: np.ndarray, tan_bounds, viewport) -> np.ndarray:
+def project(points: np.ndarray, matrix: np.ndarray, tan_bounds, viewport, offset=None) -> np.ndarray:
     """Pixel positions (x from the left, y from the top, of the viewport) of card points seen by an eye; NaN
-    where a point is behind it."""
-    eye = np.asarray(points) @ np.asarray(matrix).T
+    where a point is behind it. offset: the shader's u_offset (an in-view card's depth for this eye)."""
+    eye = np.asarray(points) @ np.asarray(matrix).T - (0.0 if offset is None else np.asarray(offset))
     clip = np.concatenate([eye, np.ones(eye.shape[:-1] + (1,))], axis=-1) @ clip_matrix(tan_bounds).T
     w = clip[..., 3]
     with np.errstate(divide="ignore", invalid="ignore"):
