@@ -544,3 +544,28 @@ def test_lines_of_scripts_without_spaces_break_between_clusters_and_not_before_c
             assert unicodedata.category(line[0])[0] != "M" and line[0] not in _NOT_FIRST, (width, lines)
         for line in lines[:-1]:
             assert line[-1] not in _NOT_LAST, (width, lines)
+
+
+@pytest.mark.skipif(not shutil.which("tesseract"), reason="tesseract is not installed: run scripts/setup.sh --test")
+def test_a_stereo_film_has_its_caption_at_one_place_in_each_eye_and_in_each_half_side_by_side(tmp_path):
+    film = tmp_path / "stereo_360_TB.mp4"  # top-bottom stereo: each eye a grey sphere
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=c=0x787878:s=1024x1024:d=3:r=30",
+                    "-pix_fmt", "yuv420p", str(film)], check=True)
+    for language in ("en", "zh"):
+        (tmp_path / f"stereo_360_TB.{language}.srt").write_text(srt((0.0, 3.0, CUES[language][1])), encoding="utf-8")
+    plain = snapshot(film, tmp_path, 1.0, name="plain")
+    for language in ("en", "zh"):
+        boxes = {}
+        for eye in ("left", "right"):
+            shot = snapshot(film, tmp_path, 1.0, "--eye", eye, "--subtitles", language, "--subtitle-size", "3", name=eye)
+            boxes[eye] = caption_box(shot, plain)
+        assert boxes["left"] == boxes["right"], boxes  # the same pixels in both eyes: no depth quarrel, never doubled
+        y0, y1, x0, x1 = boxes["left"]
+        read = ocr(shot[y0:y1, x0:x1], CUES[language][0])
+        assert accuracy(read, CUES[language][1]) >= 0.9, (language, read)
+    # Both eyes side by side in one picture: the caption once in each half, at one place in each.
+    plain = snapshot(film, tmp_path, 1.0, "--eye", "side-by-side", size="1280x360", name="sbs-plain")
+    shot = snapshot(film, tmp_path, 1.0, "--eye", "side-by-side", "--subtitles", "en", size="1280x360", name="sbs")
+    halves = [caption_box(shot[:, half], plain[:, half]) for half in (slice(0, 640), slice(640, 1280))]
+    assert halves[0] == halves[1], halves
+    assert halves[0][3] < 640  # (inside its own half, not across the middle)

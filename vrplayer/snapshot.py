@@ -53,7 +53,7 @@ def render_view(path: str, at: float, start: tuple, fov: float, size: tuple[int,
                 renderer.draw(view, (0, 0, *size), eye)
             cards = [card for overlay in overlays for card in overlay.cards_at(path, shown_at)]
             if cards:
-                _draw_cards(cards, view, size)
+                _draw_cards(cards, view, size, eye)
             display.present()
             picture = display.read_pixels()
             renderer.close()
@@ -65,12 +65,12 @@ def render_view(path: str, at: float, start: tuple, fov: float, size: tuple[int,
         decoder.close()
 
 
-def _draw_cards(cards, view, size) -> None:
+def _draw_cards(cards, view, size, eye: str) -> None:
     from vrplayer.render.overlay import OverlayRenderer
 
     overlay = OverlayRenderer()
     try:
-        overlay.draw_window(cards, view, (0, 0, *size))
+        overlay.draw_window(cards, view, (0, 0, *size), eye)
     finally:
         overlay.close()
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 
 from vrplayer import controls
-from vrplayer.render import placement
 
 
 def run(player, playback, film):
@@ -86,19 +85,7 @@ def render(player, cards) -> None:
 
 
 def draw_overlays(player, cards, viewport) -> None:
-    """The cards over the view in `viewport` (desktop and offscreen: the window's view is the viewer's frame). Side
-    by side, cards on the sphere go into each eye's half; cards in view stay on the whole window."""
-    if not cards:
-        return
-    if player.options.eye == "side-by-side":
-        x, y, w, h = viewport
-        on_sphere = [card for card in cards if not isinstance(card.place, placement.InView)]
-        for half in ((x, y, w // 2, h), (x + w // 2, y, w - w // 2, h)):
-            _draw_view_overlays(player, on_sphere, half)
-        cards = [card for card in cards if isinstance(card.place, placement.InView)]
-    _draw_view_overlays(player, cards, viewport)
-
-
-def _draw_view_overlays(player, cards, viewport) -> None:
+    """The cards over the view in `viewport` (desktop and offscreen: the window's view is the viewer's frame; with
+    both eyes side by side, each half is an eye's)."""
     if cards:
-        player.overlay.draw_window(cards, player.view, viewport)
+        player.overlay.draw_window(cards, player.view, viewport, player.options.eye)

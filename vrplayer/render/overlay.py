@@ -18,7 +18,7 @@ import numpy as np
 from OpenGL import GL
 
 from vrplayer.render import font, placement, shaders
-from vrplayer.render.placement import AtSpeaker, InView, OnSphere, SphereRegion, ViewFrame
+from vrplayer.render.placement import AtSpeaker, InView, InViewAngle, OnSphere, SphereRegion, ViewFrame
 
 _TEXTURES_KEPT = 8  # text pictures kept on the GPU (the info line changes four times a second; captions come back)
 _SPHERE_GRID = (16, 8)  # cells of a card on the sphere: its edges follow the sphere to well under a pixel
@@ -166,8 +166,23 @@ class OverlayRenderer:
             return self._pictures[key][0]
         return self._picture(ImageCard(key, arrow_rgba(step)))[0]
 
-    def draw_window(self, cards, view, viewport) -> None:
-        """`cards` over a window's (or offscreen) view: `view` (a ViewState) is the viewer's frame, in `viewport`."""
+    def draw_window(self, cards, view, viewport, eye: str = "left") -> None:
+        """`cards` over a window's (or offscreen) view: `view` (a ViewState) is the viewer's frame, in `viewport`.
+        With both eyes side by side (`eye`), each half is a view of its own: cards on the sphere and captions (sized
+        in degrees) go into each, at one place, so neither is split across the eyes; the rest (the info line, a
+        title card) stay on the whole window."""
+        if eye == "side-by-side":
+            x, y, w, h = viewport
+            per_eye = [card for card in cards if not isinstance(card.place, InView)
+                       or isinstance(card.place, (InViewAngle, AtSpeaker))]
+            for half in ((x, y, w // 2, h), (x + w // 2, y, w - w // 2, h)):
+                self._draw_view(per_eye, view, half)
+            cards = [card for card in cards if not any(card is other for other in per_eye)]
+        self._draw_view(cards, view, viewport)
+
+    def _draw_view(self, cards, view, viewport) -> None:
+        if not cards:
+            return
         from vrplayer.render.projection import tan_half_fov, view_rotation
 
         tx, ty = tan_half_fov(view.fov, viewport[2], viewport[3])
