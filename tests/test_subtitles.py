@@ -569,3 +569,54 @@ def test_a_stereo_film_has_its_caption_at_one_place_in_each_eye_and_in_each_half
     halves = [caption_box(shot[:, half], plain[:, half]) for half in (slice(0, 640), slice(640, 1280))]
     assert halves[0] == halves[1], halves
     assert halves[0][3] < 640  # (inside its own half, not across the middle)
+
+
+@pytest.mark.parametrize("fmt", ["srt", "vtt"])
+def test_a_malformed_cue_is_left_out_with_one_warning_naming_its_line_and_the_rest_are_shown(tmp_path, caplog, fmt):
+    if fmt == "srt":
+        text = ("1\n00:00:00,500 --> 00:00:01,500\nfirst\n\n2\n00:00:02,000 -> 00:0x:03,000\nbroken timing\n\n"
+                "3\n00:00:04,000 --> 00:00:05,000\nthird\n\n4\nno timing at all\n\n5\n00:00:06,000 --> 00:00:07,000\nfifth\n")
+    else:
+        text = ("WEBVTT\n\nNOTE made by hand\n\n00:00.500 --> 00:01.500\nfirst\n\nintro\n00:02.000 --> nonsense\n"
+                "broken timing\n\n00:04.000 --> 00:05.000 line:90%\nthird\n\nno timing at all\n\n"
+                "00:06.000 --> 00:07.000\nfifth\n")
+    path = tmp_path / f"hand.{fmt}"
+    path.write_text(text, encoding="utf-8")
+    with caplog.at_level("WARNING"):
+        track = load(path)
+    assert [(cue.start, cue.text) for cue in track.cues] == [(0.5, "first"), (4.0, "third"), (6.0, "fifth")]
+    line = 5 if fmt == "srt" else 8
+    assert f"hand.{fmt} line {line} (and 1 more blocks): not a cue" in caplog.text, caplog.text
+
+
+def test_a_fade_out_takes_the_caption_down_with_the_picture(make_film, tmp_path):
+    from vrplayer.display.offscreen import OffscreenDisplay
+    from vrplayer.player import Film, Player, PlayOptions
+    from vrplayer.text.overlay import SubtitleOverlay
+
+    film = Film(str(make_film("grey.mp4", width=640, height=320, seconds=4.0, audio=False,
+                              picture=np.full((320, 640, 3), 160, np.uint8))))
+    cues = tmp_path / "fade.srt"
+    cues.write_text(srt((0.0, 4.0, "WELCOME")), encoding="utf-8")
+    display = OffscreenDisplay((320, 180))
+    player = Player(display, PlayOptions(), audio=False)
+    player.overlays.append(SubtitleOverlay(str(cues), size_deg=6.0))
+    brightest = []  # (film time, the brightest pixel: the caption's white text, until the fade takes it)
+    faded = []
+
+    def tick(playback):
+        brightest.append((playback.position, int(display.read_pixels()[..., :3].max())))
+        if playback.position >= 1.0 and not faded:
+            faded.append(True)
+            player.commands.remote(playback, film, "fade")
+        return "done" if playback.clock.paused else None  # the fade's end pauses the film
+
+    player.on_tick = tick
+    try:
+        assert player.play_film(film) == "done"
+    finally:
+        player.close()
+        display.close()
+    before = [value for t, value in brightest if t < 1.0]
+    assert before and min(before) > 240  # white text on the grey film
+    assert brightest[-1][1] < 8, brightest[-5:]  # all black at the end of the fade: the caption too

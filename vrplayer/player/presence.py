@@ -52,6 +52,7 @@ class Presence:
         started, seconds = self._fade
         level = 0.0 if seconds <= 0 else max(0.0, 1.0 - (time.monotonic() - started) / seconds)
         self._player.renderer.brightness = level
+        self._player.overlay.fade = level  # the captions go down with the picture
         if playback.mixer is not None:
             playback.mixer.volume = playback.volume * level
         if level == 0.0 and not playback.clock.paused:
@@ -61,5 +62,6 @@ class Presence:
     def unfade(self, playback) -> None:
         self._fade = None
         self._player.renderer.brightness = 1.0
+        self._player.overlay.fade = 1.0
         if playback.mixer is not None:
             playback.mixer.volume = playback.volume

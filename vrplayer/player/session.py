@@ -227,6 +227,7 @@ class Player:
         something happens); "" is a plain black screen. Outcomes as play_film's: "end" when the time is up."""
         until = None if seconds is None else time.monotonic() + seconds
         headset = self.display.name == "xr"
+        self.overlay.fade = 1.0  # (a film's fade-out may have left its cards down)
         cards = [TextCard(text, InView("centre", scale=None))] if text else []
         while True:
             if attract and headset and self.display.headset_on:

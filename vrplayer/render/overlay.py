@@ -88,9 +88,10 @@ class OverlayRenderer:
 
     def __init__(self):
         self._rasterise_text = bitmap_text
+        self.fade = 1.0  # how much of the cards shows: a fade-out of the film takes them down with it
         self._program = shaders.program("overlay.vert", "overlay.frag")
         self._u = shaders.uniforms(self._program, "u_text", "u_colour", "u_backing", "u_rect", "u_on_sphere", "u_grid",
-                                   "u_to_eye", "u_clip", "u_picture", "u_offset")
+                                   "u_to_eye", "u_clip", "u_picture", "u_offset", "u_fade")
         self._vao = GL.glGenVertexArrays(1)
         self._textures: OrderedDict[str, tuple[int, tuple[int, int]]] = OrderedDict()  # text → (texture, size)
         self._pictures: dict[str, tuple[int, tuple[int, int], int]] = {}  # key → (texture, size, version)
@@ -203,6 +204,7 @@ class OverlayRenderer:
         GL.glUseProgram(self._program)
         GL.glActiveTexture(GL.GL_TEXTURE0)
         GL.glUniform1i(self._u["u_text"], 0)
+        GL.glUniform1f(self._u["u_fade"], max(0.0, min(1.0, self.fade)))
         GL.glUniformMatrix4fv(self._u["u_clip"], 1, GL.GL_TRUE, placement.clip_matrix(tan_bounds).astype(np.float32))
         GL.glBindVertexArray(self._vao)
         in_view_offset = np.zeros(3, np.float32)

@@ -136,6 +136,8 @@ def load(path: str | Path, language: str | None = None, film: str | Path | None 
         raise PlayerError(f"cannot read the subtitles {source} ({exc.strerror})") from None
     text = decode(data, source, language or language_of(path, Path(film) if film else None))
     fmt = {".srt": "srt", ".vtt": "vtt", ".ass": "ass", ".ssa": "ssa", ".ttml": "ttml", ".xml": "ttml"}.get(path.suffix.lower())
+    if fmt in ("srt", "vtt"):
+        text = _without_malformed_blocks(text, fmt, source)
     if fmt == "ttml":  # decoded already: a declared encoding would have the XML parser decode it again
         text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
     try:
@@ -163,6 +165,37 @@ def load(path: str | Path, language: str | None = None, film: str | Path | None 
         declared = re.search(r"""<tt\b[^>]*\bxml:lang\s*=\s*["']([A-Za-z0-9-]+)["']""", text)
         language = declared.group(1) if declared and _LANGUAGE.match(declared.group(1)) else None
     return Track(tuple(cues), language, source, str(path))
+
+
+_TIMING = re.compile(r"^\s*(\d+:)?\d{1,2}:\d{2}[,.]\d{1,3}\s*-->\s*(\d+:)?\d{1,2}:\d{2}[,.]\d{1,3}(\s.*)?$")
+_VTT_BLOCKS = ("WEBVTT", "NOTE", "STYLE", "REGION")
+
+
+def _without_malformed_blocks(text: str, fmt: str, source: str) -> str:
+    """SubRip and WebVTT cues are blocks between blank lines, each with one timing line (`start --> end`). A block
+    without a timing line that can be read is left out — with one warning naming the file and its first line —
+    rather than handed to the parser, which would show it as text of the cue before."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    kept, bad, block, first = [], [], [], 0
+    for number, line in enumerate([*lines, ""], 1):
+        if line.strip():
+            if not block:
+                first = number
+            block.append(line)
+            continue
+        if block:
+            head = block[0].strip()
+            timed = any(_TIMING.match(row) for row in block[:2])
+            if timed or (fmt == "vtt" and head.split(" ")[0] in _VTT_BLOCKS):
+                kept.extend(block)
+            else:
+                bad.append(first)
+            kept.append("")
+            block = []
+    if bad:
+        _log.warning("%s line %d%s: not a cue (no start --> end timing line that can be read); left out",
+                     source, bad[0], f" (and {len(bad) - 1} more blocks)" if len(bad) > 1 else "")
+    return "\n".join(kept)
 
 
 def sidecars(film: str | Path) -> list[Path]:
