@@ -620,3 +620,36 @@ def test_a_fade_out_takes_the_caption_down_with_the_picture(make_film, tmp_path)
     before = [value for t, value in brightest if t < 1.0]
     assert before and min(before) > 240  # white text on the grey film
     assert brightest[-1][1] < 8, brightest[-5:]  # all black at the end of the fade: the caption too
+
+
+@pytest.mark.parametrize("line, latin_at", [("مرحبا بكم في المهرجان Venice", "left"),
+                                             ("Venice welcomes you: مرحبا بكم في المهرجان", "left"),
+                                             ("مرحبا Venice بكم في المهرجان", "right of middle")])
+def test_a_line_mixing_right_to_left_and_latin_is_laid_out_in_reading_order(line, latin_at):
+    """The Latin word of a mixed line, found in the rendered line by its own rendering: at the left end of a
+    right-to-left line that ends with it; at the left of a left-to-right line that starts with it; near the
+    right of a right-to-left line whose second word it is."""
+    from vrplayer.text.engine import render_lines
+
+    full = render_lines(line, 40)[..., 0].astype(float)  # white text on the dark box
+    word = render_lines("Venice", 40, backing=(0, 0, 0, 0))[..., 0].astype(float)
+    rows, columns = np.flatnonzero(word.max(axis=1) > 0), np.flatnonzero(word.max(axis=0) > 0)
+    word = word[rows.min():rows.max() + 1, columns.min():columns.max() + 1]  # the word's own ink
+    h, w = word.shape
+    scores = np.array([[np.abs(full[y:y + h, x:x + w] - word).mean() for x in range(full.shape[1] - w)]
+                       for y in range(full.shape[0] - h)])
+    y, x = np.unravel_index(np.argmin(scores), scores.shape)
+    assert scores[y, x] < 0.4 * np.median(scores), "the Latin word is not in the line as written"
+    where = x + w / 2
+    share = where / full.shape[1]
+    if latin_at == "left":
+        assert share < 0.35, share
+    else:
+        assert 0.5 < share < 0.9, share
+    # A space on each side of it in the middle of a line (the run's own space moved to the side of the next run).
+    ink = full.max(axis=0) > 100
+    if latin_at != "left":
+        gap = lambda columns: int(np.argmax(columns)) if columns.any() else len(columns)  # noqa: E731
+        left_gap = gap(ink[:x][::-1])
+        right_gap = gap(ink[x + w:])
+        assert left_gap > 4 and right_gap > 4 and 0.5 < left_gap / right_gap < 2, (left_gap, right_gap)

@@ -1,8 +1,9 @@
 """Text into pictures, in any script: Pillow's text layout with libraqm (HarfBuzz shaping, FriBiDi for right-to-left
 runs), Noto fonts chosen per script run (text/fonts.py). Lines are broken to a width: between words where a script
 spaces them, between characters where it does not (Chinese, Japanese: not before closing punctuation; Thai: between
-letter clusters). A line whose script reads
-right to left is laid out from the right, its runs in right-to-left order.
+letter clusters). A paragraph whose first letter is of a script read right to left (UAX #9's rule) is laid out from
+the right, each of its lines' runs in right-to-left order; a run against the line's direction keeps its space on the
+side of the run after it.
 
 Pillow's wheels carry libraqm, HarfBuzz and FriBiDi themselves, and Pillow is a kept library of long standing: it
 does what FreeType + HarfBuzz bindings would, with one dependency instead of three.
@@ -19,7 +20,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont, features
 
 from vrplayer.errors import PlayerError
-from vrplayer.text.fonts import NO_SPACES, RIGHT_TO_LEFT, dominant, font_path, runs, script_of
+from vrplayer.text.fonts import NO_SPACES, RIGHT_TO_LEFT, first_strong, font_path, runs, script_of
 
 TEXT_COLOUR = (255, 255, 255, 255)
 BACKING = (0, 0, 0, 160)  # a translucent box: readable over any picture, the picture still seen through it
@@ -122,7 +123,11 @@ def render_lines(text: str, pixel_height: int = 48, max_width: int | None = None
     """`text` as white lines on a translucent box (`backing`): (H, W, 4) uint8 RGBA, top row first. `pixel_height`: the text's
     em size in pixels; `max_width`: lines are broken to fit (None: only at \\n)."""
     size = max(6, int(pixel_height))
-    lines = wrap(text, size, max_width) if max_width else text.split("\n")
+    lines, directions = [], []  # each line, and whether its paragraph reads right to left
+    for paragraph in text.split("\n"):
+        broken = wrap(paragraph, size, max_width) if max_width else [paragraph]
+        lines += broken
+        directions += [first_strong(paragraph) in RIGHT_TO_LEFT] * len(broken)
     pad, gap = round(size * PADDING), round(size * LINE_GAP)
     metrics = [_font(script, size).getmetrics() for script in {s for line in lines for s, _ in runs(line)} | {"latin"}]
     ascent, descent = max(m[0] for m in metrics), max(m[1] for m in metrics)
@@ -132,16 +137,20 @@ def render_lines(text: str, pixel_height: int = 48, max_width: int | None = None
     height = len(lines) * line_height + (len(lines) - 1) * gap + 2 * pad
     picture = Image.new("RGBA", (width, height), tuple(backing))
     draw = ImageDraw.Draw(picture)
-    for number, (line, line_width) in enumerate(zip(lines, widths)):
+    for number, (line, line_width, right_to_left) in enumerate(zip(lines, widths, directions)):
         baseline = pad + number * (line_height + gap) + ascent
         pieces = runs(line)
-        right_to_left = dominant(line) in RIGHT_TO_LEFT
         if right_to_left:
             pieces = pieces[::-1]  # the runs of a right-to-left line go from the right
         x = (width - line_width) / 2  # centred, as captions are
+        line_direction = "rtl" if right_to_left else "ltr"
         for script, piece in pieces:
             font = _font(script, size)
             direction = _direction(script)
+            if direction != line_direction and piece != piece.rstrip(" "):
+                # A run against the line's direction: the space after it in reading order is on the side of the
+                # next run, which is the run's own start (an English word in an Arabic line: to its left).
+                piece = " " * (len(piece) - len(piece.rstrip(" "))) + piece.rstrip(" ")
             draw.text((x, baseline), piece, font=font, fill=TEXT_COLOUR, anchor="ls", direction=direction)
             x += font.getlength(piece, direction=direction)
     return np.asarray(picture, dtype=np.uint8).copy()

@@ -72,14 +72,10 @@ def runs(text: str) -> list[tuple[str, str]]:
     return [("latin" if script == "common" else script, piece) for script, piece in found]
 
 
-def dominant(text: str) -> str:
-    """The script of most of `text`'s characters (its direction sets the line's)."""
-    counts: dict[str, int] = {}
-    for char in text:
-        script = script_of(char)
-        if script != "common":
-            counts[script] = counts.get(script, 0) + 1
-    return max(counts, key=counts.get) if counts else "latin"
+def first_strong(text: str) -> str:
+    """The script of `text`'s first character that has one: it sets a paragraph's direction (UAX #9, rule P2), so
+    "Venice welcomes you: مرحبا بكم" reads left to right and "مرحبا Venice" right to left."""
+    return next((script for script in map(script_of, text) if script != "common"), "latin")
 
 
 def font_path(script: str) -> tuple[str, int] | None:
