@@ -881,7 +881,9 @@ def _wait_for(condition, what: str, timeout: float = 20.0):
 
 
 def test_connections_beyond_the_cap_are_refused_with_503_and_served_again_after():
-    srv = ControlServer("127.0.0.1:0", lambda: STATUS, Sink(), max_connections=4, max_per_client=3)
+    # (A deadline far beyond the test's steps: on a busy machine the idle connections must not be cut off, and
+    # their places freed, before the caps are looked at.)
+    srv = ControlServer("127.0.0.1:0", lambda: STATUS, Sink(), max_connections=4, max_per_client=3, request_deadline=120)
     srv.start()
     held = []
     try:

@@ -653,3 +653,76 @@ def test_a_line_mixing_right_to_left_and_latin_is_laid_out_in_reading_order(line
         left_gap = gap(ink[:x][::-1])
         right_gap = gap(ink[x + w:])
         assert left_gap > 4 and right_gap > 4 and 0.5 < left_gap / right_gap < 2, (left_gap, right_gap)
+
+
+# -- depth over a stereo film ---------------------------------------------------------------------------------------
+
+NEAR_SHIFT = 10  # pixels of the eye picture (1024 wide: 3.5°) between the eyes for the near panel behind captions
+
+
+def near_panel_picture() -> np.ndarray:
+    """A top-bottom stereo picture (1024×1024, each eye 1024×512): light grey, a mid-grey stripe up the middle at
+    infinity (the same in both eyes), and below the horizon a textured panel nearer than 2 m: in the left eye
+    NEAR_SHIFT pixels right of where it is in the right eye."""
+    rng = np.random.default_rng(5)
+    eye = np.full((512, 1024), 200, np.uint8)
+    eye[40:200, 508:516] = 144  # the stripe, high up
+    panel = rng.integers(150, 256, (110, 150)).astype(np.uint8)
+    left, right = eye.copy(), eye.copy()
+    right[260:370, 437:587] = panel
+    left[260:370, 437 + NEAR_SHIFT:587 + NEAR_SHIFT] = panel
+    return np.repeat(np.concatenate([left, right])[..., None], 3, axis=2)
+
+
+def test_the_nearest_disparity_of_a_band_is_found_and_sets_the_captions_depth():
+    from vrplayer.text.depth import MARGIN, caption_depth, eye_bands, nearest_disparity
+
+    picture = near_panel_picture()[..., 0]
+    bands = eye_bands(picture, "top-bottom", False, (-180.0, 180.0, 90.0, -90.0), 0.0, -18.0)
+    left, right, per_pixel = bands
+    assert abs(per_pixel - 360 / 1024) < 1e-9
+    assert nearest_disparity(left, right, 20) == NEAR_SHIFT
+    assert nearest_disparity(right, right, 20) == 0.0  # the same picture: all at infinity
+    swapped = eye_bands(picture, "top-bottom", True, (-180.0, 180.0, 90.0, -90.0), 0.0, -18.0)
+    assert nearest_disparity(swapped[0], swapped[1], 20) == 0.0  # eyes the other way: nothing nearer than infinity
+    assert eye_bands(picture, "top-bottom", False, (-180.0, 180.0, 90.0, -90.0), 0.0, 50.0)[0].std() < 30  # sky: no panel
+    depth = caption_depth(NEAR_SHIFT, per_pixel, 2.0)
+    assert abs(depth - 0.063 / (MARGIN * np.radians(NEAR_SHIFT * per_pixel))) < 1e-9 and depth < 2.0
+    assert caption_depth(None, per_pixel, 2.0) == 2.0 and caption_depth(0.0, per_pixel, 2.0) == 2.0
+    assert caption_depth(200, per_pixel, 2.0) == 0.6  # never nearer than reading is comfortable
+
+
+def test_a_caption_over_a_stereo_film_stands_in_front_of_the_picture_behind_it(make_film, tmp_path):
+    from vrplayer.display.offscreen import OffscreenDisplay
+    from vrplayer.player import Film, Player, PlayOptions
+    from vrplayer.text.overlay import SubtitleOverlay
+
+    film = make_film("near_360_TB.mp4", width=1024, height=1024, seconds=2.0, audio=False, picture=near_panel_picture())
+    cues = tmp_path / "near.srt"
+    cues.write_text(srt((0.2, 1.9, "In front")), encoding="utf-8")
+    mono = make_film("far_360.mp4", width=1024, height=512, seconds=2.0, audio=False,
+                     picture=near_panel_picture()[:512])
+    depths = {}
+    for name, path in (("stereo", film), ("mono", mono)):
+        display = OffscreenDisplay((160, 90))
+        player = Player(display, PlayOptions(), audio=False)
+        subtitles = SubtitleOverlay(str(cues), depth=True)
+        player.overlays.append(subtitles)
+        seen = []
+
+        def tick(playback, subtitles=subtitles, seen=seen):
+            seen.extend(card.depth for card in subtitles(playback))
+            return "done" if playback.position > 1.0 else None
+
+        player.on_tick = tick
+        try:
+            assert player.play_film(Film(str(path))) == "done"
+        finally:
+            player.close()
+            display.close()
+        depths[name] = seen
+    from vrplayer.text.depth import MARGIN
+
+    expected = 0.063 / (MARGIN * np.radians(NEAR_SHIFT * 360 / 1024))  # 0.68 m
+    assert depths["stereo"] and all(abs(d - expected) < 0.15 for d in depths["stereo"]), (depths["stereo"][:3], expected)
+    assert depths["mono"] and all(d is None for d in depths["mono"])  # a mono film: the usual 2 m

@@ -927,3 +927,33 @@ def test_subtitles_in_the_headset_sit_at_one_place_in_both_eyes_in_front_of_the_
     expected = focal * apart / IN_VIEW_DEPTH
     print(f"eyes {apart * 1000:.1f} mm apart: caption disparity {disparity:.1f} px, expected {expected:.1f} px")
     assert disparity > 2 and 0.5 * expected < disparity < 2 * expected, (disparity, expected, eyes)
+
+
+def test_a_caption_over_a_stereo_film_stands_in_front_of_the_nearer_picture_behind_it(monado, make_film, tmp_path):
+    """Over a stereo film with something nearer than 2 m behind the caption, the caption is drawn nearer still:
+    its disparity between the compositor's two eyes is more than that thing's (never inside the picture's 3D)."""
+    from test_subtitles import near_panel_picture
+
+    from vrplayer.text.depth import nearest_disparity
+
+    film = make_film("near_360_TB.mp4", width=1024, height=1024, seconds=8.0, audio=False, picture=near_panel_picture())
+    cues = tmp_path / "near.srt"
+    cues.write_text("1\n00:00:00,000 --> 00:00:30,000\nWelcome to the festival\n", encoding="utf-8")
+    shot, err = play_in_headset(monado, film, 2.5, "--duration", "4", "--subtitles", cues)
+    assert "caption stands 0.6" in err, err  # 0.063 m / (1.5 × 3.5°): in front of the panel at 1.0 m
+    h, w = shot.shape[:2]
+    halves = [shot[:, :w // 2].astype(int).max(axis=2), shot[:, w // 2:2 * (w // 2)].astype(int).max(axis=2)]
+    boxes = []
+    for picture in halves:
+        ys, xs = np.nonzero(picture < 120)  # the caption's box
+        assert len(ys) > 200, "no caption in this eye"
+        boxes.append((np.median(xs), ys.min()))
+    # Between the eyes' pictures, the caption's shift and the panel's (matched in its rows above the caption): both
+    # in one picture, so what the eyes' frusta (or the simulated head's sway) add to both cancels in the comparison.
+    caption = boxes[0][0] - boxes[1][0]
+    band = slice(h // 2 + 2, int(min(y for _, y in boxes)) - 3)
+    room = 40  # the right eye's picture moved left first, so any shift of the panel is a positive one to find
+    panel = nearest_disparity(halves[0][band].astype(float), np.roll(halves[1], -room, axis=1)[band].astype(float),
+                              2 * room, share=0.5) - room
+    print(f"disparity in the compositor's eyes: caption {caption:.1f} px, the panel behind it {panel:.1f} px")
+    assert caption > panel + 1.5, (caption, panel)  # in front of it

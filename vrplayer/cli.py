@@ -228,7 +228,7 @@ def _play(args) -> int:
             from vrplayer.text.overlay import SubtitleOverlay
 
             subtitles = SubtitleOverlay(args.subtitles, args.subtitle_size, place=args.subtitle_place,
-                                        language=args.language)
+                                        language=args.language, depth=display.name == "xr")
             player.overlays.append(subtitles)
             player.inputs.append(subtitles.take)
             player.events.listen(subtitles.heard)  # the caption in view follows the head
@@ -443,7 +443,7 @@ def _kiosk_worker(args) -> int:
             from vrplayer.text.overlay import SubtitleOverlay
 
             subtitles = SubtitleOverlay(args.subtitles, args.subtitle_size, wanted_for=kiosk.subtitles_for,
-                                        place=args.subtitle_place, language=args.language)
+                                        place=args.subtitle_place, language=args.language, depth=display.name == "xr")
             player.overlays.append(subtitles)
             player.events.listen(subtitles.heard)
             return kiosk.run()

@@ -33,7 +33,8 @@ from OpenGL import GL
 from vrplayer import xr_pose
 from vrplayer.display.base import InputEvent
 from vrplayer.display.xr_common import (
-    FrameTimes, HeadPose, StderrToLog, XrFrame, XrUnavailable, address, check, describe, load_xr, text,
+    FrameTimes, HeadPose, StderrToLog, XrFrame, XrUnavailable, address, check, describe, load_xr, monotonic_of,
+    say_eyes, text,
 )
 from vrplayer.display.xr_graphics import binding_extensions, choose_binding, create_context
 from vrplayer.display.xr_input import SelectButton
@@ -322,7 +323,6 @@ class XrDisplay:
         else:
             check(xr, result)
         self._frame_begun = False
-        return None
 
     def render_views(self, draw) -> None:
         """Finish the frame begun by `wait_frame`: when it should be drawn, locate both eyes at its display time,
@@ -427,13 +427,9 @@ class XrDisplay:
         self._locate_head(display_time)
         world = self._world
         count = min(self._view_count.value, len(self._swapchains))
-        self.eye_offsets = xr_pose.eye_offsets(
-            [(v.pose.position.x, v.pose.position.y, v.pose.position.z) for v in self._views[:count]], world)
-        apart = 1000 * float(np.linalg.norm(self.eye_offsets[0] - self.eye_offsets[-1])) if count > 1 else 0.0
-        if abs(apart - self._eyes_apart) > 1.0:  # said when it is first known and when the wearer changes it
-            self._eyes_apart = apart
-            log.info("headset eyes: %.1f mm apart; fields of view (left, right, up, down) %s degrees", apart,
-                      ", ".join("(%s)" % ", ".join(f"{math.degrees(a):.1f}" for a in fov) for fov in self.view_fovs))
+        self.eye_offsets = xr_pose.eye_offsets([(v.pose.position.x, v.pose.position.y, v.pose.position.z)
+                                                for v in self._views[:count]], world)
+        self._eyes_apart = say_eyes(self.eye_offsets, self.view_fovs, self._eyes_apart)
         for eye in range(count):
             view, chain, layer_view = self._views[eye], self._swapchains[eye], self._layer_views[eye]
             chain.acquire(raw)
@@ -464,13 +460,7 @@ class XrDisplay:
 
     def monotonic_time(self, xr_time: int) -> float | None:
         """An XrTime on time.monotonic()'s clock (XR_KHR_convert_timespec_time), None when the runtime cannot say."""
-        if not xr_time or "XR_KHR_convert_timespec_time" not in self.enabled_extensions or self.instance is None:
-            return None
-        try:
-            ts = self._xr.convert_time_to_timespec_time_khr(self.instance, xr_time)
-        except self._xr.XrException:
-            return None
-        return ts.tv_sec + ts.tv_nsec * 1e-9
+        return monotonic_of(self._xr, self.instance, self.enabled_extensions, xr_time)
 
     def make_current(self) -> None:
         """Make the headset's GL context current again (after drawing into another window's, like the mirror)."""

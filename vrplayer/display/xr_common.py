@@ -107,3 +107,27 @@ def describe(exc) -> str:
 
 def text(value) -> str:
     return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+
+
+def say_eyes(offsets, fovs, said: float) -> float:
+    """Log the eyes' distance apart and their fields of view when first known, and when the wearer changes the
+    distance (by over a millimetre); returns the distance said (mm)."""
+    import math
+
+    apart = 1000 * float(np.linalg.norm(offsets[0] - offsets[-1])) if len(offsets) > 1 else 0.0
+    if abs(apart - said) <= 1.0:
+        return said
+    log.info("headset eyes: %.1f mm apart; fields of view (left, right, up, down) %s degrees", apart,
+             ", ".join("(%s)" % ", ".join(f"{math.degrees(a):.1f}" for a in fov) for fov in fovs))
+    return apart
+
+
+def monotonic_of(xr, instance, extensions, xr_time: int) -> float | None:
+    """An XrTime on time.monotonic()'s clock (XR_KHR_convert_timespec_time), None when the runtime cannot say."""
+    if not xr_time or "XR_KHR_convert_timespec_time" not in extensions or instance is None:
+        return None
+    try:
+        ts = xr.convert_time_to_timespec_time_khr(instance, xr_time)
+    except xr.XrException:
+        return None
+    return ts.tv_sec + ts.tv_nsec * 1e-9

@@ -43,6 +43,7 @@ class ImageCard:
     rgba: np.ndarray
     place: InView | OnSphere | SphereRegion = SphereRegion()
     version: int = 0
+    depth: float | None = None  # in a headset, metres before the eyes of a card in view (None: IN_VIEW_DEPTH)
 
     def __eq__(self, other) -> bool:
         return isinstance(other, ImageCard) and (self.key, self.version, self.place) == (other.key, other.version, other.place)
@@ -195,7 +196,7 @@ class OverlayRenderer:
         """Draw `cards` into the viewport (x, y, w, h) of the bound framebuffer, seen by a camera with `rotation`
         (camera → world) and frustum `tan_bounds`. In-view cards are laid out on `frame`, in the axes of
         `head_rotation` (None: the camera's own, as on a desktop); `eye_offset`, this eye's place from the middle of
-        the eyes (metres, world axes), sets them at placement.IN_VIEW_DEPTH before the eyes."""
+        the eyes (metres, world axes), sets them at placement.IN_VIEW_DEPTH before the eyes (an image card: its own depth)."""
         if not cards:
             return
         GL.glViewport(*viewport)
@@ -207,9 +208,7 @@ class OverlayRenderer:
         GL.glUniform1f(self._u["u_fade"], max(0.0, min(1.0, self.fade)))
         GL.glUniformMatrix4fv(self._u["u_clip"], 1, GL.GL_TRUE, placement.clip_matrix(tan_bounds).astype(np.float32))
         GL.glBindVertexArray(self._vao)
-        in_view_offset = np.zeros(3, np.float32)
-        if eye_offset is not None:
-            in_view_offset = (np.asarray(rotation).T @ np.asarray(eye_offset) / placement.IN_VIEW_DEPTH).astype(np.float32)
+        eye_in_camera = None if eye_offset is None else np.asarray(rotation).T @ np.asarray(eye_offset)
         for card in cards:
             picture = isinstance(card, ImageCard)
             texture, size = self._picture(card) if picture else self._texture(card.text)
@@ -229,7 +228,10 @@ class OverlayRenderer:
                 grid = placement.sphere_grid(rect) if isinstance(card.place, SphereRegion) else _SPHERE_GRID
                 crisp = False
             matrix = placement.to_eye(rotation, head_rotation, in_view).astype(np.float32)
-            GL.glUniform3f(self._u["u_offset"], *(in_view_offset if in_view else (0.0, 0.0, 0.0)))
+            offset = (0.0, 0.0, 0.0)
+            if in_view and eye_in_camera is not None:
+                offset = eye_in_camera / (getattr(card, "depth", None) or placement.IN_VIEW_DEPTH)
+            GL.glUniform3f(self._u["u_offset"], *offset)
             self._quad(texture, rect, matrix, in_view, grid, crisp, None if picture else card)
             if arrow is not None:
                 arrow_rect, angle = arrow

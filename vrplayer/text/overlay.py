@@ -15,6 +15,7 @@ from vrplayer.errors import PlayerError, path_text
 from vrplayer.render.overlay import ImageCard
 from vrplayer.render.placement import AtSpeaker, InViewAngle
 from vrplayer.text.engine import render_lines
+from vrplayer.text.depth import depth_behind
 from vrplayer.text.follow import LazyFollower
 from vrplayer.text.subtitles import Track, available, choose
 
@@ -29,17 +30,20 @@ _KEPT = 16
 
 class SubtitleOverlay:
     def __init__(self, wanted: str | None, size_deg: float = DEFAULT_SIZE_DEG, patient: bool = False, wanted_for=None,
-                 place: str = "view", language: str | None = None):
+                 place: str = "view", language: str | None = None, depth: bool = False):
         """wanted: --subtitles (a file, a language found beside or in each film, or None/"off"). patient: wait for
         a film's own subtitle stream to be read up to the moment asked for (a snapshot; the player never waits).
         wanted_for(film) → a choice of its own for that film, or None for `wanted` (a kiosk programme's item).
         place: "view" (below the view's centre) or "speaker" (a cue that names its speaker's direction goes there,
         with an arrow at the view's edge while it is out of view; the others stay in view). language: the viewer's
-        (--language), shown where a film has it and nothing else is chosen."""
+        (--language), shown where a film has it and nothing else is chosen. depth: over a stereo film, find how near
+        the picture behind each cue comes and stand the caption in front of it (text/depth.py: for a headset)."""
         self.wanted = wanted
         self.size_deg = size_deg
         self.place = place
         self.language = language
+        self.depth = depth
+        self._depths: dict[tuple, float | None] = {}
         self.follower = LazyFollower(PITCH_DEG)  # in view, once the player says where the head is (`heard`)
         self.patient = patient
         self.wanted_for = wanted_for
@@ -104,10 +108,11 @@ class SubtitleOverlay:
     def __call__(self, playback) -> list:
         if playback is None:
             return []
-        return self.cards_at(playback.path, playback.position)
+        return self.cards_at(playback.path, playback.position, playback)
 
-    def cards_at(self, film: str, t: float) -> list:
-        """The cards for film time `t`: the cue on show, or none."""
+    def cards_at(self, film: str, t: float, playback=None) -> list:
+        """The cards for film time `t`: the cue on show, or none. `playback` (the player's): its picture, for the
+        caption's depth over a stereo film."""
         track = self.track_for(film)
         if track is None:
             return []
@@ -135,4 +140,10 @@ class SubtitleOverlay:
             place = AtSpeaker(yaw=yaw, pitch=pitch, height=height_deg, arrow=False)
         else:  # (no head heard of: a snapshot) below the view's centre
             place = InViewAngle(height=height_deg, pitch=PITCH_DEG)
-        return [ImageCard(f"subtitle {track.source}", rgba, place, k + 1)]
+        depth = None
+        if self.depth and playback is not None and playback.current is not None:
+            if key not in self._depths:  # once a cue, over the picture it first shows on
+                at = direction or self.follower.place or (0.0, PITCH_DEG)
+                self._depths[key] = depth_behind(playback, *at)
+            depth = self._depths[key]
+        return [ImageCard(f"subtitle {track.source}", rgba, place, k + 1, depth)]
