@@ -316,18 +316,20 @@ def test_the_same_angular_height_at_every_fov_and_window(film, tmp_path):
     assert max(values) - min(values) < 0.25, heights  # degrees: within a pixel or two of each other
 
 
-def play_offscreen(film, subtitles, tick) -> None:
-    """Play `film` in the offscreen player (160x90, silent) with `subtitles` over it until tick(playback, player)
-    says "done"."""
+def play_offscreen(film, subtitles, tick, size=(160, 90), heard: bool = False) -> None:
+    """Play `film` (a path or a Film) in the offscreen player (silent) with `subtitles` over it until
+    tick(playback, player) says "done"; heard: the overlay hears the player's events (the head's poses)."""
     from vrplayer.display.offscreen import OffscreenDisplay
     from vrplayer.player import Film, Player, PlayOptions
 
-    display = OffscreenDisplay((160, 90))
+    display = OffscreenDisplay(size)
     player = Player(display, PlayOptions(), audio=False)
     player.overlays.append(subtitles)
+    if heard:
+        player.events.listen(subtitles.heard)
     player.on_tick = lambda playback: tick(playback, player)
     try:
-        assert player.play_film(Film(str(film))) == "done"
+        assert player.play_film(film if isinstance(film, Film) else Film(str(film))) == "done"
     finally:
         player.close()
         display.close()
@@ -488,36 +490,26 @@ def test_lazy_follower_keeps_still_for_small_moves_and_glides_after_a_turn_the_s
 def test_a_caption_in_view_stays_in_the_scene_for_small_head_moves_and_glides_after_a_turn(make_film, tmp_path):
     import math
 
-    from vrplayer.display.offscreen import OffscreenDisplay
-    from vrplayer.player import Film, Player, PlayOptions
     from vrplayer.text.overlay import SubtitleOverlay
 
     film = make_film("grey.mp4", width=640, height=320, seconds=4.0, audio=False,
                      picture=np.full((320, 640, 3), 160, np.uint8))
     cues = tmp_path / "follow.srt"
     cues.write_text(srt((0.2, 3.9, "follow me")), encoding="utf-8")
-    display = OffscreenDisplay((320, 180))
-    player = Player(display, PlayOptions(), audio=False)
-    subtitles = SubtitleOverlay(str(cues), size_deg=4.0)
-    player.overlays.append(subtitles)
-    player.events.listen(subtitles.heard)
     seen = []  # (film time, the view's yaw, the caption box's centre x)
+    fov = []
 
-    def tick(playback):
-        box = np.nonzero((display.read_pixels()[..., :3].astype(int).max(axis=2) < 120).any(axis=0))[0]
+    def tick(playback, player):
+        box = np.nonzero((player.display.read_pixels()[..., :3].astype(int).max(axis=2) < 120).any(axis=0))[0]
         t = playback.position
         if len(box):
             seen.append((t, player.view.yaw, (box.min() + box.max() + 1) / 2))
         player.view.yaw = 0.0 if t < 1.0 else 4.0 if t < 1.6 else 40.0
+        fov[:] = [player.view.fov]
         return "done" if t >= 3.6 else None
 
-    player.on_tick = tick
-    try:
-        assert player.play_film(Film(str(film))) == "done"
-    finally:
-        player.close()
-        display.close()
-    focal = 160 / math.tan(math.radians(player.view.fov) / 2)
+    play_offscreen(film, SubtitleOverlay(str(cues), size_deg=4.0), tick, size=(320, 180), heard=True)
+    focal = 160 / math.tan(math.radians(fov[0]) / 2)
     ahead = [x for t, yaw, x in seen if yaw == 0.0 and t > 0.5]
     assert ahead and all(abs(x - 160) < 3 for x in ahead), ahead
     small = [x for t, yaw, x in seen if yaw == 4.0]
@@ -590,33 +582,24 @@ def test_a_malformed_cue_is_left_out_with_one_warning_naming_its_line_and_the_re
 
 
 def test_a_fade_out_takes_the_caption_down_with_the_picture(make_film, tmp_path):
-    from vrplayer.display.offscreen import OffscreenDisplay
-    from vrplayer.player import Film, Player, PlayOptions
+    from vrplayer.player import Film
     from vrplayer.text.overlay import SubtitleOverlay
 
     film = Film(str(make_film("grey.mp4", width=640, height=320, seconds=4.0, audio=False,
                               picture=np.full((320, 640, 3), 160, np.uint8))))
     cues = tmp_path / "fade.srt"
     cues.write_text(srt((0.0, 4.0, "WELCOME")), encoding="utf-8")
-    display = OffscreenDisplay((320, 180))
-    player = Player(display, PlayOptions(), audio=False)
-    player.overlays.append(SubtitleOverlay(str(cues), size_deg=6.0))
     brightest = []  # (film time, the brightest pixel: the caption's white text, until the fade takes it)
     faded = []
 
-    def tick(playback):
-        brightest.append((playback.position, int(display.read_pixels()[..., :3].max())))
+    def tick(playback, player):
+        brightest.append((playback.position, int(player.display.read_pixels()[..., :3].max())))
         if playback.position >= 1.0 and not faded:
             faded.append(True)
             player.commands.remote(playback, film, "fade")
         return "done" if playback.clock.paused else None  # the fade's end pauses the film
 
-    player.on_tick = tick
-    try:
-        assert player.play_film(film) == "done"
-    finally:
-        player.close()
-        display.close()
+    play_offscreen(film, SubtitleOverlay(str(cues), size_deg=6.0), tick, size=(320, 180))
     before = [value for t, value in brightest if t < 1.0]
     assert before and min(before) > 240  # white text on the grey film
     assert brightest[-1][1] < 8, brightest[-5:]  # all black at the end of the fade: the caption too
@@ -693,8 +676,6 @@ def test_the_nearest_disparity_of_a_band_is_found_and_sets_the_captions_depth():
 
 
 def test_a_caption_over_a_stereo_film_stands_in_front_of_the_picture_behind_it(make_film, tmp_path):
-    from vrplayer.display.offscreen import OffscreenDisplay
-    from vrplayer.player import Film, Player, PlayOptions
     from vrplayer.text.overlay import SubtitleOverlay
 
     film = make_film("near_360_TB.mp4", width=1024, height=1024, seconds=2.0, audio=False, picture=near_panel_picture())
@@ -704,23 +685,14 @@ def test_a_caption_over_a_stereo_film_stands_in_front_of_the_picture_behind_it(m
                      picture=near_panel_picture()[:512])
     depths = {}
     for name, path in (("stereo", film), ("mono", mono)):
-        display = OffscreenDisplay((160, 90))
-        player = Player(display, PlayOptions(), audio=False)
         subtitles = SubtitleOverlay(str(cues), depth=True)
-        player.overlays.append(subtitles)
-        seen = []
+        seen = depths[name] = []
 
-        def tick(playback, subtitles=subtitles, seen=seen):
+        def tick(playback, player, subtitles=subtitles, seen=seen):
             seen.extend(card.depth for card in subtitles(playback))
             return "done" if playback.position > 1.0 else None
 
-        player.on_tick = tick
-        try:
-            assert player.play_film(Film(str(path))) == "done"
-        finally:
-            player.close()
-            display.close()
-        depths[name] = seen
+        play_offscreen(path, subtitles, tick)
     from vrplayer.text.depth import MARGIN
 
     expected = 0.063 / (MARGIN * np.radians(NEAR_SHIFT * 360 / 1024))  # 0.68 m
