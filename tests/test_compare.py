@@ -299,14 +299,9 @@ def test_the_comparison_window_runs_with_both_audiences(cuts, tmp_path):
     assert len(timing.read_text().splitlines()) >= 3
 
 
-def test_cuts_of_different_layouts_each_through_their_own(cuts, tmp_path):
-    """A (equirectangular) against itself as an EAC cubemap (FFmpeg's v360) and as a top-bottom stereo film whose
-    right eye carries the inverted code: each is drawn by its own layout, so the same moment reads the same."""
-    eac = tmp_path / "cut_a_EAC.mp4"
-    subprocess.run(["ffmpeg", "-v", "error", "-i", cuts[0], "-vf", "v360=input=e:output=eac:w=1152:h=768", "-c:v", "libx264",
-                    "-crf", "10", "-preset", "ultrafast", str(eac)], check=True)
-    stereo = tmp_path / "cut_TB.mp4"
-    with av.open(str(stereo), "w") as container:
+def stereo_cut(path):
+    """A top-bottom stereo cut whose left eye carries B's code and right eye the inverted code."""
+    with av.open(str(path), "w") as container:
         video = container.add_stream("libx264", rate=A_FPS)
         video.width, video.height, video.pix_fmt, video.options = FILM[0], 2 * FILM[1], "yuv420p", {"crf": "10", "preset": "ultrafast"}
         for index in range(2 * A_FPS):
@@ -317,6 +312,16 @@ def test_cuts_of_different_layouts_each_through_their_own(cuts, tmp_path):
                 container.mux(packet)
         for packet in video.encode():
             container.mux(packet)
+    return path
+
+
+def test_cuts_of_different_layouts_each_through_their_own(cuts, tmp_path):
+    """A (equirectangular) against itself as an EAC cubemap (FFmpeg's v360) and as a top-bottom stereo film whose
+    right eye carries the inverted code: each is drawn by its own layout, so the same moment reads the same."""
+    eac = tmp_path / "cut_a_EAC.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-i", cuts[0], "-vf", "v360=input=e:output=eac:w=1152:h=768", "-c:v", "libx264",
+                    "-crf", "10", "-preset", "ultrafast", str(eac)], check=True)
+    stereo = stereo_cut(tmp_path / "cut_TB.mp4")
     at, centre = 1.25, SIZE[0] / 2 - 0.5
     index = expected(at)[0]
 
@@ -332,6 +337,27 @@ def test_cuts_of_different_layouts_each_through_their_own(cuts, tmp_path):
     split = picture(stereo, "split")
     half, shift_a, shift_b = split_halves(SIZE[0])
     assert read_cut(split, centre - shift_a) == ("A", index) and read_cut(split, half + centre - shift_b) == ("B", index)
+
+
+def test_each_cut_takes_its_own_layout_overrides(cuts, tmp_path):
+    """`--eyes-swapped-b` (and the other "-b" overrides) say what cut B is when its name and metadata do not: a
+    stereo cut with its eyes the other way round shows its right eye's picture where the left one was; A is not
+    touched by B's overrides."""
+    stereo = stereo_cut(tmp_path / "cut_b_TB.mp4")
+    at, centre = 1.25, SIZE[0] / 2 - 0.5
+    index = expected(at)[0]
+
+    def on_show(cut, *flags):
+        out = tmp_path / "shown.png"
+        result = run_cli("compare", cuts[0], stereo, "--at", at, "--size", f"{SIZE[0]}x{SIZE[1]}", "--mode", "toggle",
+                         "--show", cut, "--no-label", *flags, "-o", out)
+        assert result.returncode == 0, result.stderr
+        return read_cut(read_png(str(out)), centre)
+
+    assert on_show("B") == ("B", index)  # the left eye, as packed
+    assert on_show("B", "--eyes-swapped-b") == ("B", index ^ 0xFF)  # told its eyes are swapped
+    assert on_show("A", "--eyes-swapped-b", "--projection-b", "flat") == ("A", index)  # A keeps its own layout
+    assert on_show("B", "--projection", "flat") != ("B", index)  # the overrides for both reach B too
 
 
 def test_output_png_from_the_command_with_its_label(cuts, tmp_path):

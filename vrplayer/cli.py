@@ -47,13 +47,15 @@ def _view_arguments(parser: argparse.ArgumentParser, roll: bool = False) -> None
     parser.add_argument("--eye", choices=EYE_MODES, default="left", help="which eye of a stereo film to show, or both side by side, or a red-cyan anaglyph (default left)")
 
 
-def _layout_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("layout overrides", "Say what the picture is when detection gets it wrong (see README: Layouts).")
-    group.add_argument("--projection", choices=tuple(PROJECTIONS), help="the film's projection")
-    group.add_argument("--stereo", choices=STEREO_MODES, help="how the two eyes are packed")
-    group.add_argument("--eyes-swapped", action="store_true", default=None, help="the right eye comes first (bottom-top, right-left)")
-    group.add_argument("--fov-covered", type=_covered, metavar="D", help="degrees the picture covers: 180 for VR180; a fisheye lens's FOV; a flat screen's width")
-    group.add_argument("--initial-yaw", type=float, metavar="D", help="the film's initial view: D degrees right of its centre")
+def _layout_arguments(parser: argparse.ArgumentParser, suffix: str = "", whose: str = "the film's") -> None:
+    """The layout overrides; `suffix` names a second set (compare's "-b": cut B's own)."""
+    group = parser.add_argument_group(f"layout overrides{' of ' + whose if suffix else ''}",
+                                      "Say what the picture is when detection gets it wrong (see README: Layouts).")
+    group.add_argument(f"--projection{suffix}", choices=tuple(PROJECTIONS), help=f"{whose} projection")
+    group.add_argument(f"--stereo{suffix}", choices=STEREO_MODES, help="how the two eyes are packed")
+    group.add_argument(f"--eyes-swapped{suffix}", action="store_true", default=None, help="the right eye comes first (bottom-top, right-left)")
+    group.add_argument(f"--fov-covered{suffix}", type=_covered, metavar="D", help="degrees the picture covers: 180 for VR180; a fisheye lens's FOV; a flat screen's width")
+    group.add_argument(f"--initial-yaw{suffix}", type=float, metavar="D", help=f"{whose} initial view: D degrees right of its centre")
 
 
 def _sound_arguments(parser: argparse.ArgumentParser, hrtf: bool = True) -> None:
@@ -80,10 +82,10 @@ def _covered(text: str) -> float:
     return value
 
 
-def layout_flags(args) -> dict:
-    """The layout overrides given on the command line, for `layout.decide_layout`."""
+def layout_flags(args, suffix: str = "") -> dict:
+    """The layout overrides given on the command line, for `layout.decide_layout` (`suffix` "_b": the second set's)."""
     names = ("projection", "stereo", "eyes_swapped", "fov_covered", "initial_yaw")
-    return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
+    return {name: getattr(args, name + suffix) for name in names if getattr(args, name + suffix, None) is not None}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -53,6 +53,8 @@ def add_parser(sub) -> None:
     compare.add_argument("--duration", type=cli._non_negative, metavar="S", help="stop after S seconds (for scripts and tests)")
     compare.add_argument("--heatmap-a", nargs="+", metavar="TRACE", help="A's audience: head traces (files or folders) whose heat-map is drawn over A's part (key H hides it)")
     compare.add_argument("--heatmap-b", nargs="+", metavar="TRACE", help="B's audience, over B's part")
+    cli._layout_arguments(compare, whose="both cuts'")
+    cli._layout_arguments(compare, "-b", whose="cut B's (over the ones for both)")
     compare.add_argument("--timing-log", metavar="FILE", help="one JSON line per picture shown: comparison time, each cut's frame, mode, cut on show")
 
 
@@ -78,11 +80,19 @@ def composition_of(args) -> Composition:
     return Composition(args.mode, args.wipe, 0 if args.show.upper() == "A" else 1, args.gain)
 
 
+def layouts_of(args) -> tuple[dict, dict]:
+    """Each cut's layout overrides: the ones for both, then B's own over them."""
+    from vrplayer import cli
+
+    both = cli.layout_flags(args)
+    return both, {**both, **cli.layout_flags(args, "_b")}
+
+
 def run(args) -> int:
     if args.output:
         picture = render_comparison(args.cut_a, args.cut_b, args.at, args.offset_b, (args.yaw, args.pitch, None), args.fov,
                                     args.size, composition_of(args), args.eye, not args.no_label,
-                                    heatmaps=(args.heatmap_a, args.heatmap_b))
+                                    heatmaps=(args.heatmap_a, args.heatmap_b), layout_flags=layouts_of(args))
         from vrplayer.snapshot import write_png
 
         write_png(picture, args.output)
@@ -95,16 +105,17 @@ def run(args) -> int:
         fov=args.fov, eye=args.eye, size=args.size, labels=not args.no_label, display=args.display,
         fullscreen=args.fullscreen, volume=max(0.0, min(2.0, args.volume)), audio=not args.no_audio,
         duration=args.duration, timing_log=args.timing_log, heatmaps=(args.heatmap_a, args.heatmap_b),
-        mirror=args.mirror)
+        mirror=args.mirror, layout_flags=layouts_of(args))
     return run_window(args.cut_a, args.cut_b, options)
 
 
 def render_comparison(path_a: str, path_b: str, at: float, offset_b: float, start: tuple, fov: float,
                       size: tuple[int, int], composition: Composition, eye: str = "left", labels: bool = True,
-                      display=None, heatmaps=(None, None)):
+                      display=None, heatmaps=(None, None), layout_flags=(None, None)):
     """The comparison's picture (H, W, 3 uint8) at A's time `at` (B's at + offset_b), offscreen: each cut's exact
     frame there (VideoDecoder.wait_picture, as a snapshot's), composed. `start`: (yaw, pitch, roll), None each for
-    A's initial view. `heatmaps`: each cut's audience traces (or None), its heat-map drawn over its part."""
+    A's initial view. `heatmaps`: each cut's audience traces (or None), its heat-map drawn over its part.
+    `layout_flags`: each cut's layout overrides (or None)."""
     from vrplayer.creator.compare_view import CompareDrawing, audiences_of, cut_label, label_texts
     from vrplayer.display.offscreen import OffscreenDisplay
     from vrplayer.media.probe import decide_film_layout
@@ -115,9 +126,9 @@ def render_comparison(path_a: str, path_b: str, at: float, offset_b: float, star
         for path in (path_a, path_b):
             decoders.append(VideoDecoder(path))
         layouts = []
-        for decoder, path in zip(decoders, (path_a, path_b)):
+        for decoder, path, flags in zip(decoders, (path_a, path_b), layout_flags):
             cc = decoder.stream.codec_context
-            decision = decide_film_layout(path, cc.width, cc.height, None)
+            decision = decide_film_layout(path, cc.width, cc.height, flags or None)
             for warning in decision.warnings:
                 _log.warning("%s", warning)
             layouts.append(decision.layout)

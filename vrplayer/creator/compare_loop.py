@@ -48,6 +48,7 @@ class CompareOptions:
     timing_log: str | None = None
     heatmaps: tuple = (None, None)  # each cut's audience: head traces (files or folders), or None
     mirror: bool = False  # in a headset: the operator's window too
+    layout_flags: tuple = (None, None)  # each cut's layout overrides (see layout.decide_layout), or None
 
 
 def sound_cut(composition: Composition, width: int) -> int:
@@ -76,7 +77,8 @@ def run_window(path_a: str, path_b: str, options: CompareOptions) -> int:
     try:
         sound = _Sound(options.audio)
         try:
-            pair = CutPair(path_a, path_b, options.offset_b, sound.output, options.volume)
+            pair = CutPair(path_a, path_b, options.offset_b, sound.output, options.volume,
+                           layout_flags=options.layout_flags)
             try:
                 sound.pair = pair
                 for cut in pair.cuts:

@@ -68,11 +68,11 @@ class Cut:
 
 class CutPair:
     def __init__(self, path_a: str, path_b: str, offset_b: float = 0.0, output=None, volume: float = 1.0,
-                 sound: dict | None = None):
-        """output: the audio device (None: both silent). sound: as Playback's."""
-        first = Playback(path_a, output, volume, None, sound)
+                 sound: dict | None = None, layout_flags=(None, None)):
+        """output: the audio device (None: both silent). sound: as Playback's. layout_flags: each cut's overrides."""
+        first = Playback(path_a, output, volume, layout_flags[0] or None, sound)
         try:
-            second = Playback(path_b, output, volume, None, sound)
+            second = Playback(path_b, output, volume, layout_flags[1] or None, sound)
         except Exception:
             first.close()
             raise
