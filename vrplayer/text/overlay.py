@@ -1,9 +1,11 @@
 """Subtitles over the film: the player's door is an overlay (a callable handed the playback, giving cards). The cue on
 show at the film's position (the frame on screen, so cues keep to the picture through seeks and pauses) becomes a
 card in view, `size` degrees of visual angle per line of text, below the view's centre (render/placement.py
-InViewAngle): the same angular size at every field of view, in a window and in each eye of a headset. Each cue is
+InViewAngle): the same angular size at every field of view, in a window and in each eye of a headset. Once the
+player's events say where the head is (`heard`), the caption follows it lazily (text/follow.py); at the speaker, a
+cue that names its direction sits there (placement.AtSpeaker, with an arrow while out of view). Each cue is
 rasterised once (text/engine.py) and kept while it may come back; the card's key and version tell the overlay
-renderer when a new picture must go up.
+renderer when a new picture must go up; over a stereo film in a headset its depth is found once (text/depth.py).
 """
 
 from __future__ import annotations
@@ -144,6 +146,8 @@ class SubtitleOverlay:
         if self.depth and playback is not None and playback.current is not None:
             if key not in self._depths:  # once a cue, over the picture it first shows on
                 at = direction or self.follower.place or (0.0, PITCH_DEG)
+                if len(self._depths) > 4 * _KEPT * _KEPT:  # (a day of films: forget the earlier ones')
+                    self._depths.clear()
                 self._depths[key] = depth_behind(playback, *at)
             depth = self._depths[key]
         return [ImageCard(f"subtitle {track.source}", rgba, place, k + 1, depth)]
