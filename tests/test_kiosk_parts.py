@@ -892,6 +892,8 @@ def test_connections_beyond_the_cap_are_refused_with_503_and_served_again_after(
         assert status == 503 and "busy" in json.loads(body)["error"]
         assert _request_from(srv, "127.0.0.2")[0] == 200  # another client still gets in
         held += _idle_connections(srv.port, 1, "127.0.0.3")  # four held: the whole server is full
+        # (Connected is not yet accepted: the server counts a connection when its accepting thread takes it.)
+        _wait_for(lambda: sum(srv._server._open.values()) == 4, "the server to hold the four idle connections")
         assert _request_from(srv, "127.0.0.4")[0] == 503
         for sock in held:
             sock.close()
