@@ -105,7 +105,7 @@ def test_window_shows_the_film_and_follows_the_controls(xvfb, sample_film, tmp_p
         north = np.array(make_sample.MARKERS["N"]["rgb"])
         assert np.abs(dominant(picture) - north).max() < 25, dominant(picture)  # looking at the N marker
 
-        xdotool(xvfb, "windowfocus", "--sync", window)
+        focus(xvfb, window)
         # Pause, step one frame, resume, seek forward 5 s.
         for key, pause in (("space", 0.8), ("period", 0.5), ("space", 0.3), ("Right", 0.5)):
             xdotool(xvfb, "key", "--window", window, key)
@@ -169,7 +169,7 @@ def test_eye_keys_switch_between_eyes_side_by_side_and_anaglyph(xvfb, make_film)
     )
     try:
         window = find_window(xvfb)
-        xdotool(xvfb, "windowfocus", "--sync", window)
+        focus(xvfb, window)
 
         def after(key=None):
             if key:
