@@ -175,11 +175,13 @@ class OverlayRenderer:
         title card) stay on the whole window."""
         if eye == "side-by-side":
             x, y, w, h = viewport
-            per_eye = [card for card in cards if not isinstance(card.place, InView)
-                       or isinstance(card.place, (InViewAngle, AtSpeaker))]
+            per_eye, whole = [], []
+            for card in cards:
+                angular = not isinstance(card.place, InView) or isinstance(card.place, (InViewAngle, AtSpeaker))
+                (per_eye if angular else whole).append(card)
             for half in ((x, y, w // 2, h), (x + w // 2, y, w - w // 2, h)):
                 self._draw_view(per_eye, view, half)
-            cards = [card for card in cards if not any(card is other for other in per_eye)]
+            cards = whole
         self._draw_view(cards, view, viewport)
 
     def _draw_view(self, cards, view, viewport) -> None:

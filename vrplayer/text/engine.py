@@ -69,11 +69,8 @@ def _units(text: str) -> list[str]:
             if word and word[-1] not in _NOT_LAST:
                 units.append(word)
                 word = ""
-            if word:
-                word += char
-            else:
-                word = char
-            if not (word[-1] in _NOT_LAST):
+            word += char
+            if word[-1] not in _NOT_LAST:
                 units.append(word)
                 word = ""
         elif char == " ":
