@@ -64,6 +64,14 @@ def sound_was_late(stderr: str) -> bool:
     return any(int(a) or int(b) for a, b in found)
 
 
+def timing_pictures(timing) -> list[dict]:
+    """The pictures a --timing-log names, in order (its lines for films that ended are left out)."""
+    import json
+
+    lines = timing.read_text().splitlines() if timing.exists() else []
+    return [entry for entry in map(json.loads, lines) if "pts" in entry]
+
+
 def run_cli(*args, env=None, timeout=120, input=None) -> subprocess.CompletedProcess:
     full_env = dict(os.environ)
     full_env.update(env or {})

@@ -1,7 +1,6 @@
 """Sound through a real audio server (PulseAudio null sink), recorded back from its monitor, and sync measured:
 each once-a-second white flash against its beep."""
 
-import json
 import os
 import signal
 import subprocess
@@ -12,7 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import LATE_ATTEMPTS, ROOT, VRPLAYER, sound_was_late
+from conftest import LATE_ATTEMPTS, ROOT, VRPLAYER, sound_was_late, timing_pictures
 
 RATE = 48000
 
@@ -97,7 +96,7 @@ def test_sound_plays_and_flashes_meet_their_beeps(pulse, sample_film, tmp_path):
     assert abs(np.argmax(spectrum) * RATE / len(beep) - 1000) < 20
 
     # Each flash (the first frame of a whole second) against the beep heard nearest to it.
-    shown = [json.loads(line) for line in timing.read_text().splitlines()]
+    shown = timing_pictures(timing)
     flashes = {}
     for entry in shown:
         second = int(entry["pts"] + 1e-6)
@@ -140,7 +139,7 @@ def test_film_without_sound_plays_on_the_wall_clock(pulse, make_film, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "no sound: playing on the wall clock" in result.stderr and "WARNING" not in result.stderr
-    shown = [json.loads(line) for line in timing.read_text().splitlines()]
+    shown = timing_pictures(timing)
     elapsed = shown[-1]["shown"] - shown[0]["shown"]
     assert shown[-1]["pts"] == pytest.approx(59 / 30, abs=1e-3)
     assert abs(elapsed - shown[-1]["pts"]) < 0.1  # paced by the wall clock, not as fast as it decodes

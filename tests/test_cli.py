@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import run_cli
+from conftest import run_cli, timing_pictures
 
 
 def one_line_error(result):
@@ -39,7 +39,7 @@ def test_play_offscreen_runs_for_the_asked_duration(sample_film, tmp_path):
     result = run_cli("play", sample_film, "--display", "offscreen", "--no-audio", "--duration", "2", "--start", "3",
                      "--timing-log", timing)
     assert result.returncode == 0, result.stderr
-    shown = [json.loads(line) for line in timing.read_text().splitlines()]
+    shown = timing_pictures(timing)
     pts = [entry["pts"] for entry in shown]
     assert pts[0] == pytest.approx(3.0) and 4.5 < pts[-1] < 5.2
     # Pictures appear on the wall clock: each one close to its due time after the first.
@@ -115,7 +115,7 @@ def test_corrupt_packets_mid_film_are_skipped_and_playback_continues(sample_film
     result = run_cli("play", damaged, "--display", "offscreen", "--no-audio", "--start", "2", "--timing-log", timing)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
-    pts = [json.loads(line)["pts"] for line in timing.read_text().splitlines()]
+    pts = [entry["pts"] for entry in timing_pictures(timing)]
     assert pts[-1] > 9.5  # reached the end of the film
 
 

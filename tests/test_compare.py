@@ -3,7 +3,6 @@ binary code in big blocks (8 bits, 5° each, around the film's centre), over a b
 red, B blue): whatever the comparison draws, each cut's frame on show can be read off the picture."""
 
 import fractions
-import json
 import math
 import os
 import random
@@ -14,7 +13,7 @@ import av
 import numpy as np
 import pytest
 
-from conftest import ROOT, VRPLAYER, run_cli
+from conftest import ROOT, VRPLAYER, run_cli, timing_pictures
 from test_audio import RATE, MonitorRecorder
 from test_desk import write_trace
 from test_desktop import find_window, press_quit, window_picture, xdotool
@@ -413,7 +412,7 @@ def test_window_keys_switch_modes_and_move_both_cuts(xvfb, cuts, tmp_path):
             time.sleep(pause)
 
         def last():
-            return json.loads(timing.read_text().splitlines()[-1])
+            return timing_pictures(timing)[-1]
 
         key("space")  # pause
         key("period", "period", "period")
@@ -449,7 +448,7 @@ def test_window_keys_switch_modes_and_move_both_cuts(xvfb, cuts, tmp_path):
         proc.wait()
         log = proc.stderr.read()
     assert "Traceback" not in log, log
-    entries = [json.loads(line) for line in timing.read_text().splitlines()]
+    entries = timing_pictures(timing)
     assert {"wipe", "split", "toggle", "difference"} <= {e["mode"] for e in entries}
     paused = [e for e in entries if e["paused"]]
     playing = [e for e in entries if not e["paused"]]

@@ -1,13 +1,12 @@
 """A real window on a real X server (Xvfb): what the window shows, read back from the X server, and the controls."""
 
-import json
 import subprocess
 import sys
 import time
 
 import numpy as np
 
-from conftest import ROOT, make_sample
+from conftest import ROOT, make_sample, timing_pictures
 
 SIZE = (640, 360)
 
@@ -71,7 +70,7 @@ def focus(display: str, window_id: str, timeout: float = 10.0) -> None:
 def wait_for_pictures(timing_log, count: int = 1, timeout: float = 30.0) -> None:
     """Until the player has shown `count` pictures (its --timing-log has that many lines)."""
     deadline = time.monotonic() + timeout
-    while not (timing_log.exists() and len(timing_log.read_text().splitlines()) >= count):
+    while len(timing_pictures(timing_log)) < count:
         assert time.monotonic() < deadline, "the film did not start"
         time.sleep(0.1)
 
@@ -142,7 +141,7 @@ def test_window_shows_the_film_and_follows_the_controls(xvfb, sample_film, tmp_p
         proc.wait()
         log = proc.stderr.read()
     assert "Traceback" not in log
-    entries = [json.loads(line) for line in timing.read_text().splitlines()]
+    entries = timing_pictures(timing)
     pts = np.array([e["pts"] for e in entries])
     shown = np.array([e["shown"] for e in entries])
     # Paused: for over half a second the picture advanced by no more than the one frame stepped.

@@ -891,6 +891,8 @@ def test_connections_beyond_the_cap_are_refused_with_503_and_served_again_after(
         status, body = _request_from(srv, "127.0.0.1")
         assert status == 503 and "busy" in json.loads(body)["error"]
         assert _request_from(srv, "127.0.0.2")[0] == 200  # another client still gets in
+        # (Its place is given back when its thread ends, a moment after the answer: until then a fourth is refused.)
+        _wait_for(lambda: sum(srv._server._open.values()) == 3, "the answered client's place to be given back")
         held += _idle_connections(srv.port, 1, "127.0.0.3")  # four held: the whole server is full
         # (Connected is not yet accepted: the server counts a connection when its accepting thread takes it.)
         _wait_for(lambda: sum(srv._server._open.values()) == 4, "the server to hold the four idle connections")

@@ -4,11 +4,12 @@ and the kiosk listen to, and overlays (the info line, a card on the sphere) draw
 
 from __future__ import annotations
 
-import json
 import os
 
 import numpy as np
 import pytest
+
+from conftest import timing_pictures
 
 from vrplayer.display.offscreen import OffscreenDisplay
 from vrplayer.player import Film, Player, PlayOptions
@@ -57,7 +58,7 @@ def play_on_stepped_clock(film, step: float, tmp_path, size=(128, 64)):
     finally:
         player.close()
         display.close()
-    pts = [json.loads(line)["pts"] for line in timing.read_text().splitlines()]
+    pts = [entry["pts"] for entry in timing_pictures(timing)]
     return outcome, counts, pts
 
 

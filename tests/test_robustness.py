@@ -20,7 +20,7 @@ from pathlib import Path
 import av
 import pytest
 
-from conftest import ROOT, VRPLAYER, run_cli, start_pulse, stop_pulse
+from conftest import ROOT, VRPLAYER, run_cli, start_pulse, stop_pulse, timing_pictures
 
 sys.path.insert(0, str(ROOT / "bench"))
 import fuzz  # noqa: E402  (bench/fuzz.py: the mutations and the judge of a run)
@@ -347,8 +347,8 @@ def test_frames_shown_count_the_whole_film_across_an_audio_loss(make_film, tmp_p
                             stderr=subprocess.PIPE, text=True)
     try:
         def played_past(seconds):
-            lines = timing.read_text().splitlines() if timing.exists() else []
-            return lines and json.loads(lines[-1])["pts"] >= seconds
+            pictures = timing_pictures(timing)
+            return pictures and pictures[-1]["pts"] >= seconds
 
         # (A new stream may stall up to 5 s while it starts: a loss is told from a start only after that.)
         wait_for(lambda: played_past(5.5), 60, "the film to play 5.5 s")

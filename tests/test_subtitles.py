@@ -11,7 +11,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, run_cli, timing_pictures
 from vrplayer.errors import PlayerError
 from vrplayer.snapshot import read_png, write_png
 from vrplayer.text.subtitles import choose, decode, language_of, load, sidecars
@@ -282,13 +282,11 @@ def test_shown_from_the_cue_start_to_its_end_frame(film, tmp_path):
 
 
 def test_the_timing_log_says_which_picture_each_cue_came_and_went_with(film, tmp_path):
-    import json
-
     timing = tmp_path / "timing.jsonl"
     result = run_cli("play", film, "--display", "offscreen", "--size", "320x180", "--duration", "4.5", "--subtitles",
                      "en", "--timing-log", timing, "--no-audio")
     assert result.returncode == 0, result.stderr
-    shown = [json.loads(line) for line in timing.read_text().splitlines()]
+    shown = timing_pictures(timing)
     cue_of = [(entry["pts"], next((c.rsplit("#", 1)[1] for c in entry.get("cards", []) if c.startswith("subtitle")), None))
               for entry in shown]
     with_first = [pts for pts, cue in cue_of if cue == "1"]

@@ -5,7 +5,6 @@ back from a PulseAudio null sink)."""
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import subprocess
@@ -14,7 +13,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import LATE_ATTEMPTS, ROOT, VRPLAYER, sound_was_late
+from conftest import LATE_ATTEMPTS, ROOT, VRPLAYER, sound_was_late, timing_pictures
 from test_audio import RATE, MonitorRecorder
 from test_desktop import find_window, press_quit, focus, wait_for_pictures, xdotool
 from vrplayer.creator.timecode import frame_at, time_at, timecode, x_of
@@ -102,7 +101,7 @@ def _finish(proc, xvfb, window) -> str:
 
 
 def _shown(timing) -> list[dict]:
-    return [json.loads(line) for line in timing.read_text().splitlines()]
+    return timing_pictures(timing)
 
 
 def test_clicks_and_drags_on_the_bar_land_on_the_exact_frame(xvfb, make_film, tmp_path):

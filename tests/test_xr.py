@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 import xr_runtime
-from conftest import ROOT, make_sample
+from conftest import ROOT, make_sample, timing_pictures
 from test_render import decoded_frame
 from vrplayer import xr_pose
 from vrplayer.render import projection
@@ -559,12 +559,10 @@ def play_in_headset(monado, film, shot_after: float, *args) -> tuple[np.ndarray,
 
 def test_vrplayer_plays_a_film_in_the_headset(monado, sample_film, tmp_path):
     """`vrplayer play --display xr`: the film reaches the headset, frame after frame in order, paced by the runtime."""
-    import json
-
     timing = tmp_path / "timing.jsonl"
     shot, err = play_in_headset(monado, sample_film, 3.0, "--start", "0.5", "--duration", "4", "--timing-log", timing)
     assert "WARNING" not in err, err
-    pts = [json.loads(line)["pts"] for line in timing.read_text().splitlines()]
+    pts = [entry["pts"] for entry in timing_pictures(timing)]
     # How many of the film's pictures a busy machine manages is not the point (no timed assertions): the pictures
     # come in order, from the start asked for, and the film moves on.
     assert len(pts) >= 5 and pts == sorted(pts) and pts[0] >= 0.5 - 1e-6 and pts[-1] - pts[0] >= 1.0, pts
@@ -807,9 +805,7 @@ def band_colour(shot: np.ndarray) -> str:
 
 
 def shown_in(timing) -> list[str]:
-    import json
-
-    return [json.loads(line)["shown"] for line in timing.read_text().splitlines()] if timing.exists() else []
+    return [entry["shown"] for entry in timing_pictures(timing)] if timing.exists() else []
 
 
 def test_compare_in_the_headset_flips_a_and_b_from_the_mirror_window(monado, code_cuts, tmp_path):

@@ -38,6 +38,13 @@ def _non_negative(text: str) -> float:
     return value
 
 
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError("must be a number of seconds above 0")
+    return value
+
+
 def _view_arguments(parser: argparse.ArgumentParser, roll: bool = False) -> None:
     parser.add_argument("--yaw", type=float, metavar="D", help="face D degrees right of the film's centre (default: the film's initial view)")
     parser.add_argument("--pitch", type=float, metavar="D", help="look up by D degrees (default: the film's initial view)")
@@ -100,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("--loop", action="store_true", help="start the playlist again after the last film")
     play.add_argument("--start", type=_non_negative, default=0.0, metavar="S", help="start each film at S seconds")
     play.add_argument("--duration", type=_non_negative, metavar="S", help="stop after S seconds of playing (for scripts and tests)")
+    play.add_argument("--photo-seconds", type=_positive, metavar="S", help="show each photo for S seconds, then the next (default: until → or N; a playlist of photos is a slideshow)")
     _view_arguments(play)
     _layout_arguments(play)
     play.add_argument("--volume", type=float, default=1.0, metavar="V", help="volume, 0–2 (default 1)")
@@ -217,7 +225,7 @@ def _play(args) -> int:
         loop=args.loop, start=args.start, duration=args.duration, volume=max(0.0, min(2.0, args.volume)),
         show_info=args.info, timing_log=args.timing_log, view=ViewState(fov=args.fov), start_view=_start_view(args),
         layout_flags=layout_flags(args), eye=args.eye, xr_layer=args.xr_layer, audio_format=args.audio_format,
-        hrtf=args.hrtf, head_path=_head_path(args),
+        hrtf=args.hrtf, head_path=_head_path(args), photo_seconds=args.photo_seconds,
     )
     display = open_display(args.display, size=args.size, title="vrplayer", fullscreen=args.fullscreen, mirror=args.mirror)
     try:

@@ -7,7 +7,9 @@
 | Shift+← / Shift+→, A / D   | turn left / right (5°)              |
 | wheel, + / −               | zoom (FOV 30–120°)                  |
 | space                      | pause / play                        |
-| ← / →                      | seek −5 s / +5 s                    |
+| ← / →                      | seek −5 s / +5 s (a photo: the      |
+|                            | previous / next in the playlist)    |
+| N / P                      | next / previous in the playlist     |
 | , / .                      | one frame back / forward (paused)   |
 | R                          | recenter                            |
 | F                          | fullscreen                          |
@@ -32,7 +34,7 @@ SEEK_STEP = 5.0
 _COMMANDS = {
     "space": ("pause",), "left": ("seek", -SEEK_STEP), "right": ("seek", SEEK_STEP),
     "comma": ("step", -1), "period": ("step", 1), "f": ("fullscreen",), "m": ("mute",), "i": ("info",), "h": ("heatmap",),
-    "e": ("eye",), "x": ("swap",),
+    "e": ("eye",), "x": ("swap",), "n": ("next",), "p": ("previous",),
     "q": ("quit",), "escape": ("quit",),
 }
 _LOOKS = {"up": (0, 1), "w": (0, 1), "down": (0, -1), "s": (0, -1), "a": (-1, 0), "d": (1, 0)}

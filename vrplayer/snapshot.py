@@ -8,7 +8,7 @@ import numpy as np
 from vrplayer.errors import PlayerError, path_text
 from vrplayer.log import get as get_log
 from vrplayer.media.probe import decide_film_layout
-from vrplayer.media.video import VideoDecoder
+from vrplayer.media.still import open_pictures
 from vrplayer.view import ViewState, start_pose
 
 _log = get_log("snapshot")
@@ -23,10 +23,9 @@ def render_view(path: str, at: float, start: tuple, fov: float, size: tuple[int,
     from vrplayer.display.offscreen import OffscreenDisplay
     from vrplayer.render.renderer import PictureTooLarge, SphereRenderer
 
-    decoder = VideoDecoder(path)
+    decoder = open_pictures(path)
     try:
-        cc = decoder.stream.codec_context
-        decision = decide_film_layout(path, cc.width, cc.height, layout_flags)
+        decision = decide_film_layout(path, *decoder.size, layout_flags)
         for warning in decision.warnings:
             _log.warning("%s", warning)
         view = ViewState(fov=fov)

@@ -215,12 +215,12 @@ def _frames(film: str):
 
 
 def _picture(args, film: str, film_info: dict, at: float, heat) -> None:
-    from vrplayer.media.video import VideoDecoder
+    from vrplayer.media.still import open_pictures
     from vrplayer.snapshot import write_png
 
     width, height = args.size
     overview = Overview(film_info["layout"], width, height)
-    decoder = VideoDecoder(film)
+    decoder = open_pictures(film)
     try:
         item = decoder.wait_picture(at)  # the frame on screen at `at`, by an exact seek
         panorama = overview.of(item.frame)

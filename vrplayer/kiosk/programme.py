@@ -39,8 +39,9 @@ MAX_REPEAT = 1000  # the play order is expanded in memory; a typo like 1e9 must 
 OPTION_KEYS = ("loop", "attract", "on_viewer_leaves", "grace_seconds", "on_viewer_returns", "start_trigger", "fade_seconds", "items")
 ITEM_KEYS = (
     "file", "title", "projection", "stereo", "eyes_swapped", "fov", "initial_yaw", "volume", "start", "end", "repeat",
-    "title_card", "subtitles",
+    "title_card", "subtitles", "seconds",
 )
+PHOTO_SECONDS = 10.0  # how long a kiosk shows a photo whose item gives no "seconds"
 TITLE_CARD_KEYS = ("text", "seconds")
 
 _FIX = "fix it and save the programme"
@@ -74,6 +75,7 @@ class ProgrammeItem:
     repeat: int = 1
     title_card: TitleCard | None = None
     subtitles: str | None = None  # a language, a subtitle file (absolute), or "off"; None: the kiosk's own choice
+    seconds: float = PHOTO_SECONDS  # a photo's time on screen (a film plays its own length)
 
     @property
     def display_title(self) -> str:
@@ -341,6 +343,8 @@ def _parse_item(raw: Any, number: int, path: Path, base: Path, warnings: list[st
         repeat=where.integer(raw, "repeat", 1, 1, MAX_REPEAT),
         title_card=_parse_title_card(raw, where, warnings),
         subtitles=_subtitles(where.text(raw, "subtitles", None), base),
+        seconds=where.number(raw, "seconds", PHOTO_SECONDS, low=0, high=86400, low_open=True,
+                             expected="a number of seconds above 0 (how long a photo shows)"),
     )
 
 

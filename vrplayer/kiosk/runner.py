@@ -216,7 +216,7 @@ class Kiosk:
                 return outcome
         film = Film(
             str(item.file), start=item.start, end=item.end, volume=item.volume, layout_flags=_layout_flags(item),
-            start_view=(item.initial_yaw, None, None),
+            start_view=(item.initial_yaw, None, None), seconds=item.seconds,
         )
         self.state = "playing"  # film_started is logged once the film is on screen (see _heard)
         traced_before = self.heads.last_written

@@ -128,13 +128,15 @@ def initial_view_from_pose(kind: str, pose: tuple[float, float, float]) -> tuple
       tagged files and rendered pictures — change it here, in one place.)
     - "Spherical Video V1": (InitialViewHeadingDegrees, InitialViewPitchDegrees, InitialViewRollDegrees); the
       heading is a compass bearing (clockwise seen from above, i.e. to the right), so all three keep their sign.
+      "GPano XMP" (a photo sphere's; V1 took its tags from it): the same, the heading taken relative to the
+      panorama's centre (media/xmp.py).
 
     ValueError for any other kind.
     """
     yaw, pitch, roll = (float(v) for v in pose)
     if kind in ("Spherical Video V2", "Matroska Projection"):
         yaw = -yaw
-    elif kind != "Spherical Video V1":
+    elif kind not in ("Spherical Video V1", "GPano XMP"):
         raise ValueError(f"no pose convention known for {kind!r}")
     return (_wrap180(yaw), pitch + 0.0, roll + 0.0)
 

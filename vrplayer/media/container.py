@@ -75,6 +75,18 @@ def _within_time_limit(work, late_message: str):
 
 
 def _open_file(path: str, name: str):
+    check_readable_file(path, name)
+    try:
+        return _open(path)
+    except (av.error.FFmpegError, OSError) as exc:
+        if getattr(exc, "errno", None) == errno.EACCES:
+            raise MediaError(f"{name}: permission denied; check the file's read permission") from None
+        why = "corrupt or unknown format" if isinstance(exc, av.error.InvalidDataError) else reason(exc)
+        raise MediaError(_unreadable(path, name, why)) from None
+
+
+def check_readable_file(path: str, name: str) -> None:
+    """MediaError, one line, unless `path` is a regular, readable, non-empty file (what a film or photo can be)."""
     try:
         info = os.stat(path)
     except FileNotFoundError:
@@ -92,13 +104,6 @@ def _open_file(path: str, name: str):
         raise MediaError(f"{name}: is empty (0 bytes), not a video file: a download or copy that never finished? fetch it again")
     if not os.access(path, os.R_OK):
         raise MediaError(f"{name}: permission denied; check the file's read permission")
-    try:
-        return _open(path)
-    except (av.error.FFmpegError, OSError) as exc:
-        if getattr(exc, "errno", None) == errno.EACCES:
-            raise MediaError(f"{name}: permission denied; check the file's read permission") from None
-        why = "corrupt or unknown format" if isinstance(exc, av.error.InvalidDataError) else reason(exc)
-        raise MediaError(_unreadable(path, name, why)) from None
 
 
 def _unreadable(path: str, name: str, why: str) -> str:

@@ -7,6 +7,7 @@ import os
 from vrplayer import layout as layouts
 from vrplayer.errors import MediaError, PlayerError, path_text
 from vrplayer.media.container import audio_stream, duration_seconds, open_container, video_stream
+from vrplayer.media import photo
 from vrplayer.media.structure import structure_warnings
 from vrplayer.media.video import VideoDecoder
 from vrplayer.formats.pixels import NATIVE, conversion_target
@@ -27,8 +28,8 @@ def decide_film_layout(path: str, width: int, height: int, flags: dict | None = 
     """The film's layout, from (first that speaks) flags, its sidecar manifest, its container's spherical metadata,
     its file name, its picture's aspect. A broken manifest is an error naming it; metadata problems are warnings."""
     try:
-        container = read_container_layout(path)
-    except OSError:
+        container = photo.read_facts(path).layout if photo.looks_like_photo(path) else read_container_layout(path)
+    except (OSError, MediaError):
         container = None  # opening the film for decoding reports an unreadable file
     manifest, manifest_source = film_manifest(path)
     try:
@@ -44,6 +45,8 @@ def probe(path: str, flags: dict | None = None, audio_format: str | None = None)
     """The film's facts as a JSON-ready dict, and its layout decision. Its "warnings" say what will keep the film
     from playing (whole): what its structure shows (truncated, two headers), and that its first picture cannot be
     decoded (tried, as playing it would)."""
+    if photo.looks_like_photo(path):
+        return _probe_photo(path, flags, audio_format)
     container = open_container(path)
     try:
         stream = video_stream(container, path)
@@ -95,6 +98,48 @@ def probe(path: str, flags: dict | None = None, audio_format: str | None = None)
 
 
 
+def _probe_photo(path: str, flags: dict | None, audio_format: str | None) -> tuple[dict, layouts.LayoutDecision]:
+    """A photo's facts, as a film's: one picture, no duration; its sound, the file its manifest names."""
+    facts = photo.read_facts(path)
+    warnings = []
+    try:
+        photo.read_pixels(path)  # as playing it would: a damaged picture says so here
+    except MediaError as exc:
+        warnings.append(f"{exc} — the photo will not show")
+    info = {
+        "file": path,
+        "warnings": warnings,
+        "container": f"photo ({facts.format})",
+        "duration": None,
+        "bit_rate": None,
+        "video": {
+            "codec": facts.format.lower(), "profile": None, "width": facts.width, "height": facts.height,
+            "frame_rate": None, "frames": 1, "pixel_format": "rgb24", "uploaded_as": "gbrp",
+            "colour_matrix": "rgb", "colour_matrix_source": "a photo's RGB", "colour_range": "full",
+            "colour_range_source": "a photo's RGB",
+            "right_eye": photo.RIGHT_EYE_SOURCE if facts.right_eye is not None else None,
+        },
+        "audio": None,
+    }
+    decision = decide_film_layout(path, facts.width, facts.height, flags)
+    info["layout"] = layouts.decision_json(decision)
+    sound = photo.soundtrack(path)
+    if sound is not None:
+        container = open_container(sound)
+        try:
+            audio = audio_stream(container)
+            if audio is not None:
+                from vrplayer.media.soundtrack import decide_sound
+
+                acc = audio.codec_context
+                layout_name = acc.layout.name if acc.layout else None
+                decided = decide_sound(sound, audio.index, acc.channels, layout_name, None, audio_format)
+                info["audio"] = {**sound_facts(acc, layout_name, decided), "warning": decided.warning, "file": sound}
+        finally:
+            container.close()
+    return info, decision
+
+
 def film_warnings(path: str) -> list[str]:
     """What will keep the film from playing (whole), one line each: its structure, then its first picture."""
     try:
@@ -115,16 +160,22 @@ def film_warnings(path: str) -> list[str]:
 def describe(info: dict, decision: layouts.LayoutDecision) -> str:
     """Human-readable summary, one fact per line."""
     v = info["video"]
+    still = info["container"].startswith("photo")
     lines = [
         f"file:        {path_text(info['file'])}",
-        f"container:   {info['container']}, {_seconds(info['duration'])}"
+        f"container:   {info['container']}, " + ("a still picture" if still else _seconds(info['duration']))
         + (f", {info['bit_rate'] / 1e6:.1f} Mb/s" if info.get("bit_rate") else ""),
         f"video:       {v['codec']} {v['width']}x{v['height']} {v['frame_rate'] or 0:.3f} fps, {v['pixel_format']}"
         + (f" (uploaded as {v['uploaded_as']})" if v["uploaded_as"] != v["pixel_format"] else ""),
         f"colour:      {v['colour_matrix']} ({v['colour_matrix_source']}), {v['colour_range']} range ({v['colour_range_source']})",
     ]
     a = info["audio"]
+    if still:
+        lines[2] = f"picture:     {v['codec']} {v['width']}x{v['height']}" + (f", right eye: {v['right_eye']}" if v.get("right_eye") else "")
+        lines[3] = "colour:      RGB, full range"
     lines.append(f"audio:       {a['codec']} {a['sample_rate']} Hz, {a['channels']} ch ({a['layout']})" if a else "audio:       none (plays on the wall clock)")
+    if a and a.get("file"):
+        lines[-1] += f" — {path_text(a['file'])}, named in the manifest"
     if a:
         lines.append(f"sound:       {a['format']}{', follows the head (binaural)' if a['spatial'] else ''} — {a['format_source']}")
         if a["warning"]:

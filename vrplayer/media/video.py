@@ -74,6 +74,8 @@ class EndOfStream:
 
 
 class VideoDecoder:
+    is_still = False
+
     def __init__(self, path: str, queue_frames: int = DEFAULT_QUEUE_FRAMES, threads: str = "AUTO"):
         self.path = path
         self._container = open_container(path)
@@ -186,6 +188,11 @@ class VideoDecoder:
     @property
     def stream(self):
         return self._stream
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """The decoded picture's width and height (both eyes)."""
+        return self._stream.codec_context.width, self._stream.codec_context.height
 
     @property
     def duration(self) -> float | None:

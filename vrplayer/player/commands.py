@@ -1,7 +1,8 @@
 """Keys and remote commands become actions on the film being played.
 
 Keys arrive as commands from `controls.apply` (desktop) or the headset's mirror window: ("pause",), ("seek", s),
-("step", ±1), ("fullscreen",), ("mute",), ("info",), ("heatmap",), ("eye",), ("swap",), ("quit",). Remote commands come from
+("step", ±1), ("fullscreen",), ("mute",), ("info",), ("heatmap",), ("eye",), ("swap",), ("next",), ("previous",),
+("quit",). Remote commands come from
 elsewhere (the kiosk's staff API, its presence policy): pause, resume, restart, recenter and fade act on the film;
 any other ends it and goes back to the caller ("remote", name, args). They are carried out in the order given, and
 none is lost: the ones handed over after a command that ends the film wait for the next film or screen. On a text
@@ -36,11 +37,14 @@ class Commands:
         return not self._player.audience or command[0] in AUDIENCE_COMMANDS or closing
 
     def apply(self, playback, command: tuple) -> str | None:
-        """Carry out a key's command; "quit" when it ends the player."""
+        """Carry out a key's command; the outcome when it ends the film: "quit" (the player), "next" or "previous"
+        (the playlist moves on; on a photo the seek keys do that too, a photo having no time to seek in)."""
         player = self._player
         name = command[0]
-        if name == "quit":
-            return "quit"
+        if name == "seek" and playback.still:
+            name = "next" if command[1] > 0 else "previous"
+        if name in ("quit", "next", "previous"):
+            return name
         if name == "pause":
             if playback.clock.paused:
                 # Resume from exactly the frame on screen, so sound and picture restart together after steps.

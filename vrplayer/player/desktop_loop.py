@@ -34,8 +34,8 @@ def run(player, playback, film):
             command = controls.apply(event, player.view, display.framebuffer_size()[0])
             dirty = True
             if command is not None and player.commands.allowed(command, event.kind == "close"):
-                if player.commands.apply(playback, command) == "quit":
-                    return "quit"
+                if (ended := player.commands.apply(playback, command)) is not None:
+                    return ended
         outcome, acted = player.commands.take_remote(playback, film)
         if outcome is not None:
             return outcome

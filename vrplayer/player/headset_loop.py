@@ -116,6 +116,6 @@ def operator_input(player, playback, film):
             continue
         command = controls.apply(event, ViewState(), 1)  # the head, not the keys, turns the view
         if command is not None and player.commands.allowed(command, event.kind == "close"):
-            if player.commands.apply(playback, command) == "quit":
-                return "quit"
+            if (ended := player.commands.apply(playback, command)) is not None:
+                return ended
     return None

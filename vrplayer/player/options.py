@@ -26,6 +26,7 @@ class PlayOptions:
     audio_format: str | None = None  # --audio-format: what the film's sound is, when detection gets it wrong
     hrtf: str | None = None  # --hrtf: a SOFA file for the listener (default: MIT KEMAR)
     head_path: object = None  # --head-path: a scripted head (audio.offline.HeadPath) the view and the sound follow
+    photo_seconds: float | None = None  # --photo-seconds: how long a photo stays on screen (None: until moved on)
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Film:
     layout_flags: dict = field(default_factory=dict)  # layout overrides (see layout.decide_layout)
     start_view: tuple = (None, None, None)  # (yaw, pitch, roll) to face; None each: the film's initial view
     attract: bool = False  # shown while nobody watches: loops, and any key or click ends it with "viewer"
+    seconds: float | None = None  # a photo's time on screen (a kiosk item's "seconds"); None: the player's option
 
 
 def clock_text(seconds: float) -> str:

@@ -16,7 +16,9 @@ from vrplayer.errors import MediaError, PlayerError, path_text
 from vrplayer.media.audio import AudioDecoder, audio_track
 from vrplayer.media.probe import decide_film_layout
 from vrplayer.media.soundtrack import decide_sound
-from vrplayer.media.video import READ_STALL_TIMEOUT, EndOfStream, VideoDecoder
+from vrplayer.media import photo
+from vrplayer.media.still import open_pictures
+from vrplayer.media.video import READ_STALL_TIMEOUT, EndOfStream
 from vrplayer.sync import ClockFactory, FrameScheduler, own_clock
 
 _log = log.get("player")
@@ -27,16 +29,19 @@ AUDIO_READY_TIMEOUT = 2.0
 
 class Playback:
     def __init__(self, path: str, output, volume: float, layout_flags: dict | None = None, sound: dict | None = None,
-                 clock_for: ClockFactory = own_clock):
+                 clock_for: ClockFactory = own_clock, still_seconds: float | None = None):
         """output: the audio device (None: play silently). sound: {"audio_format": --audio-format or None, "hrtf": a
-        SOFA file or None, "head_path": a scripted head or None}. clock_for(mixer or None) → the film's clock."""
+        SOFA file or None, "head_path": a scripted head or None}. clock_for(mixer or None) → the film's clock.
+        still_seconds: how long a photo stays on screen (None: until the viewer moves on)."""
         self.path = path
         self.output = output
         self._late_blocks_before = output.xruns if output is not None else 0
-        self.video = VideoDecoder(path)
-        cc = self.video.stream.codec_context
+        self.video = open_pictures(path, still_seconds)
+        self.still = self.video.is_still
         try:
-            self.layout = decide_film_layout(path, cc.width, cc.height, layout_flags)
+            self.layout = decide_film_layout(path, *self.video.size, layout_flags)
+            # A photo's sound is the file its manifest names (or none); a film's is its own.
+            self.sound_path = photo.soundtrack(path) if self.still else path
         except PlayerError:
             self.video.close()
             raise
@@ -57,21 +62,23 @@ class Playback:
         self.clock = clock_for(self.mixer)
         self.scheduler = FrameScheduler(lambda: self.video.get(0), lambda item: isinstance(item, EndOfStream))
         self.current = None  # the VideoFrame on screen
+        self.on_screen_from: float | None = None  # the clock's time when the first picture reached the screen
         self.duration = self.video.duration
         self.speed = 1.0  # the shuttle's: media seconds per second from the next goto on (the sound time-stretched)
 
     def _open_sound(self, output, sound: dict) -> None:
-        track = audio_track(self.path)
+        track = audio_track(self.sound_path) if self.sound_path is not None else None
         if track is None:
             _log.info("%s has no sound: playing on the wall clock", path_text(self.path))
             return
         index, channels, layout_name = track
-        self.sound = decide_sound(self.path, index, channels, layout_name, self.layout.audio, sound.get("audio_format"))
+        manifest_format = None if self.still else self.layout.audio  # (a photo's "audio" names its sound file)
+        self.sound = decide_sound(self.sound_path, index, channels, layout_name, manifest_format, sound.get("audio_format"))
         if self.sound.warning:
             _log.warning("%s: %s", path_text(self.path), self.sound.warning)
         self.spatial = make_renderer(self.sound, output.rate, sound.get("hrtf"))
         _log.info("%s: sound %s", path_text(self.path), self.sound.describe() if self.spatial or not self.sound.rendered else f"{self.sound.format.name}, downmixed")
-        self.audio = AudioDecoder(self.path, output.rate, None if self.spatial is not None else output.channels)
+        self.audio = AudioDecoder(self.sound_path, output.rate, None if self.spatial is not None else output.channels)
 
     @property
     def position(self) -> float:
@@ -104,6 +111,9 @@ class Playback:
         return first
 
     def finished(self) -> bool:
+        if self.still:  # on screen for its time (its sound, if any, may be shorter or longer), or until moved on
+            return (self.duration is not None and self.on_screen_from is not None
+                    and self.clock.now() - self.on_screen_from >= self.duration)
         if not self.scheduler.ended:
             return False
         if self.audio is None:

@@ -120,9 +120,11 @@ class Player:
         failures = 0
         while True:
             played = 0
-            for path in files:
-                film = Film(path, start=self.options.start, layout_flags=self.options.layout_flags,
+            index = 0
+            while index < len(files):
+                film = Film(files[index], start=self.options.start, layout_flags=self.options.layout_flags,
                             start_view=self.options.start_view)
+                index += 1
                 try:
                     outcome = self.play_film(film)
                 except PlayerError as exc:
@@ -135,6 +137,8 @@ class Player:
                     _log.error("%s", self.last_problem)
                 if outcome == "quit":
                     return 1 if failures else 0
+                if outcome == "previous":  # (N and P, or a photo's ← and →; "next" is the loop's own way)
+                    index = max(0, index - 2)
             if not self.options.loop or played == 0:
                 break
         if played == 0 and len(files) > 1:  # (one film's own line says why it did not play: one line is enough)
@@ -167,7 +171,8 @@ class Player:
     def _play_once(self, film: Film, earlier: dict):
         playback = Playback(film.path, self.output, self.options.volume * film.volume, film.layout_flags,
                             {"audio_format": self.options.audio_format, "hrtf": self.options.hrtf,
-                             "head_path": self.options.head_path}, self.clock_for)
+                             "head_path": self.options.head_path}, self.clock_for,
+                            film.seconds if film.seconds is not None else self.options.photo_seconds)
         if playback.mixer is not None:
             playback.mixer.muted = self.muted
         try:
@@ -316,6 +321,7 @@ class Player:
             return
         if not self._announced:
             self._announced = True
+            playback.on_screen_from = playback.clock.now()  # (a photo's time on screen counts from here)
             self.emit(playback, "film_started", projection=playback.layout.layout.projection, clock=playback.clock.name,
                       width=playback.layout.width, height=playback.layout.height, duration=playback.duration)
         # The pictures over it by name and version (a caption's: its cue), so a log says when each appeared.

@@ -1,6 +1,8 @@
 """--timing-log: one JSON line per picture presented, {"pts": media time, "shown": time.monotonic()}, for checking
 sync and frame pacing from outside; "cards" names the pictures over it by key and version (a caption's version is
-its cue's number in its track, so the log says when each cue appeared and went). A listener of the player's events."""
+its cue's number in its track, so the log says when each cue appeared and went). When a film (or photo) leaves the
+screen, a line {"ended": its position, "at": time.monotonic(), "outcome": why}: how long a photo stayed. A listener
+of the player's events."""
 
 from __future__ import annotations
 
@@ -23,6 +25,10 @@ class TimingLog:
             if event.data.get("cards"):
                 line["cards"] = event.data["cards"]
             self._file.write(json.dumps(line) + "\n")
+        elif event.name == "film_ended":
+            outcome = event.data.get("outcome")
+            self._file.write(json.dumps({"ended": round(event.position, 6), "at": event.at,
+                                         "outcome": outcome if isinstance(outcome, str) else str(outcome)}) + "\n")
 
     def close(self) -> None:
         self._file.close()
