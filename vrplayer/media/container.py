@@ -18,6 +18,7 @@ import av
 
 from vrplayer import log
 from vrplayer.errors import MediaError, path_text
+from vrplayer.media.network import CONNECT_TIMEOUT, is_url, open_url
 from vrplayer.media.spherical import read_container_layout
 from vrplayer.media.structure import structure_problems
 
@@ -34,7 +35,12 @@ _SPHERICAL_NAMES = ("st3d", "sv3d", "proj", "prhd", "equi", "cbmp", "mshp", "Sph
 
 
 def open_container(path: str) -> av.container.InputContainer:
+    """The film at `path` (a file, or an http(s) URL: media/network.py), opened; MediaError, one line, saying why not."""
     name = path_text(path)
+    if is_url(path):
+        limit = CONNECT_TIMEOUT + 5.0  # (FFmpeg's own time limits come first; this one is for a server that trickles)
+        return _within_time_limit(lambda: open_url(path), f"{name}: did not open within {limit:g} s: the server is "
+                                  "too slow or stopped answering; check the network, or fetch the film first", limit)
     return _within_time_limit(
         lambda: _open_file(path, name),
         f"{name}: did not open within {OPEN_TIMEOUT:g} s: the drive or network share it is on may have stopped "
@@ -42,8 +48,8 @@ def open_container(path: str) -> av.container.InputContainer:
     )
 
 
-def _within_time_limit(work, late_message: str):
-    """work() on a daemon thread; its result (or its exception) if it comes within OPEN_TIMEOUT, else MediaError
+def _within_time_limit(work, late_message: str, limit: float = OPEN_TIMEOUT):
+    """work() on a daemon thread; its result (or its exception) if it comes within `limit` seconds, else MediaError
     with `late_message`. A container that opens after the caller gave up is closed by the thread that opened it."""
     lock = threading.Lock()
     outcome: dict = {}
@@ -64,7 +70,7 @@ def _within_time_limit(work, late_message: str):
         finished.set()
 
     threading.Thread(target=run, name="open-film", daemon=True).start()
-    finished.wait(OPEN_TIMEOUT)
+    finished.wait(limit)
     with lock:
         if "result" not in outcome:
             outcome["abandoned"] = True

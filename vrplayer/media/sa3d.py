@@ -25,6 +25,7 @@ from typing import BinaryIO
 
 from vrplayer.formats.sound import AudioFormat, channels_for_order
 from vrplayer.media.boxes import Box, BoxReader, fourcc_text, looks_like_mp4
+from vrplayer.media.network import open_binary
 
 _SAMPLE_ENTRY_FIXED = 28  # SampleEntry (8) + AudioSampleEntry fields (20) before the child boxes
 _QUICKTIME_EXTRA = {1: 16, 2: 36}  # QuickTime sound sample description versions 1 and 2 add these bytes
@@ -68,7 +69,7 @@ def read_sa3d(path: str, stream_index: int | None = None) -> Sa3d | None:
     """The SA3D box of the audio track at `stream_index` (the first audio track when None), or None when that
     track has none, there is no such audio track, or the file is not MP4/MOV. Never raises for a malformed box
     or file structure (see `Sa3d.problems`); raises OSError only when the file cannot be read."""
-    with open(path, "rb") as file:
+    with open_binary(path) as file:
         return read_sa3d_from(file, stream_index)
 
 

@@ -16,6 +16,7 @@ from typing import BinaryIO
 from vrplayer.media.bounded import BoundedReader
 from vrplayer.media.boxes import Box, BoxReader, fourcc_text, looks_like_mp4
 from vrplayer.media.ebml import ELEMENT_NAMES, Element, ElementReader, looks_like_ebml
+from vrplayer.media.network import open_binary
 
 
 @dataclass
@@ -54,7 +55,7 @@ def read_container_layout(path: str) -> ContainerLayout | None:
     stereo, crop; the pose is not compared, V1's initial view being a different thing from V2's projection pose).
     Matroska/WebM: StereoMode and Projection in the first video track's Video element.
     """
-    with open(path, "rb") as file:
+    with open_binary(path) as file:
         return read_layout_from(file)
 
 

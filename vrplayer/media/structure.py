@@ -9,6 +9,7 @@ import io
 
 from vrplayer.media.boxes import BoxReader, looks_like_mp4
 from vrplayer.media.ebml import ElementReader, looks_like_ebml
+from vrplayer.media.network import open_binary
 
 
 def structure_warnings(path: str) -> list[str]:
@@ -18,7 +19,7 @@ def structure_warnings(path: str) -> list[str]:
 
 def structure_problems(path: str) -> list[str]:
     """One line per thing found wrong in the film's top-level structure (MP4 or Matroska; other containers: none)."""
-    with open(path, "rb") as file:
+    with open_binary(path) as file:
         size = file.seek(0, io.SEEK_END)
         file.seek(0)
         head = file.read(8)

@@ -13,7 +13,8 @@ import time
 import av
 
 from vrplayer import log
-from vrplayer.errors import path_text
+from vrplayer.errors import PlayerError, path_text
+from vrplayer.media.container import open_container
 from vrplayer.text.subtitles import Cue, cue_index
 
 _log = log.get("subtitles")
@@ -27,12 +28,12 @@ def streams_of(path: str) -> list[dict]:
     listed with "codec" and "picture": True (not shown: it has no text to draw)."""
     found = []
     try:
-        with av.open(path) as container:
+        with open_container(path) as container:
             for stream in container.streams.subtitles:
                 name = stream.codec_context.name
                 found.append({"index": stream.index, "language": _language(stream), "codec": name,
                               "picture": name not in TEXT_CODECS})
-    except (av.FFmpegError, OSError):
+    except (av.FFmpegError, OSError, PlayerError):
         return []
     return found
 
@@ -76,7 +77,7 @@ class EmbeddedTrack:
 
     def _read(self) -> None:
         try:
-            with av.open(self.path) as container:
+            with open_container(self.path) as container:
                 stream = container.streams[self.index]
                 for packet in container.demux(stream):
                     if self._stop:
@@ -88,7 +89,7 @@ class EmbeddedTrack:
                     for text in _texts(packet.decode()):
                         if text and end > start:
                             self._add(Cue(start, end, text))
-        except (av.FFmpegError, OSError) as exc:
+        except (av.FFmpegError, OSError, PlayerError) as exc:
             _log.warning("%s: subtitles stopped being read (%s); those read so far are shown", self.source, exc)
         finally:
             self.done.set()

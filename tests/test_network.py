@@ -1,0 +1,119 @@
+"""Films on a web server: the tests' own server (film_server.py) with Range and without, cutting every connection
+after a few hundred KB, answering 404; the player reads with range requests, reconnects from the byte it reached,
+seeks by range, and says in one line why a link does not play."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+
+from conftest import run_cli, timing_pictures
+from film_server import Behaviour, FilmServer
+
+FPS = 24
+SECONDS = 4.0
+
+
+@pytest.fixture(scope="module")
+def served(make_film, tmp_path_factory):
+    """A folder with one film twice: its index at its start (+faststart) and at its end (as muxers write it)."""
+    folder = tmp_path_factory.mktemp("served")
+    # Grain, as camera footage has: a film of some MB, in which a seek is far from what was read.
+    made = make_film("network.mp4", width=480, height=240, seconds=SECONDS, fps=FPS, grain=6)
+    for name, flags in (("fast.mp4", ["-movflags", "+faststart"]), ("tail.mp4", [])):
+        subprocess.run(["ffmpeg", "-v", "error", "-i", str(made), "-c", "copy", *flags, str(folder / name)], check=True)
+    for name, index_first in (("fast.mp4", True), ("tail.mp4", False)):
+        data = (folder / name).read_bytes()
+        assert (data.find(b"moov") < data.find(b"mdat")) == index_first
+    return folder
+
+
+def finished(stderr: str) -> tuple[int, int]:
+    """(frames shown, frames dropped) from the player's closing line."""
+    found = re.search(r"finished \S+: (\d+) frames shown, (\d+) dropped", stderr)
+    assert found, stderr
+    return int(found.group(1)), int(found.group(2))
+
+
+def play(url, tmp_path, *extra):
+    timing = tmp_path / "timing.jsonl"
+    result = run_cli("play", url, "--display", "offscreen", "--size", "64x32", "--no-audio", "--timing-log", timing,
+                     *extra, timeout=120)
+    return result, timing_pictures(timing)
+
+
+@pytest.mark.parametrize("name", ["fast.mp4", "tail.mp4"])
+def test_a_film_on_a_range_server_plays_every_frame(served, tmp_path, name):
+    with FilmServer(served) as server:
+        result, pictures = play(server.url(name), tmp_path)
+    assert result.returncode == 0, result.stderr
+    shown, dropped = finished(result.stderr)
+    assert shown + dropped == int(SECONDS * FPS)  # every frame came over the network and was decoded
+    assert [p["pts"] for p in pictures] == sorted(p["pts"] for p in pictures)
+    if name == "tail.mp4":  # its index was fetched by a range from its end
+        assert max(server.range_starts(name)) > (served / name).stat().st_size // 2
+
+
+def test_a_connection_cut_again_and_again_resumes_from_the_byte_it_reached(served, tmp_path):
+    size = (served / "fast.mp4").stat().st_size
+    cut = size // 6
+    with FilmServer(served, Behaviour(cut_after=cut)) as server:
+        result, _ = play(server.url("fast.mp4"), tmp_path)
+    assert result.returncode == 0, result.stderr
+    shown, dropped = finished(result.stderr)
+    assert shown + dropped == int(SECONDS * FPS)
+    # Each reconnection asked for the rest from the byte the cut left it at.
+    starts = server.range_starts("fast.mp4")
+    assert len(server.cuts) >= 5
+    assert all(cut in starts[starts.index(0):] for cut in server.cuts), (server.cuts, starts)
+
+
+def test_a_seek_is_a_range_request(served, tmp_path):
+    with FilmServer(served) as server:
+        result, pictures = play(server.url("fast.mp4"), tmp_path, "--start", "3", "--duration", "3")
+    assert result.returncode == 0, result.stderr
+    assert pictures and pictures[0]["pts"] == pytest.approx(3.0, abs=1 / FPS)
+    size = (served / "fast.mp4").stat().st_size
+    # The picture at 3 s of 4 came from a range starting well into the file, not from reading all before it.
+    assert any(start > size // 3 for start in server.range_starts("fast.mp4")), server.requests
+
+
+def test_a_server_without_range_plays_a_faststart_film_and_names_the_fix_for_the_other(served, tmp_path):
+    with FilmServer(served, Behaviour(ranges=False)) as server:
+        result, _ = play(server.url("fast.mp4"), tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert "ignores Range requests: the film plays from its start" in result.stderr
+        shown, dropped = finished(result.stderr)
+        assert shown + dropped == int(SECONDS * FPS)
+        result, _ = play(server.url("tail.mp4"), tmp_path)
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines() if "ERROR" in line or line.startswith("vrplayer:")]
+    assert len(errors) == 1 and "ignores Range" in errors[0] and "+faststart" in errors[0], result.stderr
+
+
+@pytest.mark.parametrize("link, words", [
+    ("missing", "answered 404"),
+    ("refused", "refused the connection"),
+    ("nowhere", "cannot find the server"),
+])
+def test_a_dead_link_is_one_line_and_a_non_zero_exit(served, tmp_path, link, words):
+    with FilmServer(served, Behaviour(missing={"gone.mp4"})) as server:
+        url = {"missing": server.url("gone.mp4"), "refused": "http://127.0.0.1:9/film.mp4",
+               "nowhere": "http://no-such-host.invalid/film.mp4"}[link]
+        result, _ = play(url, tmp_path)
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and words in lines[0] and url in lines[0], result.stderr
+
+
+def test_probe_reads_a_films_360_metadata_over_http(served, tmp_path, make_film):
+    tagged = tmp_path / "tagged.mp4"
+    result = run_cli("tag", served / "fast.mp4", "--stereo", "top-bottom", "-o", tagged)
+    if result.returncode != 0:
+        pytest.fail(result.stderr)
+    with FilmServer(tmp_path) as server:
+        result = run_cli("probe", server.url("tagged.mp4"))
+    assert result.returncode == 0, result.stderr
+    assert "top-bottom — metadata (Spherical Video V2" in result.stdout, result.stdout
