@@ -4,6 +4,7 @@ stalling, answering 404 for chosen files — and keeps a log of what it was aske
 
 from __future__ import annotations
 
+import email.utils
 import http.server
 import re
 import threading
@@ -78,9 +79,16 @@ class FilmServer:
             handler.end_headers()
             return
         size = file.stat().st_size
+        etag = f'"{file.stat().st_mtime_ns:x}-{size:x}"'
+        if handler.headers.get("If-None-Match") == etag:
+            handler.send_response(304)
+            handler.send_header("ETag", etag)
+            handler.end_headers()
+            return
         first, last = 0, size - 1
         match = re.match(r"bytes=(\d*)-(\d*)$", header or "")
-        partial = behaviour.ranges and match is not None
+        if_range = handler.headers.get("If-Range")
+        partial = behaviour.ranges and match is not None and (if_range is None or if_range == etag)
         if partial:
             if match.group(1):
                 first = int(match.group(1))
@@ -98,6 +106,8 @@ class FilmServer:
             handler.send_header("Content-Range", f"bytes {first}-{last}/{size}")
         if behaviour.ranges:
             handler.send_header("Accept-Ranges", "bytes")
+        handler.send_header("ETag", etag)
+        handler.send_header("Last-Modified", email.utils.formatdate(file.stat().st_mtime, usegmt=True))
         handler.send_header("Content-Type", "video/mp4" if name.endswith(".mp4") else "application/octet-stream")
         handler.send_header("Content-Length", str(last - first + 1))
         handler.end_headers()

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1] / "vrplayer"
 
 # What each floor is, by module or package name under vrplayer.
 FLOORS = {
-    "shared": ("errors", "log", "geometry", "formats", "layout", "view", "memory", "__init__"),
+    "shared": ("errors", "log", "geometry", "formats", "layout", "view", "memory", "progress", "__init__"),
     "media": ("media",),
     "audio": ("audio",),
     "clock": ("sync",),

@@ -112,10 +112,29 @@ def test_m3u_missing_film_is_a_warning_and_utf8_titles_survive(films):
     assert [item.number for item in prog.missing_files()] == [2]
 
 
-def test_m3u_url_not_utf8_and_empty_are_errors(films):
+def test_a_programme_item_may_be_a_link_with_its_sha256(films):
+    good = "ab" * 32
+    path = films / "web.toml"
+    path.write_text(f'[[items]]\nfile = "https://example.org/a.mp4"\nsha256 = "{good.upper()}"\n'
+                    '[[items]]\nfile = "local.mp4"\nsha256 = "' + good + '"\n')
+    programme = load_programme(path)
+    assert programme.items[0].url == "https://example.org/a.mp4" and programme.items[0].sha256 == good
+    assert programme.urls() == [programme.items[0]]
+    assert any("sha256" in warning and "only checked" in warning for warning in programme.warnings)
+    for bad, words in (('sha256 = "abc"', "64 hexadecimal digits"), ('file = "ftp://x/y.mp4"', "http:// or https://")):
+        path.write_text(f'[[items]]\nfile = "https://example.org/a.mp4"\n{bad}\n' if "sha" in bad else f"[[items]]\n{bad}\n")
+        with pytest.raises(ProgrammeError, match=words):
+            load_programme(path)
+
+
+def test_m3u_urls_not_utf8_and_empty(films):
     url = films / "url.m3u"
-    url.write_text("a.mp4\nhttps://example.org/film.mp4\n")
-    with pytest.raises(ProgrammeError, match=r"url\.m3u: line 2: .*URL"):
+    url.write_text("a.mp4\n#EXTINF:0,From the web\nhttps://example.org/films/the%20film.mp4\n")
+    web = load_programme(url).items[1]  # fetched ahead into the kiosk's cache
+    assert (web.url, web.file.name, web.display_title) == ("https://example.org/films/the%20film.mp4", "the film.mp4", "From the web")
+    assert load_programme(url).missing_files() == []  # a.mp4 is there; the URL's film is the cache's business
+    url.write_text("a.mp4\nftp://example.org/film.mp4\n")
+    with pytest.raises(ProgrammeError, match=r"url\.m3u: line 2: .*URL the kiosk cannot fetch"):
         load_programme(url)
     uri = films / "uri.m3u"
     uri.write_text(f"file://{urllib.parse.quote(str(films / 'a b.mp4'))}\n")

@@ -172,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     kiosk.add_argument("--start-trigger", choices=("auto", "key"), help="how a desktop kiosk starts a film: 'auto' plays on by itself, 'key' waits for a key or click (or a staff next / play); overrides the programme's start_trigger, which an M3U programme cannot set (its default is key)")
     kiosk.add_argument("--log-dir", default="kiosk-log", metavar="DIR", help="session log folder (default ./kiosk-log)")
     kiosk.add_argument("--duration", type=_non_negative, metavar="S", help="stop after S seconds (for scripts and tests)")
+    importlib.import_module("vrplayer.kiosk.fetch_command").cache_arguments(kiosk)
     _subtitle_arguments(kiosk)
     kiosk.add_argument("--no-supervisor", action="store_true", help="run in this process: no restart after a crash (for a service manager that restarts it)")
     kiosk.add_argument("--watchdog", type=_non_negative, default=15.0, metavar="S", help="the supervisor kills and restarts a kiosk whose loop has stopped for S seconds (a hung share, a frozen driver), resuming after the item it was on (default 15; 0: never)")
@@ -447,7 +448,8 @@ def _kiosk_worker(args) -> int:
         player = Player(display, options, audio=not args.no_audio)
         try:
             kiosk = Kiosk(args.programme, player, KioskOptions(log_dir=args.log_dir, control=args.control, token=args.token, resume=args.resume,
-                                                             start_trigger=args.start_trigger, heartbeat_fd=args.heartbeat_fd))
+                                                             start_trigger=args.start_trigger, heartbeat_fd=args.heartbeat_fd,
+                                                             cache=args.cache, cache_limit=int(args.cache_limit * 1e9)))
             _text_engine(player)
             # This kiosk's (or seat's) language, --subtitles, unless the programme's item chooses its own.
             from vrplayer.text.overlay import SubtitleOverlay
@@ -474,5 +476,6 @@ def _bench(args) -> int:
 ROOM_COMMANDS = {
     "heatmap": "vrplayer.analytics.command", "check": "vrplayer.creator.check_command",
     "compare": "vrplayer.creator.compare", "set-view": "vrplayer.creator.opening_view", "tag": "vrplayer.creator.tag",
+    "fetch": "vrplayer.kiosk.fetch_command",
 }
 _COMMANDS = {"play": _play, "probe": _probe, "snapshot": _snapshot, "render-audio": _render_audio, "kiosk": _kiosk, "bench": _bench}

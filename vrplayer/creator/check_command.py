@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 
 from vrplayer import log
 from vrplayer.creator.check import check_film
 from vrplayer.creator.film_facts import film_name, read_film
 from vrplayer.creator.targets import choose, target_ids
+from vrplayer.progress import ProgressBar, shows_progress
 
 _log = log.get("check")
 
@@ -39,7 +39,7 @@ def run(args) -> int:
         print(f"vrplayer: unknown target {', '.join(repr(u) for u in unknown)}; known targets: {', '.join(target_ids())}",
               file=sys.stderr)
         return UNKNOWN_TARGET
-    bar = ProgressBar(film_name(args.file)) if _shows_progress(args) else None
+    bar = ProgressBar(film_name(args.file)) if shows_progress(args) else None
     try:
         facts = read_film(args.file, bar.update if bar else None)
     finally:
@@ -48,42 +48,6 @@ def run(args) -> int:
     answer = check_film(facts, chosen)
     print(json.dumps(answer, indent=1) if args.json else table(answer))
     return 1 if answer["verdict"] == "fail" else 0
-
-
-def _shows_progress(args) -> bool:
-    return not getattr(args, "quiet", False) and sys.stderr.isatty()
-
-
-class ProgressBar:
-    """One line on stderr, redrawn in place (at most 10 times a second) as the film is read."""
-
-    WIDTH = 30
-
-    def __init__(self, name: str, stream=None):
-        self.name = name
-        self.stream = stream or sys.stderr
-        self.drawn_at = 0.0
-        self.shown = False
-
-    def update(self, done: float, total: float | None) -> None:
-        now = time.monotonic()
-        if now - self.drawn_at < 0.1 and not (total and done >= total):
-            return
-        self.drawn_at = now
-        if total:
-            share = max(0.0, min(1.0, done / total))
-            filled = round(share * self.WIDTH)
-            line = f"checking {self.name} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {100 * share:3.0f} % {done:.0f}/{total:.0f} s"
-        else:
-            line = f"checking {self.name}: {done:.0f} s read"
-        self.stream.write("\r" + line + "\x1b[K")
-        self.stream.flush()
-        self.shown = True
-
-    def close(self) -> None:
-        if self.shown:
-            self.stream.write("\n")
-            self.stream.flush()
 
 
 def table(answer: dict) -> str:

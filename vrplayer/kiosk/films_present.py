@@ -20,7 +20,7 @@ class FilmsPresent:
     reached an item, it is not known to be missing: the kiosk tries it.
     """
 
-    def __init__(self, files: Sequence[Path], every: float = 2.0):
+    def __init__(self, files: Sequence[Path | None], every: float = 2.0):
         self.files = list(files)
         self.every = every
         self.looks = 0  # complete looks at every film
@@ -45,6 +45,8 @@ class FilmsPresent:
             for index, path in enumerate(self.files):
                 if self._stop.is_set():
                     return
+                if path is None:  # (a film fetched by URL: the cache knows whether it is there)
+                    continue
                 try:
                     os.stat(path)
                     self._missing.discard(index)

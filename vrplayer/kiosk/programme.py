@@ -39,7 +39,7 @@ MAX_REPEAT = 1000  # the play order is expanded in memory; a typo like 1e9 must 
 OPTION_KEYS = ("loop", "attract", "on_viewer_leaves", "grace_seconds", "on_viewer_returns", "start_trigger", "fade_seconds", "items")
 ITEM_KEYS = (
     "file", "title", "projection", "stereo", "eyes_swapped", "fov", "initial_yaw", "volume", "start", "end", "repeat",
-    "title_card", "subtitles", "seconds",
+    "title_card", "subtitles", "seconds", "sha256",
 )
 PHOTO_SECONDS = 10.0  # how long a kiosk shows a photo whose item gives no "seconds"
 TITLE_CARD_KEYS = ("text", "seconds")
@@ -62,7 +62,7 @@ class ProgrammeItem:
     """One entry of the programme. None means "not set here": the player detects or uses its default."""
 
     number: int  # 1-based position in the programme file, as staff and error messages count
-    file: Path  # absolute; relative paths in the file are resolved against the programme's folder
+    file: Path  # absolute; relative paths in the file are resolved against the programme's folder (a URL's: its name)
     title: str | None = None
     projection: str | None = None  # a key of vrplayer.layout.PROJECTIONS
     stereo: str | None = None  # one of vrplayer.layout.STEREO_MODES
@@ -76,6 +76,8 @@ class ProgrammeItem:
     title_card: TitleCard | None = None
     subtitles: str | None = None  # a language, a subtitle file (absolute), or "off"; None: the kiosk's own choice
     seconds: float = PHOTO_SECONDS  # a photo's time on screen (a film plays its own length)
+    url: str | None = None  # an http(s) film: fetched into the kiosk's cache ahead, played from there
+    sha256: str | None = None  # what the fetched film must hash to (lower-case hex); None: its size is checked
 
     @property
     def display_title(self) -> str:
@@ -111,8 +113,13 @@ class Programme:
         return ProgrammeCursor(self.play_order(), loop=self.options.loop)
 
     def missing_files(self) -> list[ProgrammeItem]:
-        """Items whose film is not there now (checked on each call: files come and go on removable media)."""
-        return [item for item in self.items if not item.file.is_file()]
+        """Items whose film is not there now (checked on each call: files come and go on removable media); a URL's
+        film is the cache's business."""
+        return [item for item in self.items if item.url is None and not item.file.is_file()]
+
+    def urls(self) -> list[ProgrammeItem]:
+        """The items the kiosk fetches, in programme order."""
+        return [item for item in self.items if item.url is not None]
 
 
 # --- loading ---------------------------------------------------------------------------------------------------
@@ -166,6 +173,13 @@ def _resolve(text: str, base: Path) -> Path:
 
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_WEB = re.compile(r"^https?://[^/\s]+", re.IGNORECASE)
+_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+def _url_item(number: int, url: str, sha256: str | None = None, **fields) -> ProgrammeItem:
+    name = urllib.parse.unquote(urllib.parse.urlsplit(url).path.rstrip("/").rpartition("/")[2]) or "film"
+    return ProgrammeItem(number=number, file=Path(name), url=url, sha256=sha256, **fields)
 
 
 def _parse_m3u(text: str, path: Path, base: Path) -> list[ProgrammeItem]:
@@ -183,8 +197,13 @@ def _parse_m3u(text: str, path: Path, base: Path) -> list[ProgrammeItem]:
             continue
         if line.lower().startswith("file://"):
             file = Path(urllib.request.url2pathname(urllib.parse.urlparse(line).path))
-        elif _URL.match(line):
-            raise ProgrammeError(f"{path}: line {line_number}: {line[:60]!r} is a URL; the kiosk plays local files: list a path instead")
+        elif _URL.match(line) and not _WEB.match(line):
+            raise ProgrammeError(f"{path}: line {line_number}: {line[:60]!r} is a URL the kiosk cannot fetch; give a"
+                                 " path, or an http:// or https:// link")
+        elif _WEB.match(line):
+            items.append(_url_item(len(items) + 1, line, title=title))
+            title = None
+            continue
         else:
             file = _resolve(line, base)
         items.append(ProgrammeItem(number=len(items) + 1, file=file, title=title))
@@ -328,9 +347,13 @@ def _parse_item(raw: Any, number: int, path: Path, base: Path, warnings: list[st
     end = where.number(raw, "end", None, low=0, expected="a number of seconds, 0 or more")
     if end is not None and end <= start:
         raise ProgrammeError(f'{where.label("end")} must be after "start" ({end:g} <= {start:g} s); {_FIX}')
-    return ProgrammeItem(
-        number=number,
-        file=_resolve(where.text(raw, "file", None), base),
+    file = where.text(raw, "file", None)
+    sha256 = where.text(raw, "sha256", None)
+    if sha256 is not None and not _SHA256.match(sha256):
+        raise where.wrong("sha256", sha256, "64 hexadecimal digits (the output of sha256sum)")
+    if _URL.match(file) and not _WEB.match(file):
+        raise where.wrong("file", file, "a path, or an http:// or https:// link")
+    fields = dict(
         title=where.text(raw, "title", None),
         projection=where.choice(raw, "projection", None, tuple(PROJECTIONS)),
         stereo=where.choice(raw, "stereo", None, STEREO_MODES),
@@ -346,6 +369,11 @@ def _parse_item(raw: Any, number: int, path: Path, base: Path, warnings: list[st
         seconds=where.number(raw, "seconds", PHOTO_SECONDS, low=0, high=86400, low_open=True,
                              expected="a number of seconds above 0 (how long a photo shows)"),
     )
+    if _WEB.match(file):
+        return _url_item(number, file, sha256=sha256.lower() if sha256 else None, **fields)
+    if sha256 is not None:
+        warnings.append(f'{where.label("sha256")} is only checked for a film fetched from a link; ignored')
+    return ProgrammeItem(number=number, file=_resolve(file, base), **fields)
 
 
 def _subtitles(value: str | None, base: Path) -> str | None:

@@ -28,7 +28,9 @@ from pathlib import Path
 from vrplayer import log
 from vrplayer.analytics.recorder import HeadTraceRecorder
 from vrplayer.errors import PlayerError
+from vrplayer.kiosk.cache import DEFAULT_LIMIT, FilmCache
 from vrplayer.kiosk.control import CommandQueue, ControlServer
+from vrplayer.kiosk.fetcher import Fetcher, Wanted
 from vrplayer.kiosk.films_present import FilmsPresent
 from vrplayer.kiosk.lifeline import Lifeline
 from vrplayer.kiosk.programme import ProgrammeItem, ProgrammeWatcher, cursor_after_reload
@@ -56,6 +58,8 @@ class KioskOptions:
     start_trigger: str | None = None  # "auto" or "key", over the programme's (an M3U programme cannot say)
     resume: bool = False  # start after the film recorded in the state file (after a crash)
     heartbeat_fd: int | None = None  # the supervisor's heartbeat pipe (see lifeline.py)
+    cache: str | None = None  # the folder films named by URL are fetched into (None: beside the programme)
+    cache_limit: int = DEFAULT_LIMIT  # bytes the cache may hold (what the programme names is never evicted)
 
 
 class Kiosk:
@@ -82,7 +86,14 @@ class Kiosk:
         self._attract_broken = False  # the attract film failed: the start screen stands in until the next reload
         self._left_at: float | None = None  # when the viewer took the headset off mid-film
         self.lifeline = Lifeline(options.heartbeat_fd)  # stop signals, and the supervisor's heartbeat
-        self.films = FilmsPresent([item.file for item in self.programme.items])
+        self.films = FilmsPresent(_local_files(self.programme))
+        self.cache = FilmCache(options.cache or default_cache(self.programme.path), options.cache_limit)
+        try:
+            self.cache.open()
+        except OSError as exc:
+            raise PlayerError(f"cannot make the film cache folder {self.cache.folder} ({exc.strerror}); give --cache "
+                              "a folder the kiosk may write") from None
+        self.fetcher = Fetcher(self.cache, on_event=self.session.event)
         self._skips = SkipLog(self.session)
         self._reload_checked_at = 0.0
         self._turned_at = 0.0  # the player's loop last turned (on_tick)
@@ -117,6 +128,8 @@ class Kiosk:
         self.lifeline.on_give_up = self._give_up
         self.lifeline.start()
         self.films.start()
+        self.fetcher.want(_wanted(self.programme.urls()))
+        self.fetcher.start()
         if self.options.resume:
             self._resume()
         self.player.start_deadline()
@@ -128,6 +141,7 @@ class Kiosk:
             # The signal handlers stay until the story is closed: a second SIGTERM (the parent-death signal comes
             # once for each of the supervisor's threads that had us as a child) must not end us before that.
             self.films.stop()
+            self.fetcher.stop()
             if self.control is not None:
                 self.control.stop()
             self._close_story(self._why or "error")
@@ -206,6 +220,14 @@ class Kiosk:
         if self.films.missing(index):  # known from a look on another thread: no time spent trying it here
             self._skip(index, f"{item.file}: no such file; check the path")
             return "skipped"
+        path = item.file
+        if item.url is not None:  # played from the cache, only once complete and verified
+            ready = self.fetcher.ready(item.url, item.sha256)
+            if ready is None:
+                self._skip(index, self.fetcher.why_not(item.url))
+                return "skipped"
+            path = ready
+            self.cache.played(item.url)
         self.item = item
         self._save_state(index)
         if item.title_card is not None:
@@ -215,7 +237,7 @@ class Kiosk:
             if outcome != "end":
                 return outcome
         film = Film(
-            str(item.file), start=item.start, end=item.end, volume=item.volume, layout_flags=_layout_flags(item),
+            str(path), start=item.start, end=item.end, volume=item.volume, layout_flags=_layout_flags(item),
             start_view=(item.initial_yaw, None, None), seconds=item.seconds,
         )
         self.state = "playing"  # film_started is logged once the film is on screen (see _heard)
@@ -407,7 +429,8 @@ class Kiosk:
             self.cursor = cursor_after_reload(self.programme, self.cursor, programme)
             self.programme = programme
             self.films.stop()
-            self.films = FilmsPresent([item.file for item in programme.items]).start()
+            self.films = FilmsPresent(_local_files(programme)).start()
+            self.fetcher.want(_wanted(programme.urls()))
             self._attract_broken = False
             self._log_programme("programme_reloaded")
 
@@ -430,7 +453,7 @@ class Kiosk:
         item = self.item
         if event.name == "film_started":
             self._skips.run_ended()  # the skips before this film, told before it
-            self.session.event("film_started", item=item.number, title=item.display_title, file=str(item.file),
+            self.session.event("film_started", item=item.number, title=item.display_title, file=item.url or str(item.file),
                                layout=event.data["projection"])
         elif event.name == "film_ended":
             outcome = event.data["outcome"]
@@ -469,6 +492,9 @@ class Kiosk:
             "last_errors": list(self.errors)[-5:],
             "updated_at": timestamp(),
         }
+        if self.programme.urls():  # what is fetched ahead, and the cache it goes into
+            status["downloads"] = self.fetcher.status()
+            status["cache"] = {"folder": str(self.cache.folder), "limit_bytes": self.cache.limit}
         self._status = status  # one assignment: the HTTP threads read whole dicts
         return None
 
@@ -476,6 +502,20 @@ class Kiosk:
         """The status as last updated by the loop, and its age: a frozen loop shows as an age that keeps growing."""
         status, at = self._status, self._status_at
         return {**status, "age_s": round(time.monotonic() - at, 1)} if status else status
+
+
+def default_cache(programme: Path) -> Path:
+    """Where films named by URL are fetched to when no --cache is given: beside the programme (a festival's USB
+    stick carries its programme and its films together)."""
+    return Path(programme).resolve().parent / "vrplayer-cache"
+
+
+def _local_files(programme) -> list:
+    return [item.file if item.url is None else None for item in programme.items]
+
+
+def _wanted(items) -> list[Wanted]:
+    return [Wanted(item.url, item.sha256, item.display_title) for item in items]
 
 
 def _layout_flags(item: ProgrammeItem) -> dict:
