@@ -24,7 +24,7 @@ class Behaviour:
 
 
 class FilmServer:
-    def __init__(self, folder: Path, behaviour: Behaviour | None = None):
+    def __init__(self, folder: Path, behaviour: Behaviour | None = None, host: str = "127.0.0.1"):
         self.folder = Path(folder)
         self.behaviour = behaviour or Behaviour()
         self.requests: list[tuple[str, str | None]] = []  # (path, Range header)
@@ -45,13 +45,14 @@ class FilmServer:
             def do_GET(self, body: bool = True) -> None:
                 server._answer(self, body)
 
-        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.host = host
+        self._httpd = http.server.ThreadingHTTPServer((host, 0), Handler)
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
     def url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.port}/{name}"
+        return f"http://{self.host}:{self.port}/{name}"
 
     def __enter__(self) -> FilmServer:
         self._thread.start()

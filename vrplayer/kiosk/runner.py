@@ -492,6 +492,11 @@ class Kiosk:
             "last_errors": list(self.errors)[-5:],
             "updated_at": timestamp(),
         }
+        if playback is not None and playback.network is not None:  # a film streamed from its server
+            ahead = playback.network.seconds_ahead_of(playback.position)
+            status["buffer_s"] = None if ahead == float("inf") else round(ahead, 1)
+            status["throughput_bps"] = round(playback.network.throughput())
+            status["buffering"] = self.player.buffering.active
         if self.programme.urls():  # what is fetched ahead, and the cache it goes into
             status["downloads"] = self.fetcher.status()
             status["cache"] = {"folder": str(self.cache.folder), "limit_bytes": self.cache.limit}

@@ -26,9 +26,9 @@ _log = log.get("media.audio")
 _LAYOUTS = {1: "mono", 2: "stereo"}
 
 
-def audio_track(path: str) -> tuple[int, int, str | None] | None:
+def audio_track(path: str, source=None) -> tuple[int, int, str | None] | None:
     """(stream index, channel count, codec layout name) of the film's sound, or None when it has none."""
-    container = open_container(path)
+    container = open_container(path, source)
     try:
         stream = audio_stream(container)
         if stream is None:
@@ -40,11 +40,11 @@ def audio_track(path: str) -> tuple[int, int, str | None] | None:
 
 
 class AudioDecoder:
-    def __init__(self, path: str, rate: int, channels: int | None, ring_seconds: float = 1.0):
+    def __init__(self, path: str, rate: int, channels: int | None, ring_seconds: float = 1.0, source=None):
         """channels: what the ring holds, resampled to it (1 or 2), or None to keep every channel of the track as
         it is (a sound field to be rendered for the head: ambisonics, 5.1 …)."""
         self.path = path
-        self._container = open_container(path)
+        self._container = open_container(path, source)
         self._stream = audio_stream(self._container)
         if self._stream is None:
             self._container.close()

@@ -34,9 +34,14 @@ _NOT_REGULAR = (
 _SPHERICAL_NAMES = ("st3d", "sv3d", "proj", "prhd", "equi", "cbmp", "mshp", "Spherical Video", "Projection", "StereoMode")
 
 
-def open_container(path: str) -> av.container.InputContainer:
-    """The film at `path` (a file, or an http(s) URL: media/network.py), opened; MediaError, one line, saying why not."""
+def open_container(path: str, source=None) -> av.container.InputContainer:
+    """The film at `path` (a file, or an http(s) URL: media/network.py), opened; MediaError, one line, saying why not.
+    `source`: the film's download (media/netbuffer.py), read through instead of the path."""
     name = path_text(path)
+    if source is not None:
+        return _within_time_limit(lambda: _open_source(path, source), f"{name}: did not open within "
+                                  f"{CONNECT_TIMEOUT:g} s: the server is too slow or stopped answering; check the "
+                                  "network, or fetch the film first", CONNECT_TIMEOUT)
     if is_url(path):
         limit = CONNECT_TIMEOUT + 5.0  # (FFmpeg's own time limits come first; this one is for a server that trickles)
         return _within_time_limit(lambda: open_url(path), f"{name}: did not open within {limit:g} s: the server is "
@@ -128,6 +133,14 @@ def _unreadable(path: str, name: str, why: str) -> str:
         return (f"{name}: FFmpeg refuses the film over its broken 360° metadata: {finding}; re-inject the metadata "
                 "(e.g. with Google's Spatial Media Metadata Injector) or export the film again")
     return f"{name}: not a video file FFmpeg can read ({why}): {finding}"
+
+
+def _open_source(path: str, source):
+    try:
+        return av.open(source.reader(), "r")
+    except (av.error.FFmpegError, OSError) as exc:
+        why = "what the server sends is not a film FFmpeg can read" if isinstance(exc, av.error.InvalidDataError) else reason(exc)
+        raise MediaError(f"{path_text(path)}: {why}; check that the link is the film itself") from None
 
 
 def _open(path: str):

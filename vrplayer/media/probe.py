@@ -11,7 +11,7 @@ from vrplayer.media import photo
 from vrplayer.media.structure import structure_warnings
 from vrplayer.media.video import VideoDecoder
 from vrplayer.formats.pixels import NATIVE, conversion_target
-from vrplayer.media.spherical import read_container_layout
+from vrplayer.media.spherical import read_container_layout, read_layout_from
 from vrplayer.formats import colourspace
 
 
@@ -24,11 +24,18 @@ def film_manifest(path: str) -> tuple[dict | None, str | None]:
         raise PlayerError(str(exc)) from None
 
 
-def decide_film_layout(path: str, width: int, height: int, flags: dict | None = None) -> layouts.LayoutDecision:
+def decide_film_layout(path: str, width: int, height: int, flags: dict | None = None,
+                       source=None) -> layouts.LayoutDecision:
     """The film's layout, from (first that speaks) flags, its sidecar manifest, its container's spherical metadata,
-    its file name, its picture's aspect. A broken manifest is an error naming it; metadata problems are warnings."""
+    its file name, its picture's aspect. A broken manifest is an error naming it; metadata problems are warnings.
+    `source`: the film's download (media/netbuffer.py), whose bytes the metadata is read from."""
     try:
-        container = photo.read_facts(path).layout if photo.looks_like_photo(path) else read_container_layout(path)
+        if source is not None:
+            container = read_layout_from(source.reader())
+        elif photo.looks_like_photo(path):
+            container = photo.read_facts(path).layout
+        else:
+            container = read_container_layout(path)
     except (OSError, MediaError):
         container = None  # opening the film for decoding reports an unreadable file
     manifest, manifest_source = film_manifest(path)

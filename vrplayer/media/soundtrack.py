@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vrplayer.formats.sound import AudioFormat, format_for
-from vrplayer.media.sa3d import read_sa3d
+from vrplayer.media.sa3d import read_sa3d, read_sa3d_from
 
 
 @dataclass
@@ -30,9 +30,10 @@ class SoundDecision:
 
 
 def decide_sound(path: str, stream_index: int, channels: int, layout_name: str | None, manifest_audio: str | None,
-                 override: str | None) -> SoundDecision:
+                 override: str | None, source=None) -> SoundDecision:
+    """`source`: the film's download (media/netbuffer.py), whose bytes its SA3D box is read from."""
     try:
-        sa3d = read_sa3d(path, stream_index)
+        sa3d = read_sa3d_from(source.reader(), stream_index) if source is not None else read_sa3d(path, stream_index)
     except OSError:
         sa3d = None
     fmt, source, warning = format_for(channels, sa3d, manifest_audio, override, layout_name)

@@ -82,7 +82,10 @@ class StillDecoder:
         self._frame = None
 
 
-def open_pictures(path: str, still_seconds: float | None = None):
+def open_pictures(path: str, still_seconds: float | None = None, source=None):
     """The picture source for `path`: a StillDecoder for a photo (shown for `still_seconds`, None: until the viewer
-    moves on), else a VideoDecoder. MediaError, one line, when it cannot be opened."""
-    return StillDecoder(path, still_seconds) if photo.looks_like_photo(path) else VideoDecoder(path)
+    moves on), else a VideoDecoder (reading `source`, a film's download, when given). MediaError, one line, when it
+    cannot be opened."""
+    if source is None and photo.looks_like_photo(path):
+        return StillDecoder(path, still_seconds)
+    return VideoDecoder(path, source=source)

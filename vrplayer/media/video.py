@@ -76,9 +76,10 @@ class EndOfStream:
 class VideoDecoder:
     is_still = False
 
-    def __init__(self, path: str, queue_frames: int = DEFAULT_QUEUE_FRAMES, threads: str = "AUTO"):
+    def __init__(self, path: str, queue_frames: int = DEFAULT_QUEUE_FRAMES, threads: str = "AUTO", source=None):
+        """source: the film's download (media/netbuffer.py) to read from, for a film on a web server."""
         self.path = path
-        self._container = open_container(path)
+        self._container = open_container(path, source)
         try:
             self._stream = video_stream(self._container, path)
         except Exception:

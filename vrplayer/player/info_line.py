@@ -27,4 +27,11 @@ class InfoLine:
         eyes = ""
         if playback.layout.layout.stereo != "mono" or player.options.eye != "left":
             eyes = player.options.eye.upper().replace("-", " ") + (" SWAPPED" if player.renderer.swap_eyes else "")
-        return f"{clock_text(now)} / {total}  {state}  DROPPED {dropped}  FOV {player.view.fov:.0f}  {eyes}  {sound}".rstrip()
+        network = ""
+        if playback.network is not None:  # a film on a web server: what is buffered, how fast it arrives
+            ahead = playback.network.seconds_ahead_of(playback.position)
+            buffered = "ALL" if ahead == float("inf") else f"{ahead:.1f} S"
+            network = f"  BUFFER {buffered} {playback.network.throughput() / 1e6:.1f} MB/S"
+            state = "BUFFERING" if player.buffering.active else state
+        return (f"{clock_text(now)} / {total}  {state}  DROPPED {dropped}  FOV {player.view.fov:.0f}  {eyes}  {sound}"
+                f"{network}").rstrip()

@@ -17,12 +17,15 @@ from vrplayer.media.audio import AudioDecoder, audio_track
 from vrplayer.media.probe import decide_film_layout
 from vrplayer.media.soundtrack import decide_sound
 from vrplayer.media import photo
+from vrplayer.media.netbuffer import NetworkBuffer
+from vrplayer.media.network import is_url
 from vrplayer.media.still import open_pictures
 from vrplayer.media.video import READ_STALL_TIMEOUT, EndOfStream
 from vrplayer.sync import ClockFactory, FrameScheduler, own_clock
 
 _log = log.get("player")
 
+NETWORK_STALL_TIMEOUT = 30.0  # seconds with nothing arriving from a film's server before it is given up
 FIRST_FRAME_TIMEOUT = 10.0  # seconds to wait for a film's first picture before calling it broken
 AUDIO_READY_TIMEOUT = 2.0
 
@@ -36,14 +39,23 @@ class Playback:
         self.path = path
         self.output = output
         self._late_blocks_before = output.xruns if output is not None else 0
-        self.video = open_pictures(path, still_seconds)
-        self.still = self.video.is_still
+        # A film on a web server is downloaded ahead, once, for both its readers (media/netbuffer.py).
+        self.network = NetworkBuffer(path) if is_url(path) else None
         try:
-            self.layout = decide_film_layout(path, *self.video.size, layout_flags)
+            self.video = open_pictures(path, still_seconds, self.network)
+        except PlayerError:
+            self._close_network()
+            raise
+        self.still = self.video.is_still
+        if self.network is not None and self.video.duration:
+            self.network.byte_rate = self.network.size / self.video.duration
+        try:
+            self.layout = decide_film_layout(path, *self.video.size, layout_flags, self.network)
             # A photo's sound is the file its manifest names (or none); a film's is its own.
             self.sound_path = photo.soundtrack(path) if self.still else path
         except PlayerError:
             self.video.close()
+            self._close_network()
             raise
         self.audio = None
         self.mixer = None
@@ -54,6 +66,7 @@ class Playback:
                 self._open_sound(output, sound or {})
             except MediaError:
                 self.video.close()
+                self._close_network()
                 raise
         self.volume = volume
         if self.audio is not None:
@@ -65,20 +78,24 @@ class Playback:
         self.on_screen_from: float | None = None  # the clock's time when the first picture reached the screen
         self.duration = self.video.duration
         self.speed = 1.0  # the shuttle's: media seconds per second from the next goto on (the sound time-stretched)
+        self.underruns = 0  # times a film on a web server ran low and paused to buffer (player/buffering.py)
+        self.buffering_seconds = 0.0  # how long it waited, in all
 
     def _open_sound(self, output, sound: dict) -> None:
-        track = audio_track(self.sound_path) if self.sound_path is not None else None
+        track = audio_track(self.sound_path, self.network) if self.sound_path is not None else None
         if track is None:
             _log.info("%s has no sound: playing on the wall clock", path_text(self.path))
             return
         index, channels, layout_name = track
         manifest_format = None if self.still else self.layout.audio  # (a photo's "audio" names its sound file)
-        self.sound = decide_sound(self.sound_path, index, channels, layout_name, manifest_format, sound.get("audio_format"))
+        self.sound = decide_sound(self.sound_path, index, channels, layout_name, manifest_format, sound.get("audio_format"),
+                                  self.network)
         if self.sound.warning:
             _log.warning("%s: %s", path_text(self.path), self.sound.warning)
         self.spatial = make_renderer(self.sound, output.rate, sound.get("hrtf"))
         _log.info("%s: sound %s", path_text(self.path), self.sound.describe() if self.spatial or not self.sound.rendered else f"{self.sound.format.name}, downmixed")
-        self.audio = AudioDecoder(self.sound_path, output.rate, None if self.spatial is not None else output.channels)
+        self.audio = AudioDecoder(self.sound_path, output.rate, None if self.spatial is not None else output.channels,
+                                  source=self.network)
 
     @property
     def position(self) -> float:
@@ -123,7 +140,14 @@ class Playback:
         return ring.finished and ring.available() == 0
 
     def stall(self) -> str | None:
-        """A line when the video decoder has been stuck in a read for READ_STALL_TIMEOUT (the film cannot go on)."""
+        """A line when the video decoder has been stuck in a read for READ_STALL_TIMEOUT (the film cannot go on); a
+        film on a web server, when nothing has arrived for NETWORK_STALL_TIMEOUT (its waits are buffering)."""
+        if self.network is not None:
+            idle = self.network.idle_for()
+            if idle < NETWORK_STALL_TIMEOUT:
+                return None
+            return (f"{path_text(self.path)}: stopped at {self.position:.2f} s: nothing arrived from the server for "
+                    f"{idle:.0f} s ({self.network.error or 'no answer'}); check the network, or fetch the film first")
         stuck = self.video.stalled_for()
         if stuck < READ_STALL_TIMEOUT:
             return None
@@ -144,6 +168,7 @@ class Playback:
             "frames_shown": self.scheduler.shown, "frames_dropped": self.scheduler.dropped,
             "audio_underruns": self.mixer.underruns if self.mixer else 0,
             "audio_late_blocks": self.output.xruns - self._late_blocks_before if self.mixer else 0,
+            "buffer_underruns": self.underruns, "buffering_seconds": round(self.buffering_seconds, 3),
         }
 
     def close(self) -> None:
@@ -153,3 +178,8 @@ class Playback:
         self.video.close()
         if self.audio is not None:
             self.audio.close()
+        self._close_network()
+
+    def _close_network(self) -> None:
+        if self.network is not None:
+            self.network.close()

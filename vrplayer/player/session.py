@@ -27,6 +27,7 @@ from vrplayer import log, memory
 from vrplayer.errors import AudioUnavailable, MediaError, PlayerError, path_text
 from vrplayer.layout import covered
 from vrplayer.player import desktop_loop, headset_loop
+from vrplayer.player.buffering import Buffering
 from vrplayer.player.commands import Commands
 from vrplayer.player.events import Events
 from vrplayer.player.info_line import InfoLine
@@ -54,9 +55,10 @@ class Player:
         self.renderer = SphereRenderer()
         self.renderer.linear_output = getattr(display, "linear_swapchain", False)
         self.overlay = OverlayRenderer()
-        self.overlays = [InfoLine(self)]
         self.events = Events()
         self.commands = Commands(self)
+        self.buffering = Buffering(self)
+        self.overlays = [InfoLine(self), self.buffering.cards]
         self.presence = Presence(self)
         self.clock_for = own_clock
         self.output = None
@@ -221,10 +223,13 @@ class Player:
             )
         self.last_counts = {key: value + earlier.get(key, 0) for key, value in playback.counts().items()}
         self.last_problem = playback.problem(outcome)
+        counts = self.last_counts
+        buffered = (f"; {counts['buffer_underruns']} buffer underruns, {counts['buffering_seconds']:.1f} s buffering"
+                    if playback.network is not None else "")
         _log.info(
-            "%s %s: %d frames shown, %d dropped, %d audio underruns, %d late audio blocks", "finished" if outcome == "end" else "stopped",
-            path_text(film.path), self.last_counts["frames_shown"], self.last_counts["frames_dropped"],
-            self.last_counts["audio_underruns"], self.last_counts["audio_late_blocks"],
+            "%s %s: %d frames shown, %d dropped, %d audio underruns, %d late audio blocks%s", "finished" if outcome == "end" else "stopped",
+            path_text(film.path), counts["frames_shown"], counts["frames_dropped"], counts["audio_underruns"],
+            counts["audio_late_blocks"], buffered,
         )
 
     def show_text(self, text: str, seconds: float | None = None, attract: bool = False):
@@ -357,6 +362,7 @@ class Player:
             return ("audio-lost", playback.position)
         if playback.stall() is not None:  # the file stopped delivering data: the loop goes on, the film cannot
             return "stalled"
+        self.buffering.step(playback)  # a film on a web server pauses before it runs dry, and plays on
         if self._deadline is not None and time.monotonic() >= self._deadline:
             return "quit"
         ended = playback.finished() or (film.end is not None and playback.clock.now() >= film.end)
