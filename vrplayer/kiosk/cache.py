@@ -40,6 +40,12 @@ class Entry:
         return self.etag or self.last_modified
 
 
+def default_cache(programme: str | os.PathLike) -> Path:
+    """Where films named by URL are fetched to when no --cache is given: beside the programme (a festival's USB
+    stick carries its programme and its films together)."""
+    return Path(programme).resolve().parent / "vrplayer-cache"
+
+
 def key_of(url: str) -> str:
     return hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
 

@@ -8,11 +8,6 @@ import argparse
 import sys
 
 from vrplayer import log
-from vrplayer.kiosk.cache import FilmCache
-from vrplayer.kiosk.fetcher import Fetcher, progress_text
-from vrplayer.kiosk.programme import load_programme
-from vrplayer.kiosk.runner import _wanted, default_cache
-from vrplayer.progress import ProgressBar, shows_progress
 
 _log = log.get("fetch")
 
@@ -42,6 +37,11 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    from vrplayer.kiosk.cache import FilmCache, default_cache
+    from vrplayer.kiosk.fetcher import Fetcher, wanted_of
+    from vrplayer.kiosk.programme import load_programme
+    from vrplayer.progress import ProgressBar, shows_progress
+
     programme = load_programme(args.programme)
     cache = FilmCache(args.cache or default_cache(programme.path), int(args.cache_limit * 1e9))
     try:
@@ -50,7 +50,7 @@ def run(args) -> int:
         print(f"vrplayer: cannot make the cache folder {cache.folder} ({exc.strerror}); give --cache a folder you may "
               "write", file=sys.stderr)
         return 1
-    wanted = _wanted(programme.urls())
+    wanted = wanted_of(programme.urls())
     if not wanted:
         _log.info("%s names no films by URL: nothing to fetch", programme.path)
         return 0
@@ -79,5 +79,7 @@ def run(args) -> int:
     return 1 if failed else 0
 
 
-def _amount(fetcher: Fetcher, item) -> str:
+def _amount(fetcher, item) -> str:
+    from vrplayer.kiosk.fetcher import progress_text
+
     return progress_text(fetcher.states[item.url], percent=False)

@@ -34,6 +34,11 @@ class Wanted:
     title: str = ""
 
 
+def wanted_of(items) -> list[Wanted]:
+    """The programme items named by URL (kiosk.programme.ProgrammeItem) as the fetcher wants them."""
+    return [Wanted(item.url, item.sha256, item.display_title) for item in items]
+
+
 @dataclass
 class FetchState:
     state: str = "waiting"  # waiting | fetching | ready | failed

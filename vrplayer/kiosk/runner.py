@@ -28,9 +28,9 @@ from pathlib import Path
 from vrplayer import log
 from vrplayer.analytics.recorder import HeadTraceRecorder
 from vrplayer.errors import PlayerError
-from vrplayer.kiosk.cache import DEFAULT_LIMIT, FilmCache
+from vrplayer.kiosk.cache import DEFAULT_LIMIT, FilmCache, default_cache
 from vrplayer.kiosk.control import CommandQueue, ControlServer
-from vrplayer.kiosk.fetcher import Fetcher, Wanted
+from vrplayer.kiosk.fetcher import Fetcher, wanted_of
 from vrplayer.kiosk.films_present import FilmsPresent
 from vrplayer.kiosk.lifeline import Lifeline
 from vrplayer.kiosk.programme import ProgrammeItem, ProgrammeWatcher, cursor_after_reload
@@ -128,7 +128,7 @@ class Kiosk:
         self.lifeline.on_give_up = self._give_up
         self.lifeline.start()
         self.films.start()
-        self.fetcher.want(_wanted(self.programme.urls()))
+        self.fetcher.want(wanted_of(self.programme.urls()))
         self.fetcher.start()
         if self.options.resume:
             self._resume()
@@ -430,7 +430,7 @@ class Kiosk:
             self.programme = programme
             self.films.stop()
             self.films = FilmsPresent(_local_files(programme)).start()
-            self.fetcher.want(_wanted(programme.urls()))
+            self.fetcher.want(wanted_of(programme.urls()))
             self._attract_broken = False
             self._log_programme("programme_reloaded")
 
@@ -509,18 +509,8 @@ class Kiosk:
         return {**status, "age_s": round(time.monotonic() - at, 1)} if status else status
 
 
-def default_cache(programme: Path) -> Path:
-    """Where films named by URL are fetched to when no --cache is given: beside the programme (a festival's USB
-    stick carries its programme and its films together)."""
-    return Path(programme).resolve().parent / "vrplayer-cache"
-
-
 def _local_files(programme) -> list:
     return [item.file if item.url is None else None for item in programme.items]
-
-
-def _wanted(items) -> list[Wanted]:
-    return [Wanted(item.url, item.sha256, item.display_title) for item in items]
 
 
 def _layout_flags(item: ProgrammeItem) -> dict:

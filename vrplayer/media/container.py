@@ -24,6 +24,7 @@ from vrplayer.media.structure import structure_problems
 
 _log = log.get("media")
 
+SOURCE_BUFFER = 256 * 1024  # bytes FFmpeg asks of a download's reader at a time (each ask is a call into Python)
 OPEN_TIMEOUT = 5.0  # seconds; a local film of any size opens in well under one
 
 _NOT_REGULAR = (
@@ -137,7 +138,7 @@ def _unreadable(path: str, name: str, why: str) -> str:
 
 def _open_source(path: str, source):
     try:
-        return av.open(source.reader(), "r")
+        return av.open(source.reader(), "r", buffer_size=SOURCE_BUFFER)
     except (av.error.FFmpegError, OSError) as exc:
         why = "what the server sends is not a film FFmpeg can read" if isinstance(exc, av.error.InvalidDataError) else reason(exc)
         raise MediaError(f"{path_text(path)}: {why}; check that the link is the film itself") from None
