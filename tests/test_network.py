@@ -169,3 +169,51 @@ def test_a_link_slower_than_the_film_pauses_to_buffer_and_stays_in_sync(served, 
     assert len(flashes) >= 2 and beeps, (flashes, beeps)
     offsets = [min(beeps, key=lambda b: abs(b - t)) - t for t in flashes.values()]
     assert abs(float(np.median(offsets))) <= 0.030, [round(o * 1000) for o in offsets]
+
+
+def test_the_kiosk_status_and_the_info_line_show_the_buffer_and_the_throughput(served, tmp_path):
+    from test_kiosk import finish, free_port, start_kiosk, wait_for
+    import json as _json
+    import urllib.request
+
+    from vrplayer.display.offscreen import OffscreenDisplay
+    from vrplayer.player import Player, PlayOptions
+    from vrplayer.player.info_line import InfoLine
+    from vrplayer.player.playback import Playback
+
+    film = served / "fast.mp4"
+    bit_rate = film.stat().st_size / SECONDS  # bytes per second
+    with FilmServer(served, Behaviour(rate=0.5 * bit_rate)) as server:
+        # The info line, on a film being fetched at half its rate.
+        display = OffscreenDisplay((64, 32))
+        player = Player(display, PlayOptions(show_info=True), audio=False)
+        playback = Playback(server.url("fast.mp4"), None, 1.0)
+        try:
+            playback.goto(0.0)
+            time.sleep(1.0)
+            line = InfoLine(player).text(playback)
+        finally:
+            playback.close()
+            player.close()
+            display.close()
+        found = re.search(r"BUFFER ([\d.]+) S ([\d.]+) MB/S", line)
+        assert found and float(found.group(2)) > 0, line
+        # The kiosk's status, while a film from the server plays on a link too slow for it.
+        prog = tmp_path / "prog.toml"  # (streamed as it arrives: not fetched ahead)
+        prog.write_text(f'[[items]]\nfile = "{server.url("fast.mp4")}"\nstream = true\n')
+        port = free_port()
+        proc = start_kiosk(prog, tmp_path / "log", "--no-audio", "--start-trigger", "auto", "--control",
+                           f"127.0.0.1:{port}", "--duration", "40", "--cache", tmp_path / "cache")
+        try:
+            def status():
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status", timeout=5) as response:
+                        return _json.loads(response.read())
+                except OSError:
+                    return None
+
+            buffering = wait_for(lambda: (s := status()) and s.get("buffering") and s, timeout=40, what="buffering")
+            assert buffering["throughput_bps"] > 0 and buffering["buffer_s"] is not None
+        finally:
+            proc.terminate()
+            finish(proc)

@@ -174,6 +174,13 @@ def test_a_partial_panorama_sits_where_its_gpano_says_and_faces_its_initial_view
         assert score >= MIN_PSNR, f"at {view}: PSNR {score:.1f} dB against v360"
         border = 2 * sum(SIZE)
         assert np.count_nonzero(ours[~valid].max(axis=-1) > 2 / 255) <= border, f"at {view}: not black outside"
+    # Any time shows it: a photo has no end.
+    at_later = tmp_path / "later.png"
+    result = run_cli("snapshot", path, "--at", "3600", "--yaw", "60", "--pitch", "20", "--size", "320x180", "-o", at_later)
+    assert result.returncode == 0, result.stderr
+    from vrplayer.snapshot import read_png
+
+    assert psnr(read_png(str(at_later)) / 255.0, snapshot(path, (60, 20, 0, 90))[0]) > 60
     # With no view asked for, the photo opens on its initial view: 40° right of its centre.
     ours, state = snapshot(path, (0, 0, 0, 90), start=(None, None, None))
     assert state.yaw == pytest.approx(40.0)

@@ -39,7 +39,7 @@ MAX_REPEAT = 1000  # the play order is expanded in memory; a typo like 1e9 must 
 OPTION_KEYS = ("loop", "attract", "on_viewer_leaves", "grace_seconds", "on_viewer_returns", "start_trigger", "fade_seconds", "items")
 ITEM_KEYS = (
     "file", "title", "projection", "stereo", "eyes_swapped", "fov", "initial_yaw", "volume", "start", "end", "repeat",
-    "title_card", "subtitles", "seconds", "sha256",
+    "title_card", "subtitles", "seconds", "sha256", "stream",
 )
 PHOTO_SECONDS = 10.0  # how long a kiosk shows a photo whose item gives no "seconds"
 TITLE_CARD_KEYS = ("text", "seconds")
@@ -78,6 +78,7 @@ class ProgrammeItem:
     seconds: float = PHOTO_SECONDS  # a photo's time on screen (a film plays its own length)
     url: str | None = None  # an http(s) film: fetched into the kiosk's cache ahead, played from there
     sha256: str | None = None  # what the fetched film must hash to (lower-case hex); None: its size is checked
+    stream: bool = False  # a link played as it arrives (a live stream), not fetched ahead
 
     @property
     def display_title(self) -> str:
@@ -118,8 +119,8 @@ class Programme:
         return [item for item in self.items if item.url is None and not item.file.is_file()]
 
     def urls(self) -> list[ProgrammeItem]:
-        """The items the kiosk fetches, in programme order."""
-        return [item for item in self.items if item.url is not None]
+        """The items the kiosk fetches ahead, in programme order (not those it streams)."""
+        return [item for item in self.items if item.url is not None and not item.stream]
 
 
 # --- loading ---------------------------------------------------------------------------------------------------
@@ -369,8 +370,11 @@ def _parse_item(raw: Any, number: int, path: Path, base: Path, warnings: list[st
         seconds=where.number(raw, "seconds", PHOTO_SECONDS, low=0, high=86400, low_open=True,
                              expected="a number of seconds above 0 (how long a photo shows)"),
     )
+    stream = where.boolean(raw, "stream", False)
     if _WEB.match(file):
-        return _url_item(number, file, sha256=sha256.lower() if sha256 else None, **fields)
+        return _url_item(number, file, sha256=sha256.lower() if sha256 else None, stream=stream, **fields)
+    if stream:
+        warnings.append(f'{where.label("stream")} is only for a film given by a link; ignored')
     if sha256 is not None:
         warnings.append(f'{where.label("sha256")} is only checked for a film fetched from a link; ignored')
     return ProgrammeItem(number=number, file=_resolve(file, base), **fields)

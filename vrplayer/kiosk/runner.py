@@ -221,7 +221,9 @@ class Kiosk:
             self._skip(index, f"{item.file}: no such file; check the path")
             return "skipped"
         path = item.file
-        if item.url is not None:  # played from the cache, only once complete and verified
+        if item.url is not None and item.stream:
+            path = item.url  # played as it arrives, buffering as it must (a live stream)
+        elif item.url is not None:  # played from the cache, only once complete and verified
             ready = self.fetcher.ready(item.url, item.sha256)
             if ready is None:
                 self._skip(index, self.fetcher.why_not(item.url))
