@@ -19,6 +19,7 @@ class Behaviour:
     cut_after: int | None = None  # close each connection after sending this many bytes of a body
     rate: float | None = None  # bytes per second, per connection
     missing: set = field(default_factory=set)  # names answered with 404
+    flaky: set = field(default_factory=set)  # names answered 503 the first time they are asked for
     stall_after: int | None = None  # stop sending (without closing) after this many bytes, once, for stall_seconds
     stall_seconds: float = 0.0
 
@@ -74,6 +75,12 @@ class FilmServer:
         behaviour = self.behaviour
         name = path.lstrip("/")
         file = (self.folder / name).resolve()
+        if name in behaviour.flaky:
+            behaviour.flaky.discard(name)
+            handler.send_response(503)
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+            return
         if name in behaviour.missing or not file.is_file() or self.folder.resolve() not in file.parents:
             handler.send_response(404)
             handler.send_header("Content-Length", "0")
@@ -119,7 +126,8 @@ class FilmServer:
     def _send(self, handler, file: Path, first: int, last: int) -> None:
         behaviour = self.behaviour
         sent = 0
-        chunk = 16 * 1024
+        # Throttled, in pieces of 20 ms of the rate: a link's burst, not a whole segment sent at once.
+        chunk = 16 * 1024 if not behaviour.rate else max(1024, min(16 * 1024, int(behaviour.rate / 50)))
         started = time.monotonic()
         with open(file, "rb") as source:
             source.seek(first)

@@ -17,7 +17,7 @@ from vrplayer.media.ring import SampleRing
 from vrplayer.media.timestretch import TimeStretch
 from vrplayer.errors import path_text
 from vrplayer.media.container import (
-    CorruptPacketCounter, audio_stream, decoded_frames, open_container, origin_seconds, reason,
+    CorruptPacketCounter, audio_stream, decoded_frames, open_container, origin_seconds, piece_frames, reason,
 )
 from vrplayer.media.worker import DecodeWorker
 
@@ -28,7 +28,7 @@ _LAYOUTS = {1: "mono", 2: "stereo"}
 
 def audio_track(path: str, source=None) -> tuple[int, int, str | None] | None:
     """(stream index, channel count, codec layout name) of the film's sound, or None when it has none."""
-    container = open_container(path, source)
+    container = open_container(path, source, "audio")
     try:
         stream = audio_stream(container)
         if stream is None:
@@ -44,7 +44,7 @@ class AudioDecoder:
         """channels: what the ring holds, resampled to it (1 or 2), or None to keep every channel of the track as
         it is (a sound field to be rendered for the head: ambisonics, 5.1 …)."""
         self.path = path
-        self._container = open_container(path, source)
+        self._container = open_container(path, source, "audio")
         self._stream = audio_stream(self._container)
         if self._stream is None:
             self._container.close()
@@ -58,6 +58,7 @@ class AudioDecoder:
         self._layout = cc.layout if channels is None else _LAYOUTS.get(channels, "stereo")
         self.channels = cc.channels if channels is None else channels
         self.ring = SampleRing(int(rate * ring_seconds), self.channels)
+        self._streamed = source if getattr(source, "segmented", False) else None  # HLS, DASH: read piece by piece
         self._lock = threading.Lock()
         self._seek_target: float | None = None
         self._speed = 1.0
@@ -117,7 +118,7 @@ class AudioDecoder:
 
     def _decode_from(self, target: float, generation: int, speed: float = 1.0) -> None:
         stream = self._stream
-        if target > 0 or generation > 0:
+        if self._streamed is None and (target > 0 or generation > 0):
             try:
                 self._container.seek(int((target + self._origin) / stream.time_base), stream=stream, backward=True)
             except av.error.FFmpegError as exc:
@@ -127,7 +128,7 @@ class AudioDecoder:
         self._stretch = TimeStretch(speed, self.rate, self._layout) if speed != 1.0 else None
         resampler = av.AudioResampler(format="flt", layout=self._layout, rate=self.rate)
         next_index = 0  # ring frame index the next sample goes to (ring frame 0 = target)
-        for frame in self._frames(generation):
+        for frame in self._frames(generation, target):
             for out in resampler.resample(frame):
                 next_index = self._write(out, next_index, target, generation)
                 if next_index < 0:
@@ -174,5 +175,13 @@ class AudioDecoder:
             return -1
         return first_index + len(samples)
 
-    def _frames(self, generation: int):
+    def _frames(self, generation: int, target: float):
+        if self._streamed is not None:
+            def opened(container, stream, origin) -> None:
+                old, self._container, self._stream, self._origin = self._container, container, stream, origin
+                if old is not None and old is not container:
+                    old.close()
+
+            return piece_frames(self._streamed, "audio", target, lambda: self._current(generation), self.corrupt_packets,
+                                _log, opened)
         return decoded_frames(self._container, self._stream, lambda: self._current(generation), self.corrupt_packets, _log)

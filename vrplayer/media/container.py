@@ -35,12 +35,12 @@ _NOT_REGULAR = (
 _SPHERICAL_NAMES = ("st3d", "sv3d", "proj", "prhd", "equi", "cbmp", "mshp", "Spherical Video", "Projection", "StereoMode")
 
 
-def open_container(path: str, source=None) -> av.container.InputContainer:
+def open_container(path: str, source=None, kind: str = "video") -> av.container.InputContainer:
     """The film at `path` (a file, or an http(s) URL: media/network.py), opened; MediaError, one line, saying why not.
     `source`: the film's download (media/netbuffer.py), read through instead of the path."""
     name = path_text(path)
     if source is not None:
-        return _within_time_limit(lambda: _open_source(path, source), f"{name}: did not open within "
+        return _within_time_limit(lambda: _open_source(path, source, kind), f"{name}: did not open within "
                                   f"{CONNECT_TIMEOUT:g} s: the server is too slow or stopped answering; check the "
                                   "network, or fetch the film first", CONNECT_TIMEOUT)
     if is_url(path):
@@ -136,12 +136,18 @@ def _unreadable(path: str, name: str, why: str) -> str:
     return f"{name}: not a video file FFmpeg can read ({why}): {finding}"
 
 
-def _open_source(path: str, source):
+def _open_source(path: str, source, kind: str = "video"):
+    """The film's download (or, streamed, its first piece of the `kind` reader's lane) opened by FFmpeg."""
     try:
-        return av.open(source.reader(), "r", buffer_size=SOURCE_BUFFER)
+        return open_piece(source.reader(kind), getattr(source, "format", None))
     except (av.error.FFmpegError, OSError) as exc:
         why = "what the server sends is not a film FFmpeg can read" if isinstance(exc, av.error.InvalidDataError) else reason(exc)
         raise MediaError(f"{path_text(path)}: {why}; check that the link is the film itself") from None
+
+
+def open_piece(reader, format_name: str | None = None):
+    """A file-like view of a film's bytes (a download, a streamed film's piece) opened by FFmpeg."""
+    return av.open(reader, "r", format=format_name, buffer_size=SOURCE_BUFFER)
 
 
 def _open(path: str):
@@ -221,6 +227,30 @@ def decoded_frames(container, stream, keep_going, on_corrupt, logger, before_pac
         yield from stream.codec_context.decode(None)
     except av.error.FFmpegError:
         pass
+
+
+def piece_frames(source, kind: str, target: float, keep_going, on_corrupt, logger, on_piece):
+    """A streamed film's frames of `kind` ("video" | "audio") from `target` on, piece after piece (a variant switch
+    begins the next, media/segments.py). `on_piece(container, stream, origin)` is told of each piece as it opens:
+    `origin` is the media time 0 in its timestamps (kept from the first piece, unless a piece disagrees by more
+    than a second: variants that were not cut on one timeline)."""
+    origin = None
+    for reader, start in source.pieces(target, kind):
+        if not keep_going():
+            return
+        container = open_piece(reader, source.format)
+        streams = container.streams.video if kind == "video" else [s for s in container.streams.audio if _decoder_exists(s)]
+        if not streams:
+            container.close()
+            logger.warning("a piece of the stream from %.2f s has no %s; skipped", start, kind)
+            continue
+        stream = streams[0]
+        stream.thread_type = "AUTO"
+        first = origin_seconds(container)
+        if origin is None or abs(first - origin - start) > 1.0:
+            origin = first - start
+        on_piece(container, stream, origin)
+        yield from decoded_frames(container, stream, keep_going, on_corrupt, logger)
 
 
 def duration_seconds(container, stream) -> float | None:

@@ -63,8 +63,8 @@ class NetworkBuffer:
 
     # -- what the player asks ----------------------------------------------------------------------------------
 
-    def reader(self) -> "_Reader":
-        """A new file-like view for a demuxer."""
+    def reader(self, kind: str = "video") -> "_Reader":
+        """A new file-like view for a demuxer (the picture's and the sound's read the same bytes)."""
         return _Reader(self)
 
     def seconds_ahead_of(self, position: float) -> float:

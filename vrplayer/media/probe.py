@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 
 from vrplayer import layout as layouts
@@ -30,7 +31,10 @@ def decide_film_layout(path: str, width: int, height: int, flags: dict | None = 
     its file name, its picture's aspect. A broken manifest is an error naming it; metadata problems are warnings.
     `source`: the film's download (media/netbuffer.py), whose bytes the metadata is read from."""
     try:
-        if source is not None:
+        if getattr(source, "segmented", False):  # a stream: its fMP4 init segment says what MP4 metadata says
+            init = source.init_bytes()
+            container = read_layout_from(io.BytesIO(init)) if init else None
+        elif source is not None:
             container = read_layout_from(source.reader())
         elif photo.looks_like_photo(path):
             container = photo.read_facts(path).layout

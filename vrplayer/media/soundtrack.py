@@ -5,6 +5,7 @@ render.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 from vrplayer.formats.sound import AudioFormat, format_for
@@ -33,7 +34,11 @@ def decide_sound(path: str, stream_index: int, channels: int, layout_name: str |
                  override: str | None, source=None) -> SoundDecision:
     """`source`: the film's download (media/netbuffer.py), whose bytes its SA3D box is read from."""
     try:
-        sa3d = read_sa3d_from(source.reader(), stream_index) if source is not None else read_sa3d(path, stream_index)
+        if getattr(source, "segmented", False):  # a stream: its sound's fMP4 init segment holds any SA3D box
+            init = source.init_bytes("audio")
+            sa3d = read_sa3d_from(io.BytesIO(init), None) if init else None
+        else:
+            sa3d = read_sa3d_from(source.reader(), stream_index) if source is not None else read_sa3d(path, stream_index)
     except OSError:
         sa3d = None
     fmt, source, warning = format_for(channels, sa3d, manifest_audio, override, layout_name)

@@ -22,7 +22,8 @@ import av
 from vrplayer import log
 from vrplayer.errors import MediaError, path_text
 from vrplayer.media.container import (
-    CorruptPacketCounter, decoded_frames, duration_seconds, open_container, origin_seconds, reason, video_stream,
+    CorruptPacketCounter, decoded_frames, duration_seconds, open_container, origin_seconds, piece_frames, reason,
+    video_stream,
 )
 from vrplayer.media.worker import DecodeWorker
 from vrplayer.formats.pixels import NATIVE, PixelLayout, conversion_target
@@ -38,6 +39,9 @@ _SKIP_MARGIN_FRAMES = 4
 # A frame whose timestamp lies this far past where the frame rate expects it is checked against the frame after it:
 # a real jump (a gap in a recording) goes on from there, a damaged timestamp does not.
 _PTS_JUMP = 1.0
+# Frames this many frame durations beyond where the frame rate expects them tell of a hole in the picture (a
+# segment of a stream lost): said in the log, their timestamps kept.
+_HOLE_FRAMES = 3
 # A film whose last picture ends this much before the duration it claims stops early (truncated or damaged): the
 # larger of this many frames and these seconds (audio a little longer than the picture is no shortfall).
 _SHORTFALL_FRAMES = 3
@@ -91,6 +95,11 @@ class VideoDecoder:
         self.frame_rate = float(rate)
         self.frame_duration = 1.0 / self.frame_rate
         self._duration = duration_seconds(self._container, self._stream)
+        # A streamed film (HLS, DASH: media/segments.py) is read piece by piece; its length is its manifest's.
+        self._streamed = source if getattr(source, "segmented", False) else None
+        if self._streamed is not None:
+            self._duration = self._streamed.duration
+        self.jumps: list[tuple[float, float]] = []  # holes in the picture's timestamps (a segment lost)
         self._queue: queue.Queue = queue.Queue(maxsize=queue_frames)
         self._lock = threading.Lock()
         self._seek_target: float | None = None
@@ -243,7 +252,7 @@ class VideoDecoder:
     def _decode_from(self, target: float, generation: int) -> None:
         stream = self._stream
         tb = stream.time_base
-        if target > 0 or generation > 0:
+        if self._streamed is None and (target > 0 or generation > 0):
             ts = int((target + self._origin) / tb)
             try:
                 self._container.seek(ts, stream=stream, backward=True, any_frame=False)
@@ -257,7 +266,9 @@ class VideoDecoder:
         pending: VideoFrame | None = None  # the last frame at or before the target: it is what shows there
         reached = False
         last_pts = None
-        for frame, pts in self._timed(self._frames(generation, self._catch_up_skipper(target))):
+        frames = (self._piece_frames(target, generation) if self._streamed is not None
+                  else self._frames(generation, self._catch_up_skipper(target)))
+        for frame, pts in self._timed(frames):
             last_pts = pts
             item = self._wrap(frame, pts, generation)
             if not reached:
@@ -285,6 +296,18 @@ class VideoDecoder:
             return not self._stop.is_set() and generation == self.generation
 
         return decoded_frames(self._container, self._stream, keep_going, self.corrupt_packets, _log, before_packet)
+
+    def _piece_frames(self, target: float, generation: int):
+        def keep_going() -> bool:
+            self._worker.beat()
+            return not self._stop.is_set() and generation == self.generation
+
+        def opened(container, stream, origin) -> None:
+            old, self._container, self._stream, self._origin = self._container, container, stream, origin
+            if old is not None and old is not container:
+                old.close()  # (the frames decoded from it hold their own buffers)
+
+        return piece_frames(self._streamed, "video", target, keep_going, self.corrupt_packets, _log, opened)
 
     def _catch_up_skipper(self, target: float):
         """A per-packet hook that has the decoder skip non-reference frames well before the target, then decode
@@ -322,6 +345,8 @@ class VideoDecoder:
                 held = None
                 if pts is None or pts < held_pts:
                     held_pts = self._retime(held_pts, last)
+                elif last is not None:  # the jump was real: the stream has a hole there (a segment lost)
+                    self._jumped(last, held_pts)
                 yield held_frame, held_pts
                 last = held_pts
             expected = self._expected(last)
@@ -332,10 +357,17 @@ class VideoDecoder:
             elif last is not None and pts > expected + _PTS_JUMP:
                 held = (frame, pts)
                 continue
+            elif last is not None and pts > expected + _HOLE_FRAMES * self.frame_duration:
+                self._jumped(last, pts)  # a short hole (a streamed segment lost): told, and kept
             yield frame, pts
             last = pts
         if held is not None:
             yield held
+
+    def _jumped(self, last: float, pts: float) -> None:
+        self.jumps.append((last + self.frame_duration, pts))
+        _log.warning("%s: a hole in the picture from %.2f s to %.2f s (its data never arrived: a lost segment?); the "
+                     "picture holds meanwhile", path_text(self.path), last + self.frame_duration, pts)
 
     def _raw_pts(self, frame: av.VideoFrame) -> float | None:
         if frame.pts is not None and frame.time_base is not None:

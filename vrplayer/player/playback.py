@@ -17,7 +17,9 @@ from vrplayer.media.audio import AudioDecoder, audio_track
 from vrplayer.media.probe import decide_film_layout
 from vrplayer.media.soundtrack import decide_sound
 from vrplayer.media import photo
+from vrplayer.media.manifests import is_manifest
 from vrplayer.media.netbuffer import NetworkBuffer
+from vrplayer.media.segments import StreamSource
 from vrplayer.media.network import is_url
 from vrplayer.media.still import open_pictures
 from vrplayer.media.video import READ_STALL_TIMEOUT, EndOfStream
@@ -40,14 +42,14 @@ class Playback:
         self.output = output
         self._late_blocks_before = output.xruns if output is not None else 0
         # A film on a web server is downloaded ahead, once, for both its readers (media/netbuffer.py).
-        self.network = NetworkBuffer(path) if is_url(path) else None
+        self.network = (StreamSource(path) if is_manifest(path) else NetworkBuffer(path)) if is_url(path) else None
         try:
             self.video = open_pictures(path, still_seconds, self.network)
         except PlayerError:
             self._close_network()
             raise
         self.still = self.video.is_still
-        if self.network is not None and self.video.duration:
+        if self.network is not None and self.network.size and self.video.duration:
             self.network.byte_rate = self.network.size / self.video.duration
         try:
             self.layout = decide_film_layout(path, *self.video.size, layout_flags, self.network)
