@@ -69,7 +69,7 @@ def timing_pictures(timing) -> list[dict]:
     import json
 
     lines = timing.read_text().splitlines() if timing.exists() else []
-    return [entry for entry in map(json.loads, lines) if "pts" in entry]
+    return [entry for entry in map(json.loads, lines) if "ended" not in entry]
 
 
 def run_cli(*args, env=None, timeout=120, input=None) -> subprocess.CompletedProcess:

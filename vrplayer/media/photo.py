@@ -13,6 +13,9 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import os
+import stat
+import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +45,7 @@ SOUND_SUFFIXES = (".wav", ".flac", ".mp3", ".m4a", ".aac", ".ogg", ".opus", ".mk
 # Pixels a photo may have: Pillow's own bomb limit is 89 M; a 16K × 8K equirect (134 M) is real, beyond is not.
 MAX_PIXELS = 16384 * 8192 * 2
 RIGHT_EYE_SOURCE = "GImage right eye (VR180 photo)"
+SNIFF_TIMEOUT = 2.0  # seconds to read a file's first bytes
 
 
 @dataclass
@@ -57,12 +61,28 @@ class PhotoFacts:
 
 
 def looks_like_photo(path: str) -> bool:
-    """Whether the file's first bytes are a still image's (JPEG, PNG, WebP, HEIF/AVIF)."""
+    """Whether the file's first bytes are a still image's (JPEG, PNG, WebP, HEIF/AVIF). Only a regular file is
+    read (a FIFO would keep the read waiting), and only for SNIFF_TIMEOUT: a file on a share that stopped answering
+    is left to the film opener, which says so."""
     try:
-        with open(path, "rb") as file:
-            head = file.read(16)
-    except OSError:
+        info = os.stat(path)
+    except (OSError, ValueError):
         return False
+    if not stat.S_ISREG(info.st_mode) or info.st_size < 12:
+        return False
+    found: list[bytes] = []
+
+    def sniff() -> None:
+        try:
+            with open(path, "rb") as file:
+                found.append(file.read(16))
+        except OSError:
+            pass
+
+    reader = threading.Thread(target=sniff, name="photo-sniff", daemon=True)
+    reader.start()
+    reader.join(SNIFF_TIMEOUT)
+    head = found[0] if found else b""
     return (head.startswith(b"\xff\xd8\xff") or head.startswith(b"\x89PNG\r\n\x1a\n")
             or (head[:4] == b"RIFF" and head[8:12] == b"WEBP") or (head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS))
 
