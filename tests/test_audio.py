@@ -64,6 +64,18 @@ def beep_onsets(channel: np.ndarray) -> list[int]:
     return onsets
 
 
+def flash_offsets(pictures: list[dict], samples: np.ndarray, sample0_time: float) -> dict[int, float]:
+    """For each whole second of the film from the first on, its flash (the first frame of the second, from a timing
+    log's pictures) against the beep heard nearest to it in a MonitorRecorder's recording: beep − flash, seconds."""
+    beeps = [sample0_time + onset / RATE for onset in beep_onsets(samples[:, 0])]
+    flashes: dict[int, float] = {}
+    for entry in pictures:
+        second = int(entry["pts"] + 1e-6)
+        if second >= 1 and entry["pts"] - second < 1e-3 and second not in flashes:
+            flashes[second] = entry["shown"]
+    return {second: min(beeps, key=lambda b: abs(b - t)) - t for second, t in flashes.items()} if beeps else {}
+
+
 def test_sound_plays_and_flashes_meet_their_beeps(pulse, sample_film, tmp_path):
     env = dict(os.environ, **pulse.env)
     timing = tmp_path / "timing.jsonl"

@@ -13,13 +13,12 @@ import select
 import signal
 import subprocess
 import time
-import urllib.request
 
 import pytest
 
 from conftest import ROOT, VRPLAYER, run_cli
 from film_server import Behaviour, FilmServer
-from test_kiosk import events, finish, free_port, start_kiosk, wait_for
+from test_kiosk import _status, events, finish, free_port, start_kiosk, wait_for
 from vrplayer.kiosk.cache import FilmCache, file_name
 
 
@@ -121,11 +120,7 @@ def test_the_last_good_copy_plays_when_the_server_is_gone_or_sends_something_bad
         wait_for(lambda: events(log, "film_started"), what="the cached film to start")
 
         def downloads():
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status", timeout=5) as response:
-                    return json.loads(response.read()).get("downloads")
-            except OSError:
-                return None
+            return (_status(port) or {}).get("downloads")
 
         status = wait_for(lambda: (d := downloads()) and d[0]["error"] and d, what="the status to show the download")
         assert status[0]["state"] == "ready" and "last good copy" in status[0]["error"]
@@ -144,14 +139,7 @@ def test_the_status_page_shows_a_download_under_way_and_the_film_plays_once_it_i
         write_programme(prog, server, [("first.mp4", None)])
         proc = start_kiosk(prog, log, "--no-audio", "--cache", cache, "--control", f"127.0.0.1:{port}", "--duration", "30")
         try:
-            def status():
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status", timeout=5) as response:
-                        return json.loads(response.read())
-                except OSError:
-                    return None
-
-            under_way = wait_for(lambda: (s := status()) and s.get("downloads") and s["downloads"][0]["state"] == "fetching"
+            under_way = wait_for(lambda: (s := _status(port)) and s.get("downloads") and s["downloads"][0]["state"] == "fetching"
                                  and (s["downloads"][0]["percent"] or 0) > 10 and s, what="a download under way")
             entry = under_way["downloads"][0]
             assert entry["total"] == size and entry["rate_bps"] > 0 and under_way["cache"]["folder"] == str(cache)

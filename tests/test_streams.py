@@ -109,7 +109,7 @@ def test_a_failing_segment_is_retried_and_one_gone_for_good_is_a_hole_with_the_s
     assert result.returncode == 0, result.stderr
     assert "failed (503" in result.stderr and "hole" not in result.stderr  # asked again: it came
     continuous(pictures)
-    from test_audio import RATE, MonitorRecorder, beep_onsets
+    from test_audio import MonitorRecorder, flash_offsets
 
     env = dict(os.environ, **pulse.env)
     with FilmServer(streams / "hls", Behaviour(missing=set(names))) as server:
@@ -126,14 +126,8 @@ def test_a_failing_segment_is_retried_and_one_gone_for_good_is_a_hole_with_the_s
     # The sound kept the hole's time as silence: after it, each second's flash meets its beep as before it (the
     # retries took long enough for the film to pause to buffer meanwhile, picture and sound together).
     assert "(audio clock)" in result.stderr
-    beeps = [sample0_time + onset / RATE for onset in beep_onsets(samples[:, 0])]
-    flashes = {}
-    for entry in pictures:
-        second = int(entry["pts"] + 1e-6)
-        if second >= 1 and entry["pts"] - second < 1e-3 and second not in flashes:
-            flashes[second] = entry["shown"]
-    assert {3, 4, 5} <= set(flashes), flashes
-    offsets = {second: min(beeps, key=lambda b: abs(b - t)) - t for second, t in flashes.items()}
+    offsets = flash_offsets(pictures, samples, sample0_time)
+    assert {3, 4, 5} <= set(offsets), offsets
     assert all(abs(offsets[second]) <= 0.030 for second in (3, 4, 5)), offsets
 
 
