@@ -154,11 +154,11 @@ def test_a_live_playlist_plays_from_near_its_edge_as_it_grows(streams, tmp_path)
         (live / "live.m3u8.tmp").write_text("\n".join(lines) + "\n")
         os.replace(live / "live.m3u8.tmp", live / "live.m3u8")
 
-    publish(1)
+    publish(4)  # joined three segments from the edge: at segment 1, which is media time 0 for the player
     stop = threading.Event()
 
     def grow() -> None:
-        for count in range(2, len(segments) + 1):
+        for count in range(5, len(segments) + 1):
             if stop.wait(1.0):
                 return
             publish(count)
@@ -170,7 +170,8 @@ def test_a_live_playlist_plays_from_near_its_edge_as_it_grows(streams, tmp_path)
     assert result.returncode == 0, result.stderr
     assert "HLS live" in result.stderr
     pts = [p["pts"] for p in pictures]
-    assert len(pts) > 2 * FPS and pts == sorted(pts)  # it went on into the segments published after it started
+    assert pts[0] < 0.1, pts[:3]  # at once, not after the time before the join
+    assert pts == sorted(pts) and pts[-1] > 3.0, pts[-3:]  # on into the segments published after it started
 
 
 @pytest.mark.parametrize("content, words", [

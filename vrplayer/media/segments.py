@@ -88,6 +88,7 @@ class _Lane:
         self.fetched: dict[int, _Fetched] = {}  # by segment number
         self.readers: dict[int, int] = {}  # reader id → the segment number it reads
         self.next_number: int | None = None  # the next segment to fetch
+        self.base = 0.0  # a live stream's time of the segment it was joined at: media time 0 for the player
         self.thread = threading.Thread(target=self._run, name=f"stream-{tracks[0].kind}", daemon=True)
 
     @property
@@ -121,7 +122,11 @@ class _Lane:
                 if number is None:
                     source.cond.wait(0.2)
                     continue
-            self._fetch(number)
+            try:
+                self._fetch(number)
+            except Exception as error:  # (the lane must never die silently: its readers would wait for good)
+                _log.warning("%s: fetching segment %d went wrong (%s); trying again", source.url, number, error)
+                time.sleep(_BACKOFF[-1])
 
     def _wanted(self) -> int | None:
         """The next segment to fetch: from where the readers are, within AHEAD_SECONDS (under the lock)."""
@@ -144,6 +149,11 @@ class _Lane:
         variant = self.chooser.current
         segment = self.segment(number, variant)
         track = self.tracks[variant]
+        if segment is None:  # (gone from a live playlist meanwhile, or not in this variant's list)
+            with source.cond:
+                self.next_number = number + 1
+                source.cond.notify_all()
+            return
         data, why = None, "no answer"
         if track.init is not None and variant not in self.inits:
             try:
@@ -287,7 +297,10 @@ class StreamSource:
         lane = self.audio if kind == "audio" and self.audio is not None else self.video
         reader_id = next(_PieceReader._ids)
         with self.cond:
-            number = lane.start_at(None if self.live and target <= 0 else target)
+            joining = self.live and target <= 0
+            number = lane.start_at(None if joining else target)
+            if joining:  # media time 0 is where the stream is joined
+                lane.base = lane.segment(number).start
             lane.readers[reader_id] = number
             if lane.next_number is None or not (number <= lane.next_number <= number + 1) and number not in lane.fetched:
                 lane.next_number = number
@@ -302,7 +315,7 @@ class StreamSource:
                     variant = lane.fetched[number].variant
                 segment = lane.segment(number, variant)
                 piece = _PieceReader(lane, number, variant, reader_id)
-                yield piece, segment.start if segment is not None else 0.0
+                yield piece, (segment.start - lane.base) if segment is not None else 0.0
                 number = piece.next_number
         finally:
             with self.cond:
@@ -341,7 +354,7 @@ class StreamSource:
             end = position
             while number in lane.fetched:
                 got = lane.fetched[number]
-                end = got.segment.start + got.segment.duration
+                end = got.segment.start + got.segment.duration - lane.base
                 number += 1
             if not self.live and lane.segment(number) is None:
                 return float("inf")
