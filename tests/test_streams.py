@@ -202,3 +202,56 @@ def test_the_choice_has_hysteresis():
         meter.add(1_000_000, 1.0)
     meter.add(1_000_000, 10.0)  # one slow segment: the estimate believes it at once
     assert meter.estimate < 6e6
+
+
+def test_a_live_dash_stream_plays_from_near_its_edge_as_its_timeline_grows(streams, tmp_path):
+    import xml.etree.ElementTree as ET
+
+    live = tmp_path / "live"
+    shutil.copytree(streams / "dash", live)
+    mpd = ET.parse(streams / "dash" / "manifest.mpd")
+    namespace = "urn:mpeg:dash:schema:mpd:2011"
+    ET.register_namespace("", namespace)
+    root = mpd.getroot()
+    root.set("type", "dynamic")
+    root.set("minimumUpdatePeriod", "PT1S")
+    root.attrib.pop("mediaPresentationDuration", None)
+    timelines = [(timeline, [(int(s.get("t", 0)), int(s.get("d")), int(s.get("r", 0))) for s in timeline])
+                 for timeline in root.iter(f"{{{namespace}}}SegmentTimeline")]
+    for timeline, _ in timelines:
+        for entry in list(timeline):
+            timeline.remove(entry)
+
+    def publish(count: int) -> None:
+        """The MPD with the first `count` segments of each timeline, as a live encoder has them so far."""
+        for timeline, entries in timelines:
+            for entry in list(timeline):
+                timeline.remove(entry)
+            time_now, listed = None, 0
+            for start, duration, repeat in entries:
+                time_now = start if time_now is None else time_now
+                for _ in range(repeat + 1):
+                    if listed < count:
+                        ET.SubElement(timeline, f"{{{namespace}}}S", t=str(time_now), d=str(duration))
+                        listed += 1
+                    time_now += duration
+        mpd.write(live / "live.tmp", xml_declaration=True, encoding="utf-8")
+        os.replace(live / "live.tmp", live / "live.mpd")
+
+    publish(4)
+    stop = threading.Event()
+
+    def grow() -> None:
+        for count in range(5, 7):
+            if stop.wait(1.0):
+                return
+            publish(count)
+
+    with FilmServer(live) as server:
+        threading.Thread(target=grow, daemon=True).start()
+        result, pictures = play(server.url("live.mpd"), tmp_path, "--no-audio", "--duration", "5")
+        stop.set()
+    assert result.returncode == 0, result.stderr
+    assert "DASH live" in result.stderr
+    pts = [p["pts"] for p in pictures]
+    assert pts[0] < 0.1 and pts == sorted(pts) and pts[-1] > 3.0, (pts[:2], pts[-2:])
