@@ -47,7 +47,11 @@ class FilmServer:
                 server._answer(self, body)
 
         self.host = host
-        self._httpd = http.server.ThreadingHTTPServer((host, 0), Handler)
+        class Server(http.server.ThreadingHTTPServer):
+            def handle_error(self, request, client_address) -> None:
+                pass  # a client that hung up (a player that quit mid-download) is no error of the server's
+
+        self._httpd = Server((host, 0), Handler)
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)

@@ -131,6 +131,16 @@ def test_a_failing_segment_is_retried_and_one_gone_for_good_is_a_hole_with_the_s
     assert all(abs(offsets[second]) <= 0.030 for second in (3, 4, 5)), offsets
 
 
+def test_probe_describes_a_stream_and_its_variants(streams, tmp_path):
+    for kind, manifest in (("hls", "master.m3u8"), ("dash", "manifest.mpd")):
+        with FilmServer(streams / kind) as server:
+            result = run_cli("probe", server.url(manifest))
+        assert result.returncode == 0, result.stderr
+        assert f"stream:      {kind.upper()} on demand, 3 variants: 320x160" in result.stdout, result.stdout
+        assert "container:   " + ("mpegts" if kind == "hls" else "mp4") + ", 0:06.000" in result.stdout
+        assert "audio:       aac 48000 Hz, 2 ch" in result.stdout
+
+
 def test_a_seek_in_a_stream_lands_where_asked(streams, tmp_path):
     for kind, manifest in (("hls", "master.m3u8"), ("dash", "manifest.mpd")):
         with FilmServer(streams / kind) as server:

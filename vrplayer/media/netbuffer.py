@@ -25,7 +25,7 @@ import weakref
 
 from vrplayer import log
 from vrplayer.errors import MediaError
-from vrplayer.media.network import _NO_RANGE, index_at_end
+from vrplayer.media.network import NO_RANGE, index_at_end
 
 _log = log.get("media.network")
 
@@ -137,7 +137,7 @@ class NetworkBuffer:
             self.size = int(length) if length and length.isdigit() else None
             if start == 0 and index_at_end(self.url):
                 response.close()
-                raise MediaError(_NO_RANGE.format(url=self.url))
+                raise MediaError(NO_RANGE.format(url=self.url))
             _log.warning("%s: the server ignores Range requests: the film plays from its start, and a seek waits for "
                          "the download to reach the place sought", self.url)
         if self.size is None:

@@ -48,7 +48,7 @@ def open_url(url: str):
     asked first where the film's index is: at its end, FFmpeg would read on to it and then decode garbage."""
     if honours_range(url) is False:
         if index_at_end(url):
-            raise MediaError(_NO_RANGE.format(url=url))
+            raise MediaError(NO_RANGE.format(url=url))
         if url not in _told_unseekable:
             _told_unseekable.add(url)
             _log.warning("%s: the server ignores Range requests: the film plays from its start, and a seek reads "
@@ -59,7 +59,7 @@ def open_url(url: str):
         raise MediaError(why_not(url, exc)) from None
 
 
-_NO_RANGE = ("{url}: the server ignores Range requests, and this film's index is at its end, so it cannot be "
+NO_RANGE = ("{url}: the server ignores Range requests, and this film's index is at its end, so it cannot be "
              "played over HTTP: re-mux it with `ffmpeg -i in.mp4 -c copy -movflags +faststart out.mp4`, or serve it "
              "from a server that honours Range")
 _told_unseekable: set[str] = set()
@@ -108,7 +108,7 @@ def why_not(url: str, exc: BaseException) -> str:
     except OSError:
         return f"{url}: cannot find the server {host!r} (no such name); check the link and the network"
     if honours_range(url) is False and index_at_end(url):
-        return _NO_RANGE.format(url=url)
+        return NO_RANGE.format(url=url)
     if isinstance(exc, av.error.InvalidDataError):
         return f"{url}: what the server sends is not a film FFmpeg can read; check that the link is the film itself"
     return f"{url}: cannot be played ({text.strip().rstrip('.')}); check the link and the network"

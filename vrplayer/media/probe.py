@@ -9,6 +9,9 @@ from vrplayer import layout as layouts
 from vrplayer.errors import MediaError, PlayerError, path_text
 from vrplayer.media.container import audio_stream, duration_seconds, open_container, video_stream
 from vrplayer.media import photo
+from vrplayer.media.manifests import is_manifest
+from vrplayer.media.network import is_url
+from vrplayer.media.segments import StreamSource
 from vrplayer.media.structure import structure_warnings
 from vrplayer.media.video import VideoDecoder
 from vrplayer.formats.pixels import NATIVE, conversion_target
@@ -58,12 +61,22 @@ def probe(path: str, flags: dict | None = None, audio_format: str | None = None)
     decoded (tried, as playing it would)."""
     if photo.looks_like_photo(path):
         return _probe_photo(path, flags, audio_format)
-    container = open_container(path)
+    stream_source = StreamSource(path) if is_url(path) and is_manifest(path) else None  # HLS, DASH: our reader
+    try:
+        return _probe_film(path, flags, audio_format, stream_source)
+    finally:
+        if stream_source is not None:
+            stream_source.close()
+
+
+def _probe_film(path: str, flags: dict | None, audio_format: str | None, source) -> tuple[dict, layouts.LayoutDecision]:
+    container = open_container(path, source)
+    audio_container = open_container(path, source, "audio") if source is not None and source.audio else None
     try:
         stream = video_stream(container, path)
         cc = stream.codec_context
         rate = stream.average_rate or stream.guessed_rate
-        duration = duration_seconds(container, stream)
+        duration = source.duration if source is not None else duration_seconds(container, stream)
         pix_fmt = cc.pix_fmt or "unknown"
         fmt = cc.format
         converted = conversion_target(pix_fmt, fmt.is_rgb, max((c.bits for c in fmt.components), default=8)) if fmt else None
@@ -73,7 +86,7 @@ def probe(path: str, flags: dict | None = None, audio_format: str | None = None)
             matrix, matrix_source = "rgb", "planar RGB"
         info = {
             "file": path,
-            "warnings": film_warnings(path),
+            "warnings": film_warnings(path, source),
             "container": container.format.name,
             "duration": duration,
             "bit_rate": container.bit_rate,
@@ -93,19 +106,24 @@ def probe(path: str, flags: dict | None = None, audio_format: str | None = None)
             },
             "audio": None,
         }
-        decision = decide_film_layout(path, cc.width, cc.height, flags)
+        if source is not None:
+            info["stream"] = {"kind": source.presentation.kind, "live": source.live, "variants": [
+                {"width": t.width, "height": t.height, "bandwidth": t.bandwidth} for t in source.presentation.variants]}
+        decision = decide_film_layout(path, cc.width, cc.height, flags, source)
         info["layout"] = layouts.decision_json(decision)
-        audio = audio_stream(container)
+        audio = audio_stream(audio_container or container)
         if audio is not None:
             acc = audio.codec_context
             from vrplayer.media.soundtrack import decide_sound
 
             layout_name = acc.layout.name if acc.layout else None
-            sound = decide_sound(path, audio.index, acc.channels, layout_name, decision.audio, audio_format)
+            sound = decide_sound(path, audio.index, acc.channels, layout_name, decision.audio, audio_format, source)
             info["audio"] = {**sound_facts(acc, layout_name, sound), "warning": sound.warning}
         return info, decision
     finally:
         container.close()
+        if audio_container is not None:
+            audio_container.close()
 
 
 
@@ -151,14 +169,15 @@ def _probe_photo(path: str, flags: dict | None, audio_format: str | None) -> tup
     return info, decision
 
 
-def film_warnings(path: str) -> list[str]:
-    """What will keep the film from playing (whole), one line each: its structure, then its first picture."""
+def film_warnings(path: str, source=None) -> list[str]:
+    """What will keep the film from playing (whole), one line each: its structure, then its first picture.
+    `source`: a streamed film's reader (media/segments.py)."""
     try:
-        warnings = structure_warnings(path)
+        warnings = structure_warnings(path) if source is None else []
     except OSError:
         warnings = []  # the decoder below says what keeps the file from being read
     try:
-        decoder = VideoDecoder(path)
+        decoder = VideoDecoder(path, source=source)
         try:
             decoder.wait_picture(0.0)
         finally:
@@ -191,6 +210,11 @@ def describe(info: dict, decision: layouts.LayoutDecision) -> str:
         lines.append(f"sound:       {a['format']}{', follows the head (binaural)' if a['spatial'] else ''} — {a['format_source']}")
         if a["warning"]:
             lines.append(f"warning:     {a['warning']}")
+    if info.get("stream"):
+        stream = info["stream"]
+        variants = ", ".join(f"{v['width']}x{v['height']} {v['bandwidth'] // 1000} kb/s" for v in stream["variants"])
+        lines.insert(2, f"stream:      {stream['kind'].upper()} {'live' if stream['live'] else 'on demand'}, "
+                        f"{len(stream['variants'])} variants: {variants}")
     lines += layouts.describe_decision(decision)
     lines += [f"warning:     {w}" for w in info["warnings"] + decision.warnings]
     return "\n".join(lines)
