@@ -20,6 +20,7 @@ class Behaviour:
     rate: float | None = None  # bytes per second, per connection
     missing: set = field(default_factory=set)  # names answered with 404
     flaky: set = field(default_factory=set)  # names answered 503 the first time they are asked for
+    slow_from: tuple[str, float] | None = None  # (regex, rate): from the first request matching, this rate for all
     stall_after: int | None = None  # stop sending (without closing) after this many bytes, once, for stall_seconds
     stall_seconds: float = 0.0
 
@@ -78,6 +79,8 @@ class FilmServer:
         self.requests.append((path, header))
         behaviour = self.behaviour
         name = path.lstrip("/")
+        if behaviour.slow_from is not None and re.search(behaviour.slow_from[0], name):
+            behaviour.rate, behaviour.slow_from = behaviour.slow_from[1], None  # (the link drops: before this answer)
         file = (self.folder / name).resolve()
         if name in behaviour.flaky:
             behaviour.flaky.discard(name)

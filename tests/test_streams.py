@@ -85,14 +85,7 @@ def test_the_variant_follows_the_throughput_and_the_others_are_not_fetched(strea
     continuous(pictures)
     assert set(slow) == {0}, slow  # never the higher variants: not one of their segments asked for
     # Fast at first, then the link drops: up, then down again, between segments.
-    behaviour = Behaviour()
-    with FilmServer(streams / "hls", behaviour) as server:
-        def slow_down() -> None:
-            while 2 not in variants_fetched(server, "v"):
-                time.sleep(0.02)
-            behaviour.rate = 60_000
-
-        threading.Thread(target=slow_down, daemon=True).start()
+    with FilmServer(streams / "hls", Behaviour(slow_from=(r"^v2_", 60_000))) as server:  # slow from the first v2 on
         result, pictures = play(server.url("master.m3u8"), tmp_path, "--no-audio", timeout=180)
         fetched = variants_fetched(server, "v")
     assert result.returncode == 0, result.stderr
