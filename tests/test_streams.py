@@ -157,21 +157,28 @@ def test_a_live_playlist_plays_from_near_its_edge_as_it_grows(streams, tmp_path)
         (live / "live.m3u8.tmp").write_text("\n".join(lines) + "\n")
         os.replace(live / "live.m3u8.tmp", live / "live.m3u8")
 
-    publish(4)  # joined three segments from the edge: at segment 1, which is media time 0 for the player
+    plays_live(live, "live.m3u8", publish, len(segments), tmp_path, "HLS live")
+
+
+def plays_live(folder, manifest: str, publish, segments: int, tmp_path, says: str) -> None:
+    """A live stream whose `publish(count)` lists its first `count` one-second segments: four at first (it is
+    joined three from the edge, at segment 1: media time 0 for the player), one more each second while it plays
+    for 5 s. It starts at once and plays on into the segments published after it started."""
+    publish(4)
     stop = threading.Event()
 
     def grow() -> None:
-        for count in range(5, len(segments) + 1):
+        for count in range(5, segments + 1):
             if stop.wait(1.0):
                 return
             publish(count)
 
-    with FilmServer(live) as server:
+    with FilmServer(folder) as server:
         threading.Thread(target=grow, daemon=True).start()
-        result, pictures = play(server.url("live.m3u8"), tmp_path, "--no-audio", "--duration", "5")
+        result, pictures = play(server.url(manifest), tmp_path, "--no-audio", "--duration", "5")
         stop.set()
     assert result.returncode == 0, result.stderr
-    assert "HLS live" in result.stderr
+    assert says in result.stderr
     pts = [p["pts"] for p in pictures]
     assert pts[0] < 0.1, pts[:3]  # at once, not after the time before the join
     assert pts == sorted(pts) and pts[-1] > 3.0, pts[-3:]  # on into the segments published after it started
@@ -221,9 +228,6 @@ def test_a_live_dash_stream_plays_from_near_its_edge_as_its_timeline_grows(strea
     root.attrib.pop("mediaPresentationDuration", None)
     timelines = [(timeline, [(int(s.get("t", 0)), int(s.get("d")), int(s.get("r", 0))) for s in timeline])
                  for timeline in root.iter(f"{{{namespace}}}SegmentTimeline")]
-    for timeline, _ in timelines:
-        for entry in list(timeline):
-            timeline.remove(entry)
 
     def publish(count: int) -> None:
         """The MPD with the first `count` segments of each timeline, as a live encoder has them so far."""
@@ -241,20 +245,4 @@ def test_a_live_dash_stream_plays_from_near_its_edge_as_its_timeline_grows(strea
         mpd.write(live / "live.tmp", xml_declaration=True, encoding="utf-8")
         os.replace(live / "live.tmp", live / "live.mpd")
 
-    publish(4)
-    stop = threading.Event()
-
-    def grow() -> None:
-        for count in range(5, 7):
-            if stop.wait(1.0):
-                return
-            publish(count)
-
-    with FilmServer(live) as server:
-        threading.Thread(target=grow, daemon=True).start()
-        result, pictures = play(server.url("live.mpd"), tmp_path, "--no-audio", "--duration", "5")
-        stop.set()
-    assert result.returncode == 0, result.stderr
-    assert "DASH live" in result.stderr
-    pts = [p["pts"] for p in pictures]
-    assert pts[0] < 0.1 and pts == sorted(pts) and pts[-1] > 3.0, (pts[:2], pts[-2:])
+    plays_live(live, "live.mpd", publish, 6, tmp_path, "DASH live")
