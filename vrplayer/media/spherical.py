@@ -7,7 +7,6 @@ PyAV exposes only part of it (no meshes, no V1 initial view), so we walk the box
 from __future__ import annotations
 
 import io
-import math
 import struct
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from typing import BinaryIO
 from vrplayer.media.bounded import BoundedReader
 from vrplayer.media.boxes import Box, BoxReader, fourcc_text, looks_like_mp4
 from vrplayer.media.ebml import ELEMENT_NAMES, Element, ElementReader, looks_like_ebml
+from vrplayer.media import xmp
 from vrplayer.media.network import open_binary
 
 
@@ -307,18 +307,7 @@ def _parse_v1_xml(data: bytes, name: str = "Spherical Video V1") -> ContainerLay
 
 
 def _v1_number(tags: dict[str, str], tag: str, name: str, problems: list[str]) -> float | None:
-    text = tags.get(tag)
-    if text is None:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        problems.append(f"{name} {tag} {text!r} is not a number: ignored")
-        return None
-    if not math.isfinite(value):
-        problems.append(f"{name} {tag} {text!r} is not finite: ignored")
-        return None
-    return value
+    return xmp.number(tags, tag, problems, f"{name} {tag}")
 
 
 def _v1_pose(tags: dict[str, str], name: str, problems: list[str]) -> tuple[float, float, float] | None:

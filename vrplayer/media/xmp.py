@@ -11,6 +11,7 @@ joins and parses them. Pure: bytes in, dictionaries out.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import struct
 import xml.etree.ElementTree as ET
@@ -108,18 +109,20 @@ def _prefixed(tag: str) -> str | None:
     return None if prefix is None else f"{prefix}:{local}"
 
 
-def number(props: dict[str, str], name: str, problems: list[str]) -> float | None:
-    """A numeric property, None when absent; a malformed one is a problem line and None."""
+def number(props: dict[str, str], name: str, problems: list[str], label: str | None = None) -> float | None:
+    """A numeric property, None when absent; a malformed one is a problem line (naming it `label`, default its
+    name) and None. Spherical Video V1's XML tags (GPano's, in a film) are read with it too."""
     text = props.get(name)
     if text is None:
         return None
+    label = label or name
     try:
         value = float(text)
     except ValueError:
-        problems.append(f"{name} is not a number ({text[:40]!r}); ignored")
+        problems.append(f"{label} {text!r} is not a number: ignored")
         return None
-    if value != value or value in (float("inf"), float("-inf")):
-        problems.append(f"{name} is not a finite number; ignored")
+    if not math.isfinite(value):
+        problems.append(f"{label} {text!r} is not finite: ignored")
         return None
     return value
 
