@@ -15,7 +15,6 @@ import bisect
 import collections
 import errno
 import os
-import socket
 import tempfile
 import threading
 import time
@@ -25,7 +24,7 @@ import weakref
 
 from vrplayer import log
 from vrplayer.errors import MediaError
-from vrplayer.media.network import NO_RANGE, index_at_end
+from vrplayer.media.network import NO_RANGE, connection_line, index_at_end, status_line
 
 _log = log.get("media.network")
 
@@ -122,9 +121,9 @@ class NetworkBuffer:
         try:
             response = urllib.request.urlopen(request, timeout=TIMEOUT)
         except urllib.error.HTTPError as error:
-            raise MediaError(_status_line(self.url, error.code, error.reason)) from None
+            raise MediaError(status_line(self.url, error.code, error.reason)) from None
         except (urllib.error.URLError, OSError, ValueError) as error:
-            raise MediaError(_connection_line(self.url, error)) from None
+            raise MediaError(connection_line(self.url, error)) from None
         if start > 0 and response.status != 206:
             response.close()
             raise MediaError(f"{self.url}: the server stopped honouring Range requests")
@@ -297,21 +296,3 @@ class _Reader:
 
     def close(self) -> None:
         self._buffer._forget(self._id)
-
-
-def _status_line(url: str, code: int, reason: str) -> str:
-    hint = ("check the link" if code in (404, 410) else "check the link and that you may fetch it" if code in (401, 403)
-            else "try again later, or ask the server's keeper")
-    return f"{url}: the server answered {code} ({reason}); {hint}"
-
-
-def _connection_line(url: str, error: BaseException) -> str:
-    cause = getattr(error, "reason", error)
-    if isinstance(cause, ConnectionRefusedError) or getattr(cause, "errno", None) == errno.ECONNREFUSED:
-        return f"{url}: the server refused the connection (nothing listens there); check the address and port"
-    if isinstance(cause, socket.gaierror):
-        host = urllib.request.urlparse(url).hostname
-        return f"{url}: cannot find the server {host!r} (no such name); check the link and the network"
-    if isinstance(cause, (TimeoutError, socket.timeout)):
-        return f"{url}: the server did not answer within {TIMEOUT:.0f} s; check the network and the link"
-    return f"{url}: cannot be fetched ({cause}); check the link and the network"

@@ -96,8 +96,7 @@ def why_not(url: str, exc: BaseException) -> str:
     text = str(getattr(exc, "strerror", None) or exc)
     status = _http_status(text)
     if status is not None:
-        hint = "check the link" if status in (404, 410) else "check the link and that you may fetch it" if status in (401, 403) else "try again later, or ask the server's keeper"
-        return f"{url}: the server answered {status} ({text.split(str(status), 1)[1].strip(' :') or 'an error'}); {hint}"
+        return status_line(url, status, text.split(str(status), 1)[1].strip(" :") or "an error")
     if getattr(exc, "errno", None) == errno.ECONNREFUSED:
         return f"{url}: the server refused the connection (nothing listens there); check the address and port"
     if getattr(exc, "errno", None) == errno.ETIMEDOUT or "timed out" in text.lower():
@@ -112,6 +111,26 @@ def why_not(url: str, exc: BaseException) -> str:
     if isinstance(exc, av.error.InvalidDataError):
         return f"{url}: what the server sends is not a film FFmpeg can read; check that the link is the film itself"
     return f"{url}: cannot be played ({text.strip().rstrip('.')}); check the link and the network"
+
+
+def status_line(url: str, code: int, reason: str) -> str:
+    """One line for an HTTP error answer, with what to do about it."""
+    hint = ("check the link" if code in (404, 410) else "check the link and that you may fetch it" if code in (401, 403)
+            else "try again later, or ask the server's keeper")
+    return f"{url}: the server answered {code} ({reason}); {hint}"
+
+
+def connection_line(url: str, error: BaseException) -> str:
+    """One line for a request urllib could not make (`error`, a URLError or an OSError)."""
+    cause = getattr(error, "reason", error)
+    if isinstance(cause, ConnectionRefusedError) or getattr(cause, "errno", None) == errno.ECONNREFUSED:
+        return f"{url}: the server refused the connection (nothing listens there); check the address and port"
+    if isinstance(cause, socket.gaierror):
+        host = urllib.parse.urlsplit(url).hostname
+        return f"{url}: cannot find the server {host!r} (no such name); check the link and the network"
+    if isinstance(cause, (TimeoutError, socket.timeout)):
+        return f"{url}: the server did not answer within {CONNECT_TIMEOUT:.0f} s; check the network and the link"
+    return f"{url}: cannot be fetched ({cause}); check the link and the network"
 
 
 def _http_status(text: str) -> int | None:

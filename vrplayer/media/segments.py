@@ -25,6 +25,7 @@ from vrplayer.errors import MediaError
 from vrplayer.media import manifests
 from vrplayer.media.adaptive import Throughput, VariantChooser
 from vrplayer.media.manifests import ManifestError, Presentation, Segment, Track
+from vrplayer.media.network import connection_line, status_line
 
 _log = log.get("media.stream")
 
@@ -62,9 +63,9 @@ def read_presentation(url: str) -> Presentation:
             live, target = manifests.hls_media(fetch(track.playlist).decode("utf-8", "replace"), track.playlist, track)
         return Presentation("hls", variants, audio, live, target)
     except urllib.error.HTTPError as error:
-        raise MediaError(f"{url}: the server answered {error.code} ({error.reason}) for the stream's manifest; check the link") from None
+        raise MediaError(status_line(url, error.code, error.reason)) from None
     except (urllib.error.URLError, OSError) as error:
-        raise MediaError(f"{url}: the stream's manifest cannot be fetched ({getattr(error, 'reason', error)}); check the link and the network") from None
+        raise MediaError(connection_line(url, error)) from None
     except ManifestError as error:
         raise MediaError(f"{url}: {error}; check that the link is the stream's manifest") from None
 
