@@ -25,7 +25,7 @@ def render_view(path: str, at: float, start: tuple, fov: float, size: tuple[int,
 
     decoder = open_pictures(path)
     try:
-        decision = decide_film_layout(path, *decoder.size, layout_flags)
+        decision = decide_film_layout(path, *decoder.size, layout_flags, photo_facts=decoder.facts)
         for warning in decision.warnings:
             _log.warning("%s", warning)
         view = ViewState(fov=fov)

@@ -28,13 +28,16 @@ def film_manifest(path: str) -> tuple[dict | None, str | None]:
         raise PlayerError(str(exc)) from None
 
 
-def decide_film_layout(path: str, width: int, height: int, flags: dict | None = None,
-                       source=None) -> layouts.LayoutDecision:
+def decide_film_layout(path: str, width: int, height: int, flags: dict | None = None, source=None,
+                       photo_facts: photo.PhotoFacts | None = None) -> layouts.LayoutDecision:
     """The film's layout, from (first that speaks) flags, its sidecar manifest, its container's spherical metadata,
     its file name, its picture's aspect. A broken manifest is an error naming it; metadata problems are warnings.
-    `source`: the film's download (media/netbuffer.py), whose bytes the metadata is read from."""
+    `source`: the film's download (media/netbuffer.py), whose bytes the metadata is read from; `photo_facts`: a
+    photo's, already read (its XMP stands for the container's metadata)."""
     try:
-        if getattr(source, "segmented", False):  # a stream: its fMP4 init segment says what MP4 metadata says
+        if photo_facts is not None:
+            container = photo_facts.layout
+        elif getattr(source, "segmented", False):  # a stream: its fMP4 init segment says what MP4 metadata says
             init = source.init_bytes()
             container = read_layout_from(io.BytesIO(init)) if init else None
         elif source is not None:
@@ -129,12 +132,12 @@ def _probe_film(path: str, flags: dict | None, audio_format: str | None, source)
 
 def _probe_photo(path: str, flags: dict | None, audio_format: str | None) -> tuple[dict, layouts.LayoutDecision]:
     """A photo's facts, as a film's: one picture, no duration; its sound, the file its manifest names."""
-    facts = photo.read_facts(path)
     warnings = []
     try:
-        photo.read_pixels(path)  # as playing it would: a damaged picture says so here
+        _, facts = photo.read_pixels(path)  # as playing it would: a damaged picture says so here
     except MediaError as exc:
         warnings.append(f"{exc} — the photo will not show")
+        facts = photo.read_facts(path)
     info = {
         "file": path,
         "warnings": warnings,
@@ -150,7 +153,7 @@ def _probe_photo(path: str, flags: dict | None, audio_format: str | None) -> tup
         },
         "audio": None,
     }
-    decision = decide_film_layout(path, facts.width, facts.height, flags)
+    decision = decide_film_layout(path, facts.width, facts.height, flags, photo_facts=facts)
     info["layout"] = layouts.decision_json(decision)
     sound = photo.soundtrack(path)
     if sound is not None:

@@ -79,6 +79,7 @@ class EndOfStream:
 
 class VideoDecoder:
     is_still = False
+    facts = None  # (a photo's StillDecoder has its PhotoFacts here)
 
     def __init__(self, path: str, queue_frames: int = DEFAULT_QUEUE_FRAMES, threads: str = "AUTO", source=None):
         """source: the film's download (media/netbuffer.py) to read from, for a film on a web server."""

@@ -52,7 +52,8 @@ class Playback:
         if self.network is not None and self.network.size and self.video.duration:
             self.network.byte_rate = self.network.size / self.video.duration
         try:
-            self.layout = decide_film_layout(path, *self.video.size, layout_flags, self.network)
+            self.layout = decide_film_layout(path, *self.video.size, layout_flags, self.network,
+                                             self.video.facts)
             # A photo's sound is the file its manifest names (or none); a film's is its own.
             self.sound_path = photo.soundtrack(path) if self.still else path
         except PlayerError:
