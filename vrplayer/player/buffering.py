@@ -91,4 +91,4 @@ class Buffering:
             return []
         ahead = max(0.0, min(self.ahead(playback), self._needed))
         rate = playback.network.throughput()
-        return [TextCard(f"buffering {ahead:.1f} / {self._needed:.0f} s  ·  {rate / 1e6:.1f} MB/s", InView("centre", scale=None))]
+        return [TextCard(f"buffering {ahead:.1f} / {self._needed:.0f} s, {rate / 1e6:.1f} MB/s", InView("centre", scale=None))]
