@@ -2,7 +2,7 @@
 # Set up vrplayer on a Debian (or Ubuntu) machine: system packages when missing, then a virtual environment in
 # .venv with vrplayer installed (editable) and its Python dependencies. Safe to run again: it only does what is missing.
 #   scripts/setup.sh          player only
-#   scripts/setup.sh --test   also what the test suite needs (Xvfb, PulseAudio, ffmpeg, tesseract, pytest)
+#   scripts/setup.sh --test   also what the test suite needs (Xvfb, PulseAudio, ffmpeg, tesseract, mosquitto, chromium, pytest)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +20,9 @@ if ((want_tests)); then
   packages+=(ffmpeg xvfb xauth xdotool pulseaudio pulseaudio-utils libasound2-plugins mkvtoolnix)
   # Rendered text is read back by OCR, in the scripts the subtitle tests write.
   packages+=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim tesseract-ocr-rus tesseract-ocr-ara tesseract-ocr-hin)
+  # A screening room's tests run their own broker (and openssl makes its TLS certificates); the operator's page is
+  # looked at in a real headless browser.
+  packages+=(mosquitto openssl chromium chromium-driver)
 fi
 python_bin=""
 for candidate in python3 python3.13 python3.12 python3.11; do

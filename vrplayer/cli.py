@@ -95,6 +95,25 @@ def layout_flags(args, suffix: str = "") -> dict:
     return {name: getattr(args, name + suffix) for name in names if getattr(args, name + suffix, None) is not None}
 
 
+def player_arguments(parser: argparse.ArgumentParser) -> None:
+    """How a player shows and sounds: `play`'s options, which a screening room's seat takes too."""
+    _view_arguments(parser)
+    _layout_arguments(parser)
+    parser.add_argument("--volume", type=float, default=1.0, metavar="V", help="volume, 0–2 (default 1)")
+    _sound_arguments(parser)
+    parser.add_argument("--no-audio", action="store_true", help="play without sound, on the wall clock")
+    parser.add_argument("--fullscreen", action="store_true", help="start in fullscreen")
+    parser.add_argument("--display", choices=("auto", "xr", "desktop", "offscreen"), default="auto", help="where to show the picture (default auto: the headset if there is one, else the desktop window)")
+    parser.add_argument("--xr-layer", choices=("projection", "equirect"), default="projection", help="headset: draw each eye (default), or hand a mono 360° film to the runtime as an equirect layer that its compositor samples at display time")
+    parser.add_argument("--mirror", action="store_true", help="with a headset: also show the left eye in a desktop window (keys there: space, arrows, R, M, Q)")
+    parser.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH", help="window size (default 1280x720)")
+    parser.add_argument("--info", action="store_true", help="show the on-screen info line from the start (key I toggles it)")
+    parser.add_argument("--timing-log", metavar="FILE", help="write one JSON line per picture shown: media time and monotonic clock time")
+    parser.add_argument("--record-heads", metavar="DIR", help="write a head trace per viewing into DIR (see `vrplayer heatmap`)")
+    _headset_arguments(parser)
+    _subtitle_arguments(parser)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vrplayer", description="A 360° VR screening player: every 360 layout, in an OpenXR headset or a desktop window, with head-tracked spatial sound; snapshots, offline sound renders, a festival kiosk and benchmarks.")
     parser.add_argument("--version", action="version", version=f"vrplayer {__version__}")
@@ -108,22 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("--start", type=_non_negative, default=0.0, metavar="S", help="start each film at S seconds")
     play.add_argument("--duration", type=_non_negative, metavar="S", help="stop after S seconds of playing (for scripts and tests)")
     play.add_argument("--photo-seconds", type=_positive, metavar="S", help="show each photo for S seconds, then the next (default: until → or N; a playlist of photos is a slideshow)")
-    _view_arguments(play)
-    _layout_arguments(play)
-    play.add_argument("--volume", type=float, default=1.0, metavar="V", help="volume, 0–2 (default 1)")
-    _sound_arguments(play)
-    play.add_argument("--no-audio", action="store_true", help="play without sound, on the wall clock")
-    play.add_argument("--fullscreen", action="store_true", help="start in fullscreen")
-    play.add_argument("--display", choices=("auto", "xr", "desktop", "offscreen"), default="auto", help="where to show the picture (default auto: the headset if there is one, else the desktop window)")
-    play.add_argument("--xr-layer", choices=("projection", "equirect"), default="projection", help="headset: draw each eye (default), or hand a mono 360° film to the runtime as an equirect layer that its compositor samples at display time")
-    play.add_argument("--mirror", action="store_true", help="with a headset: also show the left eye in a desktop window (keys there: space, arrows, R, M, Q)")
-    play.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH", help="window size (default 1280x720)")
-    play.add_argument("--info", action="store_true", help="show the on-screen info line from the start (key I toggles it)")
-    play.add_argument("--timing-log", metavar="FILE", help="write one JSON line per picture shown: media time and monotonic clock time")
-    play.add_argument("--record-heads", metavar="DIR", help="write a head trace per viewing into DIR (see `vrplayer heatmap`)")
+    player_arguments(play)
     play.add_argument("--heatmap", nargs="+", metavar="TRACE", help="head traces (files or folders) whose heat-map key H shows over the film")
-    _headset_arguments(play)
-    _subtitle_arguments(play)
 
     probe = sub.add_parser("probe", help="describe a film", description="Container, codecs, picture, colour, sound and projection of a film.")
     probe.add_argument("file", metavar="FILE")
@@ -219,21 +224,36 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _play(args) -> int:
-    from vrplayer.display import open_display
-    from vrplayer.player import Player, PlayOptions
+    return open_player(args, "vrplayer", lambda player: player.play(args.files))
 
-    options = PlayOptions(
-        loop=args.loop, start=args.start, duration=args.duration, volume=max(0.0, min(2.0, args.volume)),
-        show_info=args.info, timing_log=args.timing_log, view=ViewState(fov=args.fov), start_view=_start_view(args),
-        layout_flags=layout_flags(args), eye=args.eye, xr_layer=args.xr_layer, audio_format=args.audio_format,
-        hrtf=args.hrtf, head_path=_head_path(args), photo_seconds=args.photo_seconds,
+
+def play_options(args, **overrides):
+    """The PlayOptions of `player_arguments` (and play's own, where the command has them)."""
+    from vrplayer.player import PlayOptions
+
+    fields = dict(
+        loop=getattr(args, "loop", False), start=getattr(args, "start", 0.0), duration=args.duration,
+        volume=max(0.0, min(2.0, args.volume)), show_info=args.info, timing_log=args.timing_log, view=ViewState(fov=args.fov),
+        start_view=_start_view(args), layout_flags=layout_flags(args), eye=args.eye, xr_layer=args.xr_layer,
+        audio_format=args.audio_format, hrtf=args.hrtf, head_path=_head_path(args), photo_seconds=getattr(args, "photo_seconds", None),
     )
-    display = open_display(args.display, size=args.size, title="vrplayer", fullscreen=args.fullscreen, mirror=args.mirror)
+    fields.update(overrides)
+    return PlayOptions(**fields)
+
+
+def open_player(args, title: str, work) -> int:
+    """Open the display and a Player with `player_arguments`' options and doors (head traces, the creator's desk,
+    subtitles), run work(player) and close them again; its exit status."""
+    from vrplayer.display import open_display
+    from vrplayer.player import Player
+
+    display = open_display(args.display, size=args.size, title=title, fullscreen=args.fullscreen, mirror=args.mirror)
     try:
-        player = Player(display, options, audio=not args.no_audio)
+        player = Player(display, play_options(args), audio=not args.no_audio)
         try:
             _analytics(player, args)
-            _desk(player, args)
+            if getattr(args, "files", None):  # (a room's seat is no creator's desk)
+                _desk(player, args)
             _text_engine(player)
             # Subtitles: --subtitles, and key S through the film's tracks (the overlay is there even when off).
             from vrplayer.text.overlay import SubtitleOverlay
@@ -243,7 +263,7 @@ def _play(args) -> int:
             player.overlays.append(subtitles)
             player.inputs.append(subtitles.take)
             player.events.listen(subtitles.heard)  # the caption in view follows the head
-            return player.play(args.files)
+            return work(player)
         finally:
             player.close()
     finally:
@@ -256,7 +276,7 @@ def _analytics(player, args) -> None:
         from vrplayer.analytics.recorder import HeadTraceRecorder
 
         player.events.listen(HeadTraceRecorder(args.record_heads, player.display_fov, player.display.name))
-    if args.heatmap:
+    if getattr(args, "heatmap", None):
         from vrplayer.analytics.desk import HeatmapOverlay
 
         player.overlays.append(HeatmapOverlay(player, args.heatmap))
@@ -476,6 +496,7 @@ def _bench(args) -> int:
 ROOM_COMMANDS = {
     "heatmap": "vrplayer.analytics.command", "check": "vrplayer.creator.check_command",
     "compare": "vrplayer.creator.compare", "set-view": "vrplayer.creator.opening_view", "tag": "vrplayer.creator.tag",
-    "fetch": "vrplayer.kiosk.fetch_command",
+    "fetch": "vrplayer.kiosk.fetch_command", "seat": "vrplayer.room.seat_command",
+    "conductor": "vrplayer.room.conductor_command",
 }
 _COMMANDS = {"play": _play, "probe": _probe, "snapshot": _snapshot, "render-audio": _render_audio, "kiosk": _kiosk, "bench": _bench}

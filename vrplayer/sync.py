@@ -100,19 +100,18 @@ class AudioClock:
         anchor = self._mixer.anchor
         if self._mixer.paused or anchor is None or anchor[0] <= self._min_seq:
             return False
-        _, pts, heard_at, _ = anchor
-        return pts + self.speed * (self._monotonic() - heard_at) >= self._hold
+        _, pts, heard_at, _, rate = anchor
+        return pts + rate * (self._monotonic() - heard_at) >= self._hold
 
     def now(self) -> float:
         anchor = self._mixer.anchor
         if self._mixer.paused or anchor is None or anchor[0] <= self._min_seq:
             return self._hold
-        _, pts, heard_at, sound = anchor
-        speed = self.speed
-        t = pts + speed * (self._monotonic() - heard_at)
+        _, pts, heard_at, sound, rate = anchor
+        t = pts + rate * (self._monotonic() - heard_at)
         if not self._mixer.ring.finished:
             # Never ahead of the sound handed to the device: on an underrun the picture waits for the sound.
-            t = min(t, pts + speed * sound)
+            t = min(t, pts + rate * sound)
         return max(t, self._hold)
 
     def pause(self) -> None:

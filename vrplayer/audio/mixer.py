@@ -1,6 +1,10 @@
 """The mixer: turns the decoded sample ring into output blocks (volume, mute, pause) inside the audio callback, and
 records, for the clock, which media time each block starts at and when the device will play it.
 
+A room's seat steers it to the room's clock with two doors: `due` (the monotonic time the next sample must be
+heard: the sound starts on that sample, silence before it or the samples already late skipped) and `ratio` (the
+sound read that much faster or slower, see resample.py).
+
 Everything `fill` does is bounded and lock-free: it never waits and allocates nothing but a small tuple.
 """
 
@@ -8,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from vrplayer.audio.resample import RateResampler
 from vrplayer.media.ring import SampleRing
 
 
@@ -30,8 +35,12 @@ class Mixer:
         self.paused = True
         # Samples flow only for this generation: the player opens the gate once the picture for it is ready.
         self.generation = -1
-        # (block_seq, media time of the block's first sample, monotonic time it is heard, seconds of real sound)
-        self.anchor: tuple[int, float, float, float] | None = None
+        # (block_seq, media time of the block's first sample, monotonic time it is heard, seconds of real sound,
+        # media seconds per second of it)
+        self.anchor: tuple[int, float, float, float, float] | None = None
+        self.due: float | None = None  # a room's seat: when (time.monotonic()) the next sample must be heard
+        self.ratio = 1.0  # a room's seat: read the sound this much faster (>1) or slower, within ±2 %
+        self._resampler: RateResampler | None = None  # once the ratio has left 1 (it keeps the phase from then on)
         self.blocks = 0
         self.underruns = 0
 
@@ -45,10 +54,25 @@ class Mixer:
         if self.paused or ring.generation != self.generation:
             out.fill(0.0)
             return
-        start = ring.read_position
-        self._heard_at = now + latency
+        heard_at = now + latency
+        if self.due is not None:  # start exactly on time: silence before the due sample, or skip what is late
+            lead = int(round((self.due - heard_at) * ring.rate))
+            if lead >= len(out):
+                out.fill(0.0)
+                return
+            self.due = None
+            if lead > 0:
+                out[:lead].fill(0.0)
+                out = out[lead:]
+                heard_at += lead / ring.rate
+            elif lead < 0:
+                ring.skip(-lead)
+        if self.ratio != 1.0 and self._resampler is None:
+            self._resampler = RateResampler(ring.channels, len(out))
+        start = ring.read_position + (self._resampler.offset() if self._resampler is not None else 0.0)
+        self._heard_at = heard_at
         if self.spatial is None:
-            count = ring.read_into(out, self.gain)
+            count = self._read(out, self.gain)
         else:
             count = self._render(out)
         if count < len(out):
@@ -57,7 +81,12 @@ class Mixer:
                 self.underruns += 1
         if count:
             self.blocks += 1
-            self.anchor = (self.blocks, ring.pts_at(start), now + latency, count / ring.rate)
+            self.anchor = (self.blocks, ring.pts_at(start), heard_at, count / ring.rate, ring.speed * self.ratio)
+
+    def _read(self, block: np.ndarray, gain: float) -> int:
+        if self._resampler is None:
+            return self.ring.read_into(block, gain)
+        return self._resampler.read(self.ring, block, gain, self.ratio)
 
     def _render(self, out: np.ndarray) -> int:
         """Read the sound field's block and render it for the head (binaurally) into out."""
@@ -69,7 +98,7 @@ class Mixer:
         block = self._scratch[: len(out)]
         if self.head_path is not None:
             self.spatial.set_view(*self.head_path(self.ring.pts_at(self.ring.read_position)))
-        count = self.ring.read_into(block, self.gain)
+        count = self._read(block, self.gain)
         if count:
             self.spatial.render(block[:count], out[:count])
             turned_at = self.spatial.turned_at
@@ -85,4 +114,6 @@ class Mixer:
         """Open the gate for a new generation (after a seek or at the start); the clock waits for its first block."""
         self.anchor = None
         self._reset_spatial = self.spatial is not None
+        if self._resampler is not None:
+            self._resampler.reset()
         self.generation = generation

@@ -280,9 +280,14 @@ class ControlServer:
 
     def __init__(self, bind: str, status_provider: StatusProvider, command_sink: CommandSink, token: str | None = None,
                  *, items: Callable[[], int] | None = None, request_deadline: float = REQUEST_DEADLINE,
-                 max_connections: int = MAX_CONNECTIONS, max_per_client: int = MAX_PER_CLIENT):
+                 max_connections: int = MAX_CONNECTIONS, max_per_client: int = MAX_PER_CLIENT,
+                 page: tuple[bytes, str] = (PAGE, PAGE_CSP), commands: tuple[str, ...] = COMMANDS,
+                 validate: Callable[[Any, int | None], tuple[str, dict]] = None, query_fields: tuple[str, ...] = ("item",),
+                 name: str = "kiosk"):
         """`items`: how many items the programme has now (it changes on reload), so that a "play" beyond it is
-        refused at once; None: the sink checks."""
+        refused at once; None: the sink checks. Another room's page (a screening room's conductor) brings its own
+        `page` (HTML, its Content-Security-Policy), `commands` (the /api/C addresses), `validate(body, items)` and
+        the `query_fields` a /api/C?…  address may carry."""
         self.host, self._port = parse_bind(bind)
         self.bind = bind
         self.status_provider = status_provider
@@ -292,6 +297,11 @@ class ControlServer:
         self.request_deadline = request_deadline
         self.max_connections = max_connections
         self.max_per_client = max_per_client
+        self.page, self.page_csp = page
+        self.commands = commands
+        self.validate = validate or validate_command
+        self.query_fields = query_fields
+        self.name = name
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._last_status_error: str | None = None
@@ -319,7 +329,7 @@ class ControlServer:
         except OSError as exc:
             raise ControlError(f"cannot listen on {self.bind} ({exc.strerror or exc}); pick another address or port") from None
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="kiosk-control", daemon=True)
+                                        name=f"{self.name}-control", daemon=True)
         self._thread.start()
         _log.info("control page on %s%s", self.url, " (token required)" if self.token else "")
 
@@ -355,7 +365,7 @@ class ControlServer:
 
     def command(self, data: Any) -> tuple[int, dict]:
         try:
-            command, args = validate_command(data, self.items() if self.items is not None else None)
+            command, args = self.validate(data, self.items() if self.items is not None else None)
         except ValueError as exc:
             return 400, {"error": str(exc)}
         try:
@@ -498,10 +508,11 @@ class _Handler(BaseHTTPRequestHandler):
         if not self._admitted(parse_qs(url.query), api):
             return
         if url.path in ("/", "/index.html"):
-            self._send(200, PAGE, "text/html; charset=utf-8", {"Content-Security-Policy": PAGE_CSP, "X-Frame-Options": "DENY"})
+            control = self.server.control
+            self._send(200, control.page, "text/html; charset=utf-8", {"Content-Security-Policy": control.page_csp, "X-Frame-Options": "DENY"})
         elif url.path == "/api/status":
             self._json(*self.server.control.status())
-        elif url.path == "/api/command" or url.path.removeprefix("/api/") in COMMANDS:
+        elif url.path == "/api/command" or url.path.removeprefix("/api/") in self.server.control.commands:
             self._error(405, "use POST for commands", headers={"Allow": "POST"})
         else:
             self._error(404, "no such page; try / or /api/status", api)
@@ -525,7 +536,7 @@ class _Handler(BaseHTTPRequestHandler):
         name = url.path.removeprefix("/api/")
         if url.path == "/api/command":
             data = self._read_json(required=True)
-        elif url.path.startswith("/api/") and name in COMMANDS:
+        elif url.path.startswith("/api/") and name in self.server.control.commands:
             # curl convenience: POST /api/next, POST /api/play?item=3 (a JSON body may add "item" too).
             data = self._read_json(required=False)
             if data is not None:
@@ -536,8 +547,9 @@ class _Handler(BaseHTTPRequestHandler):
                     self._error(400, f"the address says {name!r} but the body says {data['command']!r}")
                     return
                 data = {**data, "command": name}
-                if "item" in query:
-                    data.setdefault("item", query["item"][0])
+                for field in self.server.control.query_fields:
+                    if field in query:
+                        data.setdefault(field, query[field][0])
         else:
             self._discard_body()
             self._error(404, "no such command address; POST /api/command or /api/<command>")

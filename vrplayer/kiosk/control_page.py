@@ -128,8 +128,11 @@ def _csp_hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
 
 
-# Only our own inline script and style may run (by hash), and only talk to us: an injection could not execute.
-PAGE_CSP = (
-    f"default-src 'none'; script-src {_csp_hash(_SCRIPT)}; style-src {_csp_hash(_STYLE)}; connect-src 'self'; "
-    "form-action 'none'; base-uri 'none'; frame-ancestors 'none'"
-)
+def page_csp(script: str, style: str) -> str:
+    """Only our own inline script and style may run (by hash), and only talk to us: an injection could not execute."""
+    return (f"default-src 'none'; script-src {_csp_hash(script)}; style-src {_csp_hash(style)}; connect-src 'self'; "
+            "form-action 'none'; base-uri 'none'; frame-ancestors 'none'")
+
+
+STYLE = _STYLE  # (the screening room's page wears the same)
+PAGE_CSP = page_csp(_SCRIPT, _STYLE)
