@@ -35,7 +35,7 @@ class Broker:
         self.proc: subprocess.Popen | None = None
         # (Started as root, mosquitto would become the user "mosquitto", who cannot read the test's private folders.)
         lines = [f"listener {self.port} {address}", f"allow_anonymous {'false' if users else 'true'}",
-                 f"user {pwd.getpwuid(os.geteuid()).pw_name}"]
+                 f"user {pwd.getpwuid(os.geteuid()).pw_name}", "set_tcp_nodelay true"]
         if users:
             passwords = self.folder / "passwords"
             passwords.write_text("")

@@ -21,12 +21,13 @@ def available() -> str | None:
 
 
 class ShapedLink:
-    def __init__(self, rate_bits: float, tag: str | None = None):
+    def __init__(self, rate_bits: float, tag: str | None = None, octet: int | None = None):
+        """tag: names the namespace and interfaces; octet: the link's own 10.231.OCTET.0/24 (several links at once)."""
         self.rate_bits = rate_bits
         tag = tag or str(os.getpid() % 100000)
         self.namespace = f"vrp{tag}"
         self._host, self._inside = f"vh{tag}", f"vi{tag}"
-        octet = 10 + os.getpid() % 200
+        octet = octet if octet is not None else 10 + os.getpid() % 200
         self.host_address, self.inside_address = f"10.231.{octet}.1", f"10.231.{octet}.2"
 
     def _run(self, *command: str) -> None:

@@ -15,6 +15,9 @@ from vrplayer.errors import DisplayUnavailable
 class OffscreenDisplay:
     name = "offscreen"
     fullscreen = False
+    # No vsync paces it: a picture counts as shown when it is presented, so the loop presents a frame drawn ahead
+    # at its moment (desktop_loop.render), not by however much sooner than usual it was drawn.
+    unpaced = True
 
     def __init__(self, size: tuple[int, int] = (1280, 720)):
         from OpenGL import GL

@@ -41,10 +41,13 @@ def run(player, playback, film):
             return outcome
         dirty = dirty or acted
         # Pick by when the picture will be on screen: drawing and presenting take a few ms.
-        frame = playback.scheduler.pick(playback.clock.now() + player.present_cost) if playback.clock.started else None
+        now = playback.clock.now()
+        frame = playback.scheduler.pick(now + player.present_cost) if playback.clock.started else None
+        moment = None  # when (time.monotonic()) the picked frame's time comes
         if frame is not None:
             player.show(frame)
             dirty = True
+            moment = time.monotonic() + (frame.pts - now) / max(playback.clock.speed, 0.01)
         if player.presence.step_fade(playback):
             dirty = True
         if player.options.head_path is not None:  # a scripted head turns the view (the mixer turns the sound)
@@ -53,7 +56,7 @@ def run(player, playback, film):
         cards = player.overlay_cards()
         showing = ((view.yaw, view.pitch, view.roll, view.fov), cards)
         if dirty or showing != drawn:
-            render(player, cards)
+            render(player, cards, moment)
             dirty, drawn = False, showing
         else:
             player.head_moved(player.view.yaw, player.view.pitch, player.view.roll, time.monotonic())
@@ -62,8 +65,9 @@ def run(player, playback, film):
             return outcome
 
 
-def render(player, cards) -> None:
-    """Draw the view and the overlays' cards, present it, and say so."""
+def render(player, cards, moment: float | None = None) -> None:
+    """Draw the view and the overlays' cards, present it, and say so. `moment`: when a new frame's time comes; on a
+    display no vsync paces (`unpaced`), the picture counts as shown once presented, so it waits for its moment."""
     started = time.monotonic()
     view = player.view
     player.head_moved(view.yaw, view.pitch, view.roll, started)
@@ -81,6 +85,9 @@ def render(player, cards) -> None:
     player.display.present()
     shown = time.monotonic()
     player.present_cost += 0.1 * (min(shown - started, 0.1) - player.present_cost)
+    if moment is not None and getattr(player.display, "unpaced", False) and 0 < moment - shown < 0.1:
+        time.sleep(moment - shown)
+        shown = time.monotonic()
     player.picture_shown(shown, cards)
 
 

@@ -20,6 +20,7 @@ retained)` on that thread (the caller keeps it quick), and a lost or refused con
 from __future__ import annotations
 
 import os
+import socket
 import threading
 import time
 import urllib.parse
@@ -80,6 +81,16 @@ def parse_room(text: str, ca: str | None = None, environ=os.environ) -> RoomAddr
 Handler = Callable[[str, bytes, bool], None]
 
 
+def _no_delay(client, userdata, sock) -> None:
+    """Small messages go out at once: with Nagle's algorithm a clock answer could wait for the ACK of the message
+    before it (up to 40 ms), which the clock would take for a slow way back. (The broker's side: `set_tcp_nodelay
+    true` in mosquitto.conf, see README.)"""
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except (OSError, AttributeError):
+        pass
+
+
 class RoomLink:
     """One client of the broker: subscribed to `topics` (under the room's), publishing with a last will."""
 
@@ -104,6 +115,7 @@ class RoomLink:
             self._client.tls_set(ca_certs=address.ca)
         if will is not None:
             self._client.will_set(address.topic(will[0]), will[1], qos=1, retain=True)
+        self._client.on_socket_open = _no_delay
         self._client.on_connect = self._connected_now
         self._client.on_disconnect = self._disconnected
         self._client.on_message = self._message
