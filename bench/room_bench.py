@@ -80,7 +80,7 @@ class Seat:
         self.timing = folder / f"{self.name}.jsonl"
         self.log = folder / f"{self.name}.log"
         self.link = link
-        self.command = ["unshare", "--time", "--monotonic", f"{self.offset}", "--fork", PYTHON, "-m", "vrplayer", "seat",
+        self.command = ["unshare", "--time", "--monotonic", f"{self.offset}", "--fork", "--kill-child=SIGTERM", PYTHON, "-m", "vrplayer", "seat",
                         "--room", f"mqtt://{listen}:{self.proxy.address[1]}/{ROOM}", "--name", self.name,
                         "--library", str(folder / "library"), "--display", "offscreen", "--size", args.size, "--no-audio",
                         "--timing-log", str(self.timing)]
@@ -91,15 +91,18 @@ class Seat:
 
     def start(self) -> None:
         self.started = time.monotonic()
-        self.proc = subprocess.Popen(self.command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(self.log, "w"))
+        # A session of its own: unshare waits for its child and does not pass a SIGTERM on, so stop() signals the group.
+        self.proc = subprocess.Popen(self.command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(self.log, "w"),
+                                     start_new_session=True)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            os.killpg(self.proc.pid, signal.SIGTERM)
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
         self.proxy.close()
 
 

@@ -31,9 +31,10 @@ from vrplayer.room.seat_sound import SeatSound
 
 _log = log.get("room.seat")
 
-ASK_FAST, ASK_EVERY = 0.1, 1.0  # seconds between clock questions: until KEEP answers, then from then on
+ASK_FAST, ASK_EVERY = 0.1, 0.25  # seconds between clock questions: until KEEP answers, then from then on
 STATUS_EVERY = 0.5  # seconds between status messages
-PREPARE_LEAD = 1.0  # seconds a seat expects to need to open a film, until it has measured itself
+PREPARE_LEAD = 0.6  # seconds a seat expects to need to open a film, until it has measured itself
+SEEK_LEAD = 0.1  # and to seek in one
 CATCH_UP = 0.5  # seconds behind the room beyond which a playing seat seeks instead of dropping frames
 ERRORS_KEPT = 300  # presented frames whose errors make the reported figures
 
@@ -70,8 +71,8 @@ class Seat:
         self.state = "joining"
         self.problem: str | None = None
         self._errors: collections.deque[float] = collections.deque(maxlen=ERRORS_KEPT)
-        self._prepare_took = PREPARE_LEAD / 1.5  # seconds opening a film took here (the last times, weighed)
-        self._prepare_lead = PREPARE_LEAD  # how long before an instant the seat starts preparing for it
+        self._opening = Lead(PREPARE_LEAD)  # how long opening a film takes here
+        self._seeking = Lead(SEEK_LEAD)  # and an exact seek
         self._opened_at: float | None = None  # monotonic, while a film opens: to measure how long that takes
         self._last_seek = 0.0
         self._showing = False  # a frame of the place sought (or opened) is on screen
@@ -201,9 +202,7 @@ class Seat:
         if playback is None:  # a text screen: waiting for a cue with a film
             return "cue" if newest is not None and newest.number > self._done and newest.film else None
         if self._opened_at is not None:  # the first turn of a film: it is open, sought, its first frame decoded
-            took = time.monotonic() - self._opened_at
-            self._prepare_took = max(took, 0.7 * self._prepare_took + 0.3 * took)
-            self._prepare_lead = min(5.0, max(0.3, 1.5 * self._prepare_took + 0.1))
+            self._opening.measured(time.monotonic() - self._opened_at)
             self._opened_at = None
         now = self.clock.conductor_time()
         active = self._active
@@ -212,19 +211,19 @@ class Seat:
             return ("remote", "cue", {})
         if newest is not None and active is not None and newest.number > active.number:
             if newest.film != active.film or newest.item != active.item:
-                if not newest.film or now >= newest.instant - self._prepare_lead:
+                if not newest.film or now >= newest.instant - self._opening.lead:
                     return ("remote", "cue", {})
             elif continuous(active, newest):
                 self._active = newest  # a pause or a resume: the clock switches at the instant itself
                 self.room_clock.follow(newest, newest.instant)
-            elif now >= newest.instant - self._prepare_lead:
+            elif now >= newest.instant - self._seeking.lead:
                 self._active = newest
                 self._seek(playback, newest, now)
         cue = self.room_clock.cue_at(now)
         self.state = ("waiting" if cue is None else "ready" if cue.playing and (now < cue.instant or not self._showing)
                       else "playing" if cue.playing else "paused")
         self.clock.steady = self.state == "playing"
-        if cue is not None and cue.playing and time.monotonic() - self._last_seek > 2 * self._prepare_lead:
+        if cue is not None and cue.playing and time.monotonic() - self._last_seek > max(1.0, 2 * self._seeking.lead):
             if self.sound.step(playback, cue) or cue.position_at(now) - playback.position > CATCH_UP:
                 _log.info("%.0f ms off the room: seeking to where it is", 1000 * (cue.position_at(now) - playback.position))
                 self._seek(playback, cue, now)
@@ -235,14 +234,15 @@ class Seat:
     def _seek(self, playback, cue: Cue, now: float) -> None:
         """To the cue's place, or (late) to where the room will be once the seek is done; the frame there waits for
         its moment."""
-        target = cue.position if not cue.playing or now + self._prepare_lead <= cue.instant else cue.position_at(now + self._prepare_lead)
+        late = cue.playing and now + self._seeking.took > cue.instant
+        target = cue.position_at(now + self._seeking.lead) if late else cue.position
         self.room_clock.follow(cue, now)
         if playback.mixer is not None:
             playback.mixer.paused = True  # the sound starts again on the room's sample (seat_sound)
         started = time.monotonic()
         self._showing = False
         self.player.commands.seek(playback, min(target, max(0.0, (playback.duration or target) - 0.05)), paused=not cue.playing)
-        self._prepare_lead = max(self._prepare_lead, 1.5 * (time.monotonic() - started) + 0.1)
+        self._seeking.measured(time.monotonic() - started)
         self._last_seek = time.monotonic()
 
     # -- the seat's own loop --------------------------------------------------------------------------------------
@@ -284,8 +284,8 @@ class Seat:
             return None
         self.problem = None
         now = self.clock.conductor_time()
-        late = cue.playing and now + self._prepare_took > cue.instant
-        start = cue.position_at(now + self._prepare_lead) if late else cue.position
+        late = cue.playing and now + self._opening.took > cue.instant
+        start = cue.position_at(now + self._opening.lead) if late else cue.position
         if late:
             _log.info("joining %s late, at %.2f s", cue.film, start)
         self._active = cue
@@ -305,6 +305,21 @@ class Seat:
         if outcome in ("end", "stalled"):
             self._done = self._active.number  # the film is over here: wait for the room's next
         return "quit" if outcome in ("quit", "headset-lost") else None
+
+
+class Lead:
+    """How long a preparation (opening a film, seeking) takes on this seat, and so how early to begin it: the
+    longest of late, weighed, with a margin."""
+
+    def __init__(self, expected: float):
+        self.took = expected
+
+    @property
+    def lead(self) -> float:
+        return min(5.0, 1.5 * self.took + 0.1)
+
+    def measured(self, took: float) -> None:
+        self.took = max(took, 0.7 * self.took + 0.3 * took)
 
 
 def continuous(active: Cue, new: Cue) -> bool:
