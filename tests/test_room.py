@@ -15,6 +15,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -33,6 +34,8 @@ def library(make_film, tmp_path_factory):
     for name, seconds in (("first.mp4", 6.0), ("second.mp4", 3.0)):
         film = make_film(f"room-{name}", width=192, height=96, seconds=seconds, fps=30, audio=False)
         os.link(film, folder / name)
+    # With the sample's sound: a 1 kHz beep on every whole second.
+    os.link(make_film("room-beeps.mp4", width=192, height=96, seconds=8.0, fps=30), folder / "beeps.mp4")
     return folder
 
 
@@ -52,12 +55,12 @@ class Room:
         self.seats: dict[str, tuple[subprocess.Popen, Path, Path]] = {}
         self.control = None
 
-    def seat(self, name: str, *extra, env=None, url=None, timing: Path | None = None) -> subprocess.Popen:
+    def seat(self, name: str, *extra, env=None, url=None, timing: Path | None = None, sound: bool = False) -> subprocess.Popen:
         timing = timing or self.tmp / f"{name}.jsonl"
         log = self.tmp / f"{name}.log"
         proc = subprocess.Popen([*VRPLAYER, "seat", "--room", url or self.broker.url(ROOM), "--name", name,
                                  "--library", str(self.library), "--display", "offscreen", "--size", "160x90",
-                                 "--no-audio", "--timing-log", str(timing), *map(str, extra)],
+                                 *([] if sound else ["--no-audio"]), "--timing-log", str(timing), *map(str, extra)],
                                 cwd=ROOT, env=dict(os.environ, **(env or {})), stdout=subprocess.DEVNULL,
                                 stderr=open(log, "a"))
         self.procs.append(proc)
@@ -386,3 +389,52 @@ def test_the_operators_page_in_a_real_browser(room, listener):
         room.wait_status(room.seats_in("paused", "s1", "s2"), what="the room paused from the page")
     finally:
         browser.quit()
+
+
+def test_a_seats_sound_follows_the_room(room, listener, pulse):
+    """A seat with sound on a real audio server (PulseAudio's null sink, recorded back from its monitor): each
+    beep (on every whole second of the film) is heard when the room's schedule has it, across a pause, and whole:
+    beeps a second apart within a cue, at the film's level, no gap or click."""
+    from test_audio import RATE, MonitorRecorder, beep_onsets
+
+    env = dict(os.environ, **pulse.env)
+    recorder = MonitorRecorder(env)
+    time.sleep(0.4)
+    room.seat("listening", env=pulse.env, sound=True)
+    room.conductor("beeps.mp4", extra=("--start-delay", "3"))
+    room.wait_status(lambda s: s["state"] == "playing" and (s["position"] or 0) > 3.3, timeout=30, what="the film at 3.3 s")
+    room.api("pause")
+    room.wait_status(room.seats_in("paused", "listening"), what="the seat paused")
+    time.sleep(1.0)
+    room.api("play")
+    assert room.procs[1].wait(timeout=30) == 0
+    time.sleep(0.5)
+    samples, sample0 = recorder.stop()
+    log = room.log("listening")
+    assert "sound" in log and "WARNING" not in log, log
+    heard = [sample0 + onset / RATE for onset in beep_onsets(samples[:, 0])]
+    playing = [c for c in listener.cues if c["playing"] and c["film"]]
+    assert len(playing) == 2  # the start, and the resume after the pause
+    late = []
+    for cue in playing:
+        ends = min([c["instant"] for c in listener.cues if c["number"] > cue["number"]] or [float("inf")])
+        due = [cue["instant"] + k - cue["position"] for k in range(1, 8) if k > cue["position"] + 0.05]
+        due = [t for t in due if t < ends - 0.2 and t < heard[-1] + 0.5]
+        assert due, cue
+        for t in due:
+            nearest = min(heard, key=lambda h: abs(h - t))
+            late.append(round(1000 * (nearest - t), 1))
+    print(f"beep heard − due (ms): {late}; heard {[round(h - playing[0]['instant'], 3) for h in heard]}; cues {listener.cues}")
+    assert all(abs(ms) < 40 for ms in late), late  # (the recording's own clock is known to within a few ms)
+    onsets = beep_onsets(samples[:, 0])
+    spacing = np.diff(onsets) / RATE
+    within = [gap for gap in spacing if gap < 1.5]  # (the pause makes one long gap)
+    assert within and all(abs(gap - 1.0) < 0.008 for gap in within), spacing  # at most 0.5 % fast or slow: no jump
+    for onset in onsets[1:]:
+        beep = samples[onset + 480 : onset + 4320, 0]
+        assert 0.45 < np.abs(beep).max() < 0.55
+        # A clean tone: what is not the 1 kHz sine is small (a click or a gap would be broadband).
+        t = np.arange(len(beep)) / RATE
+        fit = np.linalg.lstsq(np.stack([np.sin(2 * np.pi * 1000 * t), np.cos(2 * np.pi * 1000 * t)], 1), beep, rcond=None)[0]
+        residual = beep - np.stack([np.sin(2 * np.pi * 1000 * t), np.cos(2 * np.pi * 1000 * t)], 1) @ fit
+        assert np.abs(residual).max() < 0.05

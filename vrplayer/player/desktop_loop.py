@@ -9,9 +9,15 @@ import time
 from vrplayer import controls
 
 
+# A display no vsync paces holds a picture drawn ahead until its moment (see render): it can be drawn this much
+# earlier than drawing usually takes, so that one drawn slowly (a busy machine) is still on time.
+UNPACED_MARGIN = 0.004
+
+
 def run(player, playback, film):
     """Play `film` until an outcome (see Player.play_film)."""
     display = player.display
+    margin = UNPACED_MARGIN if getattr(display, "unpaced", False) else 0.0
     dirty = True
     drawn = None  # what the picture on screen shows: (the view, the cards)
     while True:
@@ -22,7 +28,7 @@ def run(player, playback, film):
         elif due is None or playback.clock.paused:
             wait = 0.02
         else:
-            wait = min(0.02, max(0.0, due - (playback.clock.now() + player.present_cost)))
+            wait = min(0.02, max(0.0, due - (playback.clock.now() + player.present_cost + margin)))
         for event in display.poll_events(wait):
             if film.attract and event.kind in ("key", "click"):
                 return "viewer"
@@ -42,7 +48,7 @@ def run(player, playback, film):
         dirty = dirty or acted
         # Pick by when the picture will be on screen: drawing and presenting take a few ms.
         now = playback.clock.now()
-        frame = playback.scheduler.pick(now + player.present_cost) if playback.clock.started else None
+        frame = playback.scheduler.pick(now + player.present_cost + margin) if playback.clock.started else None
         moment = None  # when (time.monotonic()) the picked frame's time comes
         if frame is not None:
             player.show(frame)
