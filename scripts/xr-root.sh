@@ -29,6 +29,7 @@ packages=(
   monado-service libopenxr1-monado mesa-vulkan-drivers libgl1-mesa-dri libglx-mesa0 libegl-mesa0 libegl1 libgles2
   libgl1 libopengl0 libglx0 libx11-6 libxrandr2 libxinerama1 libxcursor1 libxi6 libxext6 libxxf86vm1
   xvfb xauth x11-utils xdotool python3 python3-venv libportaudio2 ffmpeg ca-certificates fonts-noto-core
+  mosquitto
 )
 # Python packages: pyproject.toml's dependencies and its "test" and "xr" extras; these stand in for an extra that
 # pyproject.toml does not declare.

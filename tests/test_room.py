@@ -31,7 +31,7 @@ ROOM = "hall"
 @pytest.fixture(scope="module")
 def library(make_film, tmp_path_factory):
     folder = tmp_path_factory.mktemp("library")
-    for name, seconds in (("first.mp4", 6.0), ("second.mp4", 3.0)):
+    for name, seconds in (("first.mp4", 6.0), ("second.mp4", 3.0), ("long.mp4", 30.0)):
         film = make_film(f"room-{name}", width=192, height=96, seconds=seconds, fps=30, audio=False)
         os.link(film, folder / name)
     # With the sample's sound: a 1 kHz beep on every whole second.
@@ -190,7 +190,7 @@ def test_seats_start_pause_seek_and_change_films_together(room, listener):
 
 def test_a_late_joiner_a_killed_seat_and_a_conductor_started_again(room, listener):
     room.seat("s1")
-    room.conductor("first.mp4", extra=("--loop",))
+    room.conductor("long.mp4")
     room.wait_status(room.seats_in("playing", "s1"), what="s1 playing")
     time.sleep(1.5)
     joined = time.monotonic()
@@ -214,7 +214,7 @@ def test_a_late_joiner_a_killed_seat_and_a_conductor_started_again(room, listene
     killed = time.monotonic()
     time.sleep(1.5)
     before = len(listener.cues)
-    room.conductor("first.mp4", extra=("--loop",))
+    room.conductor("long.mp4")
     status = room.wait_status(lambda s: s["state"] in ("playing", "paused", "starting"), what="the new conductor up")
     assert "took the room back" in (room.tmp / "conductor.log").read_text()
     time.sleep(1.0)
@@ -426,15 +426,19 @@ def test_a_seats_sound_follows_the_room(room, listener, pulse):
             late.append(round(1000 * (nearest - t), 1))
     print(f"beep heard − due (ms): {late}; heard {[round(h - playing[0]['instant'], 3) for h in heard]}; cues {listener.cues}")
     assert all(abs(ms) < 40 for ms in late), late  # (the recording's own clock is known to within a few ms)
-    onsets = beep_onsets(samples[:, 0])
+    onsets = beep_onsets(samples[:, 0])[1:]  # (the first ~10–50 ms of a new stream do not reach the monitor)
     spacing = np.diff(onsets) / RATE
     within = [gap for gap in spacing if gap < 1.5]  # (the pause makes one long gap)
     assert within and all(abs(gap - 1.0) < 0.008 for gap in within), spacing  # at most 0.5 % fast or slow: no jump
     for onset in onsets[1:]:
         beep = samples[onset + 480 : onset + 4320, 0]
         assert 0.45 < np.abs(beep).max() < 0.55
-        # A clean tone: what is not the 1 kHz sine is small (a click or a gap would be broadband).
+        # A clean tone: what is not the sine is small (a click or a gap would be broadband). The sine is 1 kHz
+        # within the ±0.5 % the sound may run fast or slow.
         t = np.arange(len(beep)) / RATE
-        fit = np.linalg.lstsq(np.stack([np.sin(2 * np.pi * 1000 * t), np.cos(2 * np.pi * 1000 * t)], 1), beep, rcond=None)[0]
-        residual = beep - np.stack([np.sin(2 * np.pi * 1000 * t), np.cos(2 * np.pi * 1000 * t)], 1) @ fit
-        assert np.abs(residual).max() < 0.05
+        residuals = []
+        for frequency in np.linspace(994.0, 1006.0, 25):
+            basis = np.stack([np.sin(2 * np.pi * frequency * t), np.cos(2 * np.pi * frequency * t)], 1)
+            fit = np.linalg.lstsq(basis, beep, rcond=None)[0]
+            residuals.append(np.abs(beep - basis @ fit).max())
+        assert min(residuals) < 0.05, min(residuals)

@@ -61,6 +61,20 @@ def test_the_least_round_trip_of_the_last_eight_is_trusted():
     assert abs(sync.best[1] - (offset + 0.002)) < 1e-9
 
 
+def test_once_playing_one_window_counts_for_little():
+    """A settled seat (playing, a full window of answers) smooths the windows' best estimates: one unlucky answer
+    that becomes the best (a one-sided delay that the round trip did not show) moves the clock by a twentieth."""
+    clock = FakeTime()
+    sync = ClockSync(clock)
+    for i in range(8):
+        sync.add(*exchange(clock.now + i, 7.0, 0.002, 0.002))
+    sync.steady = True
+    assert sync.settled
+    sync.add(*exchange(clock.now + 9, 7.0 + 0.004, 0.0005, 0.0005))  # the best round trip, 4 ms off
+    clock.now += 10.0  # (long enough for any slew)
+    assert sync.offset() == pytest.approx(7.0 + 0.004 * 0.05, abs=1e-6)
+
+
 def test_impossible_exchanges_are_ignored():
     sync = ClockSync(FakeTime())
     assert not sync.add(10.0, 5.0, 4.0, 9.0)  # answered before it was asked

@@ -953,3 +953,52 @@ def test_a_caption_over_a_stereo_film_stands_in_front_of_the_nearer_picture_behi
                               2 * room, share=0.5) - room
     print(f"disparity in the compositor's eyes: caption {caption:.1f} px, the panel behind it {panel:.1f} px")
     assert caption > panel + 1.5, (caption, panel)  # in front of it
+
+
+def test_a_headset_is_a_seat_of_a_screening_room(monado, tmp_path):
+    """`vrplayer seat --display xr`: a headset in a room, beside an offscreen seat, through a real broker: both show
+    the conductor's film on the room's schedule (the headset's frames picked for the runtime's display time), and
+    the headset's seat reports itself as a headset."""
+    from broker import Broker, RoomListener, free_port
+    from room_schedule import frame_errors, pictures
+
+    library = tmp_path / "library"
+    library.mkdir()
+    make_sample.make_film(str(library / "film.mp4"), width=384, height=192, seconds=5.0, fps=30, audio=False)
+    broker = Broker(tmp_path / "broker").start()
+    listener = RoomListener(broker, "xr-room")
+    procs = []
+    try:
+        for name, display in (("headset", "xr"), ("screen", "offscreen")):
+            procs.append(subprocess.Popen([sys.executable, "-m", "vrplayer", "seat", "--room", broker.url("xr-room"),
+                                           "--name", name, "--library", str(library), "--display", display, "--no-audio",
+                                           "--size", "320x180", "--timing-log", str(tmp_path / f"{name}.jsonl")],
+                                          cwd=ROOT, stderr=open(tmp_path / f"{name}.log", "w")))
+        listener.wait_for(lambda ears: {"headset", "screen"} <= set(ears.statuses), timeout=60, message="both seats")
+        conductor = subprocess.Popen([sys.executable, "-m", "vrplayer", "conductor", "--room", broker.url("xr-room"),
+                                      "--control", f"127.0.0.1:{free_port()}", "--start-delay", "3", str(library / "film.mp4")],
+                                     cwd=ROOT, stderr=open(tmp_path / "conductor.log", "w"))
+        procs.append(conductor)
+        listener.wait_for(lambda ears: ears.statuses.get("headset", {}).get("state") == "playing", timeout=30,
+                          message="the headset playing")
+        status = dict(listener.statuses["headset"])
+        assert conductor.wait(timeout=60) == 0
+        time.sleep(0.5)
+        assert status["display"] == "xr" and "headset_on" in status, status
+        for name in ("headset", "screen"):
+            found = [e for e in frame_errors(listener.cues, pictures(tmp_path / f"{name}.jsonl")) if e[2] is not None]
+            assert len(found) > 20, f"{name}: {(tmp_path / f'{name}.log').read_text()[-1500:]}"
+            # (the headset is paced by the runtime: on this machine a frame every 50–80 ms, so the bound is loose)
+            off = [e for e in found if abs(e[2]) > 0.1]
+            assert not off, f"{name}: frames off the room's schedule: {off[:5]}"
+            assert found[-1][1] > 4.0  # it played the film through
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        listener.close()
+        broker.stop()

@@ -91,17 +91,26 @@ poll();
 setInterval(poll, 1000);
 """
 
-PAGE = f"""<!doctype html>
+
+def page(title: str, style: str, body: str, script: str) -> bytes:
+    """A whole page for a phone: its inline style, its body, its inline script (allowed by page_csp's hashes)."""
+    return f"""<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
-<title>vrplayer kiosk</title>
-<style>{_STYLE}</style>
+<title>{title}</title>
+<style>{style}</style>
 </head>
 <body>
-<h1>vrplayer kiosk</h1>
+{body}<script>{script}</script>
+</body>
+</html>
+""".encode()
+
+
+PAGE = page("vrplayer kiosk", _STYLE, """<h1>vrplayer kiosk</h1>
 <div id="conn">connecting…</div>
 <div id="state"></div>
 <div id="item"></div>
@@ -118,10 +127,7 @@ PAGE = f"""<!doctype html>
 <form id="playform"><input id="number" type="number" min="1" inputmode="numeric" placeholder="#" required>
 <button type="submit">Play item</button></form>
 <table id="fields"></table>
-<script>{_SCRIPT}</script>
-</body>
-</html>
-""".encode()
+""", _SCRIPT)
 
 
 def _csp_hash(text: str) -> str:

@@ -94,13 +94,14 @@ class Conductor:
             self._take_back(cue)
 
     def _take_back(self, cue: Cue) -> None:
-        """A conductor started again: the room goes on from its retained state when it plays one of our films."""
+        """A conductor started again: the room goes on from its retained state when it plays one of our films (one
+        that ended meanwhile is followed by the next, as it would have been)."""
         film = self._film(cue)
         self._number = cue.number  # (our cues come after the room's last, whatever we do)
-        if film is not None and (not cue.playing or cue.position_at(time.monotonic()) < film.stop):
+        if film is not None:
             self._cue = cue
             _log.info("took the room back: item %d (%s) at %.1f s, %s", cue.item, cue.film,
-                      cue.position_at(time.monotonic()), "playing" if cue.playing else "paused")
+                      min(cue.position_at(time.monotonic()), film.stop), "playing" if cue.playing else "paused")
         self._taken_back.set()
 
     def _republish(self) -> None:

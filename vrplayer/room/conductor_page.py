@@ -5,7 +5,7 @@ Static HTML with its inline script and style, allowed by hash (as the kiosk's pa
 
 from __future__ import annotations
 
-from vrplayer.kiosk.control_page import STYLE, page_csp
+from vrplayer.kiosk.control_page import STYLE, page, page_csp
 
 _STYLE = STYLE + """
 #seats td{white-space:nowrap;font-variant-numeric:tabular-nums}
@@ -91,17 +91,7 @@ poll();
 setInterval(poll, 1000);
 """
 
-PAGE = f"""<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>vrplayer screening room</title>
-<style>{_STYLE}</style>
-</head>
-<body>
-<h1>vrplayer screening room</h1>
+PAGE = page("vrplayer screening room", _STYLE, """<h1>vrplayer screening room</h1>
 <div id="conn">connecting…</div>
 <div id="state"></div>
 <div id="item"></div>
@@ -123,9 +113,6 @@ PAGE = f"""<!doctype html>
 <h1 id="count"></h1>
 <div class="wide"><table id="seats"><thead><tr><th>seat</th><th>state</th><th>film</th><th>position</th><th>error ms</th>
 <th>headset</th><th>dropped</th><th>seen s ago</th></tr></thead><tbody id="seatrows"></tbody></table></div>
-<script>{_SCRIPT}</script>
-</body>
-</html>
-""".encode()
+""", _SCRIPT)
 
 PAGE_CSP = page_csp(_SCRIPT, _STYLE)
