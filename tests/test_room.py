@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -373,19 +374,19 @@ def test_the_operators_page_in_a_real_browser(room, listener):
         browser.get(f"http://127.0.0.1:{room.control}/")
         rows = lambda driver: {row.get_attribute("data-seat"): row.text
                                for row in driver.find_elements(By.CSS_SELECTOR, "#seatrows tr")}
-        WebDriverWait(browser, 15).until(lambda d: {"s1", "s2"} <= set(rows(d)) and "playing" in rows(d)["s1"])
+        WebDriverWait(browser, 30).until(lambda d: {"s1", "s2"} <= set(rows(d)) and "playing" in rows(d)["s1"])
         assert browser.find_element(By.ID, "state").text == "playing"
         assert browser.find_element(By.ID, "count").text == "2 seats"
         browser.save_screenshot(str(room.tmp / "operator-page.png"))
         # One seat paused from the page: the seat chooser, then the button.
         Select(browser.find_element(By.ID, "target")).select_by_value("s2")
         browser.find_element(By.CSS_SELECTOR, "button[data-command=pause]").click()
-        WebDriverWait(browser, 10).until(lambda d: "sent: pause to s2" in d.find_element(By.ID, "msg").text)
+        WebDriverWait(browser, 30).until(lambda d: "sent: pause to s2" in d.find_element(By.ID, "msg").text)
         room.wait_status(lambda s: room.seats_in("paused", "s2")(s) and room.seats_in("playing", "s1")(s), what="s2 alone paused")
         # The whole room.
         Select(browser.find_element(By.ID, "target")).select_by_value("")
         browser.find_element(By.CSS_SELECTOR, "button[data-command=pause]").click()
-        WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "state").text == "paused")
+        WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "state").text == "paused")
         room.wait_status(room.seats_in("paused", "s1", "s2"), what="the room paused from the page")
     finally:
         browser.quit()
@@ -442,3 +443,45 @@ def test_a_seats_sound_follows_the_room(room, listener, pulse):
             fit = np.linalg.lstsq(basis, beep, rcond=None)[0]
             residuals.append(np.abs(beep - basis @ fit).max())
         assert min(residuals) < 0.05, min(residuals)
+
+
+def test_a_kiosk_is_a_seat(room, listener, tmp_path, library):
+    """`vrplayer kiosk PROGRAMME --room URL` (under its supervisor): the kiosk plays the room's films that are in
+    its own programme, when the room says, logs them in its session log, refuses a film the programme lacks, and
+    answers its staff's commands that the room steers it."""
+    from broker import free_port
+    from vrplayer.kiosk.sessionlog import read_events
+
+    programme = tmp_path / "programme.m3u"
+    programme.write_text(f"{library / 'first.mp4'}\n")
+    log_dir = tmp_path / "kiosk-log"
+    control = free_port()
+    kiosk = subprocess.Popen([*VRPLAYER, "kiosk", str(programme), "--room", room.broker.url(ROOM), "--seat-name", "kiosk1",
+                              "--display", "offscreen", "--size", "160x90", "--no-audio", "--log-dir", str(log_dir),
+                              "--control", f"127.0.0.1:{control}"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                             stderr=open(tmp_path / "kiosk.log", "w"))
+    room.procs.append(kiosk)
+    listener.wait_for(lambda ears: "kiosk1" in ears.statuses, timeout=60, message="the kiosk in the room")
+    room.conductor("first.mp4", "second.mp4")
+    playing = listener.wait_for(lambda ears: ears.statuses["kiosk1"].get("state") == "playing" and ears.statuses["kiosk1"],
+                                timeout=30, message="the kiosk playing the room's film")
+    assert playing["film"] == "first.mp4"
+    request = urllib.request.Request(f"http://127.0.0.1:{control}/api/next", method="POST")
+    try:
+        urllib.request.urlopen(request, timeout=5)
+        raise AssertionError("the kiosk took a staff command while the room steers it")
+    except urllib.error.HTTPError as refused:
+        assert refused.code == 400 and "conductor" in json.load(refused)["error"]
+    listener.wait_for(lambda ears: "not in this seat's programme" in ears.statuses["kiosk1"].get("problem", ""),
+                      timeout=30, message="the film outside the programme refused")
+    assert room.procs[-1].wait(timeout=30) == 0  # the conductor, after its two films
+    status = listener.statuses["kiosk1"]
+    kiosk.send_signal(signal.SIGTERM)
+    assert kiosk.wait(timeout=20) == 0
+    found = read_events(log_dir)
+    names = [e["event"] for e in found]
+    assert "room_joined" in names and names[-1] == "kiosk_stopped", names
+    started = [e for e in found if e["event"] == "film_started"]
+    ended = [e for e in found if e["event"] == "film_ended"]
+    assert [e["item"] for e in started] == [1] and ended and ended[0]["reason"] == "end", found
+    assert abs(status.get("error_ms", 0.0)) < IN_STEP * 1000

@@ -177,6 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
     kiosk.add_argument("--start-trigger", choices=("auto", "key"), help="how a desktop kiosk starts a film: 'auto' plays on by itself, 'key' waits for a key or click (or a staff next / play); overrides the programme's start_trigger, which an M3U programme cannot set (its default is key)")
     kiosk.add_argument("--log-dir", default="kiosk-log", metavar="DIR", help="session log folder (default ./kiosk-log)")
     kiosk.add_argument("--duration", type=_non_negative, metavar="S", help="stop after S seconds (for scripts and tests)")
+    kiosk.add_argument("--room", metavar="URL", help="be a seat of this screening room (mqtt://[USER@]HOST[:PORT]/ROOM): play the programme's films when the room's conductor says (see README: A screening room)")
+    kiosk.add_argument("--seat-name", metavar="NAME", help="with --room: this kiosk's name in the room (default: the host's name)")
+    kiosk.add_argument("--ca", metavar="FILE", help="with an mqtts:// room: the certificate authority that signed the broker's certificate")
     importlib.import_module("vrplayer.kiosk.fetch_command").cache_arguments(kiosk)
     _subtitle_arguments(kiosk)
     kiosk.add_argument("--no-supervisor", action="store_true", help="run in this process: no restart after a crash (for a service manager that restarts it)")
@@ -461,6 +464,13 @@ def _kiosk_worker(args) -> int:
     from vrplayer.player import Player, PlayOptions
 
     load_programme(args.programme)  # a programme that cannot be read at all is a one-line error before any window
+    room = None
+    if args.room:
+        from vrplayer.room.link import parse_room
+        from vrplayer.room.seat import default_name
+
+        room = parse_room(args.room, args.ca)
+        args.seat_name = args.seat_name or default_name()
     options = PlayOptions(duration=args.duration, volume=max(0.0, min(2.0, args.volume)), view=ViewState(fov=args.fov), eye=args.eye,
                           head_path=_head_path(args))
     display = open_display(args.display, size=args.size, title="vrplayer kiosk", fullscreen=args.fullscreen, mirror=args.mirror)
@@ -469,7 +479,8 @@ def _kiosk_worker(args) -> int:
         try:
             kiosk = Kiosk(args.programme, player, KioskOptions(log_dir=args.log_dir, control=args.control, token=args.token, resume=args.resume,
                                                              start_trigger=args.start_trigger, heartbeat_fd=args.heartbeat_fd,
-                                                             cache=args.cache, cache_limit=int(args.cache_limit * 1e9)))
+                                                             cache=args.cache, cache_limit=int(args.cache_limit * 1e9),
+                                                             room=room, seat_name=args.seat_name))
             _text_engine(player)
             # This kiosk's (or seat's) language, --subtitles, unless the programme's item chooses its own.
             from vrplayer.text.overlay import SubtitleOverlay

@@ -60,6 +60,12 @@ class KioskOptions:
     heartbeat_fd: int | None = None  # the supervisor's heartbeat pipe (see lifeline.py)
     cache: str | None = None  # the folder films named by URL are fetched into (None: beside the programme)
     cache_limit: int = DEFAULT_LIMIT  # bytes the cache may hold (what the programme names is never evicted)
+    room: object = None  # a screening room's RoomAddress: the kiosk is its seat (see room/kiosk_seat.py)
+    seat_name: str | None = None
+
+
+def _steered_by_the_room(command: str, args: dict):
+    raise ValueError("this kiosk is a seat of a screening room: its films are steered from the room's conductor")
 
 
 class Kiosk:
@@ -71,7 +77,8 @@ class Kiosk:
         self.cursor = self.programme.cursor()
         self.session = SessionLog(options.log_dir)
         self.commands = CommandQueue()
-        self.control = ControlServer(options.control, self._status_now, self.commands, options.token,
+        self.control = ControlServer(options.control, self._status_now,
+                                     self.commands if options.room is None else _steered_by_the_room, options.token,
                                      items=lambda: len(self.programme.items)) if options.control else None
         self.errors: collections.deque[str] = collections.deque(maxlen=10)
         self.started = time.monotonic()
@@ -136,6 +143,10 @@ class Kiosk:
         duration = self.player.options.duration
         self._deadline = None if duration is None else time.monotonic() + duration
         try:
+            if self.options.room is not None:
+                from vrplayer.room.kiosk_seat import run_as_seat
+
+                return run_as_seat(self, self.options.room, self.options.seat_name)
             return self._run()
         finally:
             # The signal handlers stay until the story is closed: a second SIGTERM (the parent-death signal comes
@@ -163,6 +174,9 @@ class Kiosk:
     def _give_up(self, reason: str) -> None:
         """The lifeline's last resort: asked to stop, the loop did not (stuck in a read); the process ends now."""
         self._close_story(reason, film_reason=reason)
+
+    def why_stopped(self, why: str) -> None:
+        self._why = why
 
     def _stopping(self) -> bool:
         """A stop was asked for (a signal, the supervisor gone): remember why."""

@@ -31,13 +31,16 @@ function fillSeats(seats) {
   body.replaceChildren();
   const chosen = $("target").value;
   const options = [["", "every seat"]].concat(seats.map((s) => [s.seat, s.seat]));
-  $("target").replaceChildren(...options.map(([value, label]) => {
-    const o = document.createElement("option");
-    o.value = value;
-    o.textContent = label;
-    return o;
-  }));
-  $("target").value = options.some(([v]) => v === chosen) ? chosen : "";
+  const shown = Array.from($("target").options, (o) => o.value);
+  if (shown.join("\n") !== options.map(([v]) => v).join("\n")) {  // (only when the seats change: a choice stays put)
+    $("target").replaceChildren(...options.map(([value, label]) => {
+      const o = document.createElement("option");
+      o.value = value;
+      o.textContent = label;
+      return o;
+    }));
+    $("target").value = options.some(([v]) => v === chosen) ? chosen : "";
+  }
   for (const s of seats) {
     const row = body.insertRow();
     row.dataset.seat = s.seat;

@@ -44,6 +44,7 @@ class SeatOptions:
     name: str
     library: str
     layout_flags: dict
+    films: dict[str, str] | None = None  # a kiosk's programme: the only films it plays, by file name (else the library)
 
 
 def default_name() -> str:
@@ -83,6 +84,8 @@ class Seat:
         self.link = RoomLink(address, f"vrplayer-seat-{self.name}-{self.instance}",
                              ["state", "time/answer/" + self.name, "command", f"seats/{self.name}/command", f"seats/{self.name}"],
                              self._message, will=(f"seats/{self.name}", messages.encode({"seat": self.name, "state": "lost"})))
+        self.on_film = None  # called with the film's name when one starts playing here, None when none plays
+        self._inner_tick = player.on_tick  # (a kiosk's: its heartbeat, its stop, its status) asked first
         player.clock_for = lambda mixer: self.room_clock
         player.on_tick = self._tick
         player.remote = self._remote
@@ -196,6 +199,8 @@ class Seat:
         return [("recenter", {})] if due else []
 
     def _tick(self, playback):
+        if self._inner_tick is not None and (outcome := self._inner_tick(playback)) is not None:
+            return outcome
         if self._stop_reason() is not None or self._stopping.is_set() or self.twin is not None:
             return "quit"
         newest = self._newest()
@@ -254,7 +259,7 @@ class Seat:
         helper.start()
         _log.info("seat %s in room %s, films from %s", self.name, self.link.address, path_text(self.options.library))
         try:
-            while True:
+            while self._stop_reason() is None:
                 cue = self._newest()
                 if cue is None or cue.number <= self._done or not cue.film or not self.clock.synced:
                     self.state = "joining" if cue is None or not self.clock.synced else "waiting"
@@ -266,6 +271,7 @@ class Seat:
                     continue
                 if self._play(cue) == "quit":
                     return self._left()
+            return self._left()
         finally:
             self._stopping.set()
             self.link.stop(farewell=(f"seats/{self.name}", messages.encode({"seat": self.name, "state": "lost"})))
@@ -276,9 +282,11 @@ class Seat:
         return 0
 
     def _play(self, cue: Cue):
-        path = library_film(self.options.library, cue.film)
+        films = self.options.films
+        path = library_film(self.options.library, cue.film) if films is None else films.get(cue.film)
         if path is None:
-            self.problem = f"the room plays {cue.film!r}, which is not in this seat's library ({path_text(self.options.library)})"
+            where = f"library ({path_text(self.options.library)})" if films is None else "programme"
+            self.problem = f"the room plays {cue.film!r}, which is not in this seat's {where}"
             _log.error("%s; waiting for the next film", self.problem)
             self._done = cue.number
             return None
@@ -295,6 +303,8 @@ class Seat:
         self._opened_at = time.monotonic()
         self._last_seek = time.monotonic()
         film = Film(path, start=start, end=cue.end, layout_flags=self.options.layout_flags)
+        if self.on_film is not None:
+            self.on_film(cue.film)
         try:
             outcome = self.player.play_film(film)
         except PlayerError as exc:
@@ -302,6 +312,9 @@ class Seat:
             _log.error("cannot play %s: %s; waiting for the next film", cue.film, exc)
             self._done = cue.number
             return None
+        finally:
+            if self.on_film is not None:
+                self.on_film(None)
         if outcome in ("end", "stalled"):
             self._done = self._active.number  # the film is over here: wait for the room's next
         return "quit" if outcome in ("quit", "headset-lost") else None
