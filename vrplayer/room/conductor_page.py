@@ -32,7 +32,7 @@ function fillSeats(seats) {
   const chosen = $("target").value;
   const options = [["", "every seat"]].concat(seats.map((s) => [s.seat, s.seat]));
   const shown = Array.from($("target").options, (o) => o.value);
-  if (shown.join("\n") !== options.map(([v]) => v).join("\n")) {  // (only when the seats change: a choice stays put)
+  if (shown.join("\\n") !== options.map(([v]) => v).join("\\n")) {  // (only when the seats change: a choice stays put)
     $("target").replaceChildren(...options.map(([value, label]) => {
       const o = document.createElement("option");
       o.value = value;
