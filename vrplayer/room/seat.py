@@ -228,12 +228,13 @@ class Seat:
         self.state = ("waiting" if cue is None else "ready" if cue.playing and (now < cue.instant or not self._showing)
                       else "playing" if cue.playing else "paused")
         self.clock.steady = self.state == "playing"
+        sound_off = self.sound.step(playback, cue)  # (started, paused, kept on the room's clock)
         if cue is not None and cue.playing and time.monotonic() - self._last_seek > max(1.0, 2 * self._seeking.lead):
-            if self.sound.step(playback, cue) or cue.position_at(now) - playback.position > CATCH_UP:
-                _log.info("%.0f ms off the room: seeking to where it is", 1000 * (cue.position_at(now) - playback.position))
+            behind = cue.position_at(now) - playback.position
+            if sound_off or behind > CATCH_UP:
+                _log.info("%.0f ms off the room (%s): seeking to where it is", 1000 * (self.sound.error if sound_off else behind),
+                          "the sound" if sound_off else "the picture")
                 self._seek(playback, cue, now)
-        elif cue is None or not cue.playing:
-            self.sound.step(playback, cue)
         return None
 
     def _seek(self, playback, cue: Cue, now: float) -> None:
