@@ -273,3 +273,22 @@ def test_the_correction_is_gentle_and_bounded():
     assert correction_ratio(0.0) == 1.0
     assert correction_ratio(0.004) == pytest.approx(1.002)  # 4 ms behind: 0.2 % fast for two seconds
     assert correction_ratio(0.5) == 1 + MAX_RATE_CHANGE and correction_ratio(-0.5) == 1 - MAX_RATE_CHANGE
+
+
+def test_a_command_the_conductor_cannot_carry_out_is_refused_when_asked():
+    """The operator's sink checks a command against the room as it is: what it accepts, it carries out."""
+    from vrplayer.room.conductor import Conductor, ConductorOptions, RoomFilm
+
+    films = [RoomFilm("a.mp4", 10.0, "a"), RoomFilm("b.mp4", 5.0, "b")]
+    conductor = Conductor(parse_room("mqtt://127.0.0.1:1/r", environ={}), films, ConductorOptions())
+    with pytest.raises(ValueError, match="plays nothing"):
+        conductor.film_change("pause", {})
+    assert conductor.film_change("play", {}) == 1  # nothing plays: play starts the programme
+    conductor._cue = cue(item=2, film="b.mp4")
+    with pytest.raises(ValueError, match="last"):
+        conductor.film_change("next", {})
+    assert conductor.film_change("previous", {}) == 1 and conductor.film_change("load", {"item": 2}) == 2
+    assert conductor.film_change("pause", {}) is None and conductor.film_change("restart", {"seat": "s1"}) is None
+    looping = Conductor(parse_room("mqtt://127.0.0.1:1/r", environ={}), films, ConductorOptions(loop=True))
+    looping._cue = cue(item=2, film="b.mp4")
+    assert looping.film_change("next", {}) == 1

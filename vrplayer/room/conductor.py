@@ -71,7 +71,7 @@ class Conductor:
                              self._message, on_connect=self._republish)
         self.control = None
         if options.control:
-            self.control = ControlServer(options.control, self.status, self._queue, options.token,
+            self.control = ControlServer(options.control, self.status, self._accept, options.token,
                                          items=lambda: len(self.films), page=(PAGE, PAGE_CSP), commands=ROOM_COMMANDS,
                                          validate=validate_room_command, query_fields=("item", "seat", "position"),
                                          name="conductor")
@@ -148,12 +148,8 @@ class Conductor:
             self._send(seat, {"command": command, "instant": round(now + lead, 6), "issued": round(now, 6)})
             return
         item = cue.item if cue is not None else 0
-        if item == 0 and command not in ("load", "next", "previous", "play"):
-            raise ValueError("the room plays nothing now: load an item first")
-        if command in ("load", "next", "previous") or item == 0:
-            target = args["item"] if command == "load" else item + 1 if command == "next" else max(1, item - 1)
-            if not 1 <= target <= len(self.films):
-                raise ValueError(f"no item {target}: the programme has {len(self.films)}")
+        target = self.film_change(command, args)
+        if target is not None:
             new = self._new_cue(target, self.films[target - 1].start, True, self.options.start_delay)
         else:
             at = time.monotonic() + lead
@@ -171,6 +167,31 @@ class Conductor:
             self._send(seat, {"command": "cue", "cue": new.as_dict(), "instant": new.instant, "issued": new.issued})
         else:
             self._set(new)
+
+    def film_change(self, command: str, args: dict) -> int | None:
+        """The item a command plays from its start (load, next, previous, or play with nothing playing), None for a
+        command within the film; ValueError when it cannot be carried out now (checked as the operator asks, so
+        that a command answered as accepted is carried out)."""
+        cue = self._cue
+        item = cue.item if cue is not None else 0
+        if item == 0 and command not in ("load", "next", "previous", "play", "recenter", "restart"):
+            raise ValueError("the room plays nothing now: load an item first")
+        if command in ("recenter", "restart") and (args.get("seat") or command == "recenter"):
+            return None
+        if command not in ("load", "next", "previous") and item != 0:
+            return None
+        if command == "load":
+            return args["item"]
+        if command == "next" and item == len(self.films):
+            if not self.options.loop:
+                raise ValueError(f"item {item} is the programme's last: nothing comes next (load an item)")
+            return 1
+        return item + 1 if command == "next" else max(1, item - 1)
+
+    def _accept(self, command: str, args: dict) -> dict:
+        """The operator's command sink: refused at once when it cannot be carried out, else queued for the loop."""
+        self.film_change(command, args)
+        return self._queue(command, args)
 
     def _send(self, seat: str | None, message: dict) -> None:
         topic = f"seats/{seat}/command" if seat else "command"
