@@ -8,5 +8,6 @@
   seat.py             a seat: the player's doors (clock, on_tick, remote, events)
   conductor.py        the conductor: cues, the clock's answers, the seats' statuses
   conductor_page.py   the operator's page
+  kiosk_seat.py       a kiosk as a seat (`vrplayer kiosk PROGRAMME --room URL`)
   seat_command.py, conductor_command.py   `vrplayer seat`, `vrplayer conductor`
 """
