@@ -50,8 +50,8 @@ def broker(tmp_path):
 class Room:
     """The processes of one test's room, stopped at its end whatever happened."""
 
-    def __init__(self, tmp_path: Path, broker: Broker, library: Path):
-        self.tmp, self.broker, self.library = tmp_path, broker, library
+    def __init__(self, tmp_path: Path, broker: Broker, library: Path, name: str = ROOM):
+        self.tmp, self.broker, self.library, self.name = tmp_path, broker, library, name
         self.procs: list[subprocess.Popen] = []
         self.seats: dict[str, tuple[subprocess.Popen, Path, Path]] = {}
         self.control = None
@@ -59,7 +59,7 @@ class Room:
     def seat(self, name: str, *extra, env=None, url=None, timing: Path | None = None, sound: bool = False) -> subprocess.Popen:
         timing = timing or self.tmp / f"{name}.jsonl"
         log = self.tmp / f"{name}.log"
-        proc = subprocess.Popen([*VRPLAYER, "seat", "--room", url or self.broker.url(ROOM), "--name", name,
+        proc = subprocess.Popen([*VRPLAYER, "seat", "--room", url or self.broker.url(self.name), "--name", name,
                                  "--library", str(self.library), "--display", "offscreen", "--size", "160x90",
                                  *([] if sound else ["--no-audio"]), "--timing-log", str(timing), *map(str, extra)],
                                 cwd=ROOT, env=dict(os.environ, **(env or {})), stdout=subprocess.DEVNULL,
@@ -72,7 +72,7 @@ class Room:
         from broker import free_port
 
         self.control = free_port()
-        proc = subprocess.Popen([*VRPLAYER, "conductor", "--room", self.broker.url(ROOM), "--control",
+        proc = subprocess.Popen([*VRPLAYER, "conductor", "--room", self.broker.url(self.name), "--control",
                                  f"127.0.0.1:{self.control}", *map(str, extra), *[self.library / f for f in films]],
                                 cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(self.tmp / "conductor.log", "a"))
         self.procs.append(proc)
@@ -392,29 +392,40 @@ def test_the_operators_page_in_a_real_browser(room, listener):
         browser.quit()
 
 
-def test_a_seats_sound_follows_the_room(room, listener, pulse):
+def test_a_seats_sound_follows_the_room(broker, library, tmp_path, pulse):
     """A seat with sound on a real audio server (PulseAudio's null sink, recorded back from its monitor): each
     beep (on every whole second of the film) is heard when the room's schedule has it, across a pause and a seek,
-    and whole:
-    beeps a second apart within a cue, at the film's level, no gap or click."""
+    and whole: beeps a second apart within a cue, at the film's level, no gap or click."""
+    from conftest import LATE_ATTEMPTS, sound_was_late
     from test_audio import RATE, MonitorRecorder, beep_onsets
 
     env = dict(os.environ, **pulse.env)
-    recorder = MonitorRecorder(env)
-    time.sleep(0.4)
-    room.seat("listening", env=pulse.env, sound=True)
-    room.conductor("beeps.mp4", extra=("--start-delay", "3"))
-    room.wait_status(lambda s: s["state"] == "playing" and (s["position"] or 0) > 3.3, timeout=30, what="the film at 3.3 s")
-    room.api("pause")
-    room.wait_status(room.seats_in("paused", "listening"), what="the seat paused")
-    time.sleep(1.0)
-    room.api("play")
-    room.wait_status(lambda s: s["state"] == "playing" and (s["position"] or 0) > 5.4, timeout=30, what="the film at 5.4 s")
-    room.api("seek", position=1.5)  # back: the sound must follow the picture there
-    assert room.procs[1].wait(timeout=40) == 0
-    time.sleep(0.5)
-    samples, sample0 = recorder.stop()
-    log = room.log("listening")
+    for attempt in range(LATE_ATTEMPTS):  # (played again while the seat reports its sound late: see sound_was_late)
+        folder = tmp_path / f"attempt-{attempt}"
+        folder.mkdir()
+        room = Room(folder, broker, library, name=f"sound-{attempt}")
+        listener = RoomListener(broker, room.name)
+        recorder = MonitorRecorder(env)
+        try:
+            time.sleep(0.4)
+            room.seat("listening", env=pulse.env, sound=True)
+            room.conductor("beeps.mp4", extra=("--start-delay", "3"))
+            room.wait_status(lambda s: s["state"] == "playing" and (s["position"] or 0) > 3.3, timeout=30, what="the film at 3.3 s")
+            room.api("pause")
+            room.wait_status(room.seats_in("paused", "listening"), what="the seat paused")
+            time.sleep(1.0)
+            room.api("play")
+            room.wait_status(lambda s: s["state"] == "playing" and (s["position"] or 0) > 5.4, timeout=30, what="the film at 5.4 s")
+            room.api("seek", position=1.5)  # back: the sound must follow the picture there
+            assert room.procs[1].wait(timeout=40) == 0
+            time.sleep(0.5)
+        finally:
+            samples, sample0 = recorder.stop()
+            room.close()
+            listener.close()
+        log = room.log("listening")
+        if not sound_was_late(log):
+            break
     assert "sound" in log and "WARNING" not in log, log
     heard = [sample0 + onset / RATE for onset in beep_onsets(samples[:, 0])]
     playing = [c for c in listener.cues if c["playing"] and c["film"]]

@@ -292,3 +292,16 @@ def test_a_command_the_conductor_cannot_carry_out_is_refused_when_asked():
     looping = Conductor(parse_room("mqtt://127.0.0.1:1/r", environ={}), films, ConductorOptions(loop=True))
     looping._cue = cue(item=2, film="b.mp4")
     assert looping.film_change("next", {}) == 1
+
+
+def test_the_sound_pauses_on_its_instants_sample():
+    rate = 48000
+    ring = sine_ring()
+    mixer = Mixer(ring, 1.0, None, 1024)
+    mixer.restart(0)
+    mixer.paused = False
+    mixer.stop_at = 1.0 + 3000 / rate  # in the third block of those that begin at t = 1.0
+    heard = play(mixer, 5, start=1.0)
+    assert mixer.paused and mixer.stop_at is None
+    assert np.abs(heard[2990:3000]).max() > 0 and not np.any(heard[3000:])
+    assert ring.read_position == 3000  # the rest waits: a resume goes on from the sample after it

@@ -1,8 +1,9 @@
 """The mixer: turns the decoded sample ring into output blocks (volume, mute, pause) inside the audio callback, and
 records, for the clock, which media time each block starts at and when the device will play it.
 
-A room's seat steers it to the room's clock with two doors: `due` (the monotonic time the next sample must be
-heard: the sound starts on that sample, silence before it or the samples already late skipped) and `ratio` (the
+A room's seat steers it to the room's clock with three doors: `due` (the monotonic time the next sample must be
+heard: the sound starts on that sample, silence before it or the samples already late skipped), `stop_at` (the
+moment the sound pauses, to the sample, however far ahead of the device the blocks are filled) and `ratio` (the
 sound read that much faster or slower, see resample.py).
 
 Everything `fill` does is bounded and lock-free: it never waits and allocates nothing but a small tuple.
@@ -39,6 +40,7 @@ class Mixer:
         # media seconds per second of it)
         self.anchor: tuple[int, float, float, float, float] | None = None
         self.due: float | None = None  # a room's seat: when (time.monotonic()) the next sample must be heard
+        self.stop_at: float | None = None  # a room's seat: when (time.monotonic()) the sound pauses
         self.ratio = 1.0  # a room's seat: read the sound this much faster (>1) or slower, within ±2 %
         self._resampler: RateResampler | None = None  # once the ratio has left 1 (it keeps the phase from then on)
         self.blocks = 0
@@ -71,10 +73,15 @@ class Mixer:
             self._resampler = RateResampler(ring.channels, len(out))
         start = ring.read_position + (self._resampler.offset() if self._resampler is not None else 0.0)
         self._heard_at = heard_at
+        whole = out
+        if self.stop_at is not None and heard_at + len(out) / ring.rate > self.stop_at:  # the pause falls in this block
+            out = out[: max(0, int(round((self.stop_at - heard_at) * ring.rate)))]
+            self.stop_at, self.paused = None, True
+            whole[len(out):].fill(0.0)
         if self.spatial is None:
-            count = self._read(out, self.gain)
+            count = self._read(out, self.gain) if len(out) else 0
         else:
-            count = self._render(out)
+            count = self._render(out) if len(out) else 0
         if count < len(out):
             out[count:].fill(0.0)
             if not ring.finished:

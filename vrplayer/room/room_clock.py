@@ -35,6 +35,11 @@ class RoomClock:
             self._cues = [entry for entry in self._cues if entry[0] > t or entry[1] is chosen]
         return chosen
 
+    def upcoming(self, t: float) -> Cue | None:
+        """The cue the clock will follow next after conductor time t (a pause waiting for its instant), or None."""
+        later = [cue for start, cue in self._cues if start > t]
+        return later[0] if later else None
+
     @property
     def cue(self) -> Cue | None:
         return self.cue_at(self._conductor_time())

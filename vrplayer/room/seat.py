@@ -228,7 +228,7 @@ class Seat:
         self.state = ("waiting" if cue is None else "ready" if cue.playing and (now < cue.instant or not self._showing)
                       else "playing" if cue.playing else "paused")
         self.clock.steady = self.state == "playing"
-        sound_off = self.sound.step(playback, cue)  # (started, paused, kept on the room's clock)
+        sound_off = self.sound.step(playback, cue, self.room_clock.upcoming(now))  # (started, paused, kept with the room)
         if cue is not None and cue.playing and time.monotonic() - self._last_seek > max(1.0, 2 * self._seeking.lead):
             behind = cue.position_at(now) - playback.position
             if sound_off or behind > CATCH_UP:

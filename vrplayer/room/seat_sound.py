@@ -25,8 +25,9 @@ class SeatSound:
         self._monotonic = monotonic
         self.error = None  # room − sound at the last step (seconds), None while it does not play
 
-    def step(self, playback, cue) -> bool:
-        """Once a turn of the loop. True when the sound is too far from the room (the caller seeks)."""
+    def step(self, playback, cue, upcoming=None) -> bool:
+        """Once a turn of the loop, with the cue followed now and the one to come (a pause at its instant). True when
+        the sound is too far from the room (the caller seeks)."""
         mixer = playback.mixer
         if mixer is None:
             return False
@@ -38,6 +39,8 @@ class SeatSound:
             self.error = None
             return False
         ring = mixer.ring
+        # A pause to come stops the sound on its instant's sample, not on the turn of the loop after it.
+        mixer.stop_at = local + (upcoming.instant - now) if upcoming is not None and not upcoming.playing else None
         if mixer.paused:  # start (or resume) on the sample the room reaches first
             if ring.generation != mixer.generation:
                 return False  # (the decoder has not begun this generation yet)
