@@ -216,6 +216,15 @@ def sine_ring(seconds: float = 6.0, rate: int = 48000, frequency: float = 440.0)
     return ring
 
 
+def playing_mixer() -> tuple[SampleRing, Mixer]:
+    """A mixer playing a 440 Hz sine (mono, 48 kHz, 6 s in its ring), its gate open."""
+    ring = sine_ring()
+    mixer = Mixer(ring, 1.0, None, 1024)
+    mixer.restart(0)
+    mixer.paused = False
+    return ring, mixer
+
+
 def play(mixer: Mixer, blocks: int, ratio_of=lambda i: 1.0, frames: int = 1024, start: float = 0.0) -> np.ndarray:
     out = []
     now = start
@@ -229,10 +238,7 @@ def play(mixer: Mixer, blocks: int, ratio_of=lambda i: 1.0, frames: int = 1024, 
 
 
 def test_the_sound_runs_half_a_percent_fast_or_slow_without_a_click():
-    ring = sine_ring()
-    mixer = Mixer(ring, 1.0, None, 1024)
-    mixer.restart(0)
-    mixer.paused = False
+    ring, mixer = playing_mixer()
     ratios = lambda i: 1.0 if i < 40 else 1 + MAX_RATE_CHANGE if i < 120 else 1 - MAX_RATE_CHANGE
     heard = play(mixer, 200, ratios)
     steepest = 2 * np.pi * 440 / 48000 * (1 + MAX_RATE_CHANGE)  # the largest step a 440 Hz sine takes between samples
@@ -250,20 +256,14 @@ def test_the_sound_runs_half_a_percent_fast_or_slow_without_a_click():
 
 def test_the_sound_starts_on_its_due_sample():
     rate = 48000
-    ring = sine_ring()
-    mixer = Mixer(ring, 1.0, None, 1024)
-    mixer.restart(0)
-    mixer.paused = False
+    ring, mixer = playing_mixer()
     mixer.due = 1.0 + 2500 / rate  # the first sample is due 2500 samples into the blocks that begin at t = 1.0
     heard = play(mixer, 4, start=1.0)
     first = int(np.flatnonzero(np.abs(heard) > 0)[0])
     assert first == 2501  # (sample 0 of the sine is 0: the first one heard is its sample 1)
     assert mixer.anchor[2] == pytest.approx(1.0 + 3 * 1024 / rate)
     # Due in the past: the samples already late are skipped, and the sound is where it should be now.
-    ring = sine_ring()
-    mixer = Mixer(ring, 1.0, None, 1024)
-    mixer.restart(0)
-    mixer.paused = False
+    ring, mixer = playing_mixer()
     mixer.due = 1.0 - 0.25
     play(mixer, 1, start=1.0)
     assert ring.read_position == 12000 + 1024
@@ -296,10 +296,7 @@ def test_a_command_the_conductor_cannot_carry_out_is_refused_when_asked():
 
 def test_the_sound_pauses_on_its_instants_sample():
     rate = 48000
-    ring = sine_ring()
-    mixer = Mixer(ring, 1.0, None, 1024)
-    mixer.restart(0)
-    mixer.paused = False
+    ring, mixer = playing_mixer()
     mixer.stop_at = 1.0 + 3000 / rate  # in the third block of those that begin at t = 1.0
     heard = play(mixer, 5, start=1.0)
     assert mixer.paused and mixer.stop_at is None
