@@ -500,3 +500,25 @@ def test_a_kiosk_is_a_seat(room, listener, tmp_path, library):
     ended = [e for e in found if e["event"] == "film_ended"]
     assert [e["item"] for e in started] == [1] and ended and ended[0]["reason"] == "end", found
     assert abs(status.get("error_ms", 0.0)) < IN_STEP * 1000
+
+
+def test_a_seat_whose_copy_is_broken_waits_for_the_next_film(room, listener, tmp_path, library):
+    """The conductor's copy plays, the seat's own copy is damaged: the seat says why in its status and its log,
+    shows nothing of it, and plays the next film with the room."""
+    own = tmp_path / "own-library"
+    own.mkdir()
+    (own / "first.mp4").write_bytes((library / "first.mp4").read_bytes()[:2000])  # cut short: no picture in it
+    os.link(library / "second.mp4", own / "second.mp4")
+    seat_room = Room(tmp_path, room.broker, own)
+    room.procs.append(seat_room.seat("s1"))
+    room.seats.update(seat_room.seats)
+    room.conductor("first.mp4", "second.mp4")
+    listener.wait_for(lambda ears: "cannot play" in ears.statuses.get("s1", {}).get("problem", "")
+                      or "first.mp4" in ears.statuses.get("s1", {}).get("problem", ""), timeout=30,
+                      message="the seat saying its copy cannot play")
+    assert room.procs[-1].wait(timeout=30) == 0
+    found = errors(listener, room.seats["s1"][1])
+    second = next(c for c in listener.cues if c["film"] == "second.mp4")
+    assert found and all(e[3] == second["number"] for e in found)  # only the second film, and in step
+    assert not out_of_step(listener, room.seats["s1"][1])
+    assert "Traceback" not in room.log("s1")
