@@ -227,9 +227,12 @@ def cbmp(layout: int, padding: int) -> Box:
     return Box(b"cbmp", bytes(4) + struct.pack(">2I", layout, padding))
 
 
-def mshp() -> Box:
-    # crc, encoding 'raw ', then a stand-in for the mesh boxes: we never decode meshes.
-    return Box(b"mshp", bytes(4) + struct.pack(">I4s", 0, b"raw ") + bytes(32))
+def mshp(*meshes) -> Box:
+    """A mesh projection box: a VR180 camera's fisheye mesh (or the meshes given), deflated as cameras write it."""
+    from test_mesh import fisheye_mesh
+    from vrplayer.media.mesh import write_mshp
+
+    return Box(b"mshp", write_mshp(list(meshes) or [fisheye_mesh()], compress=True))
 
 
 def sv3d(*proj_children: Box) -> Box:
@@ -357,6 +360,20 @@ def test_v2_mesh_is_named_and_not_drawn(base_mp4, tmp_path):
     layout = layout_of(with_entry_boxes(base_mp4, tmp_path / "mesh.mp4", st3d(2), sv3d(prhd(yaw=90), mshp())))
     assert (layout.projection, layout.stereo, layout.pose) == ("mesh", "side-by-side", (90.0, 0.0, 0.0))
     assert layout.problems == []  # a fact, not a fault: the layout decision names what to do (test_layout_probe)
+    assert len(layout.meshes) == 1 and layout.meshes[0].vertex_count == 1600  # the mesh itself, read
+
+
+def test_v2_stereo_meshes_and_a_damaged_one(base_mp4, tmp_path):
+    from test_mesh import fisheye_mesh
+
+    left, right = fisheye_mesh(half=0), fisheye_mesh(half=1)
+    layout = layout_of(with_entry_boxes(base_mp4, tmp_path / "meshes.mp4", st3d(3), sv3d(prhd(), mshp(left, right))))
+    assert [len(m.triangles) for m in layout.meshes] == [2 * 39 * 39] * 2
+    assert layout.meshes[1].uv[:, 0].min() >= 0.5  # the right eye's mesh samples the right half
+    damaged = Box(b"mshp", bytes(4) + struct.pack(">I4s", 1234, b"raw ") + bytes(32))
+    layout = layout_of(with_entry_boxes(base_mp4, tmp_path / "damaged.mp4", st3d(0), sv3d(prhd(), damaged)))
+    assert layout.projection == "mesh" and layout.meshes is None
+    problem_with(layout, "mshp", "CRC")
 
 
 def test_largesize_boxes_on_the_path(any_mp4, tmp_path):
@@ -676,8 +693,11 @@ def test_hand_built_webm_problems():
     assert (short.projection, short.crop) == ("equirectangular", None)
     problem_with(short, "ProjectionPrivate", "12 bytes", "expected 20")
 
-    mesh = layout_for(el(0x7670, el(0x7671, b"\x03"), el(0x7672, bytes(40))))
-    assert mesh.projection == "mesh" and mesh.problems == []
+    mesh = layout_for(el(0x7670, el(0x7671, b"\x03"), el(0x7672, mshp().body)))
+    assert mesh.projection == "mesh" and mesh.problems == [] and mesh.meshes[0].vertex_count == 1600
+    zeros = layout_for(el(0x7670, el(0x7671, b"\x03"), el(0x7672, bytes(40))))
+    assert zeros.projection == "mesh" and zeros.meshes is None
+    problem_with(zeros, "ProjectionType 3", "CRC")
 
     odd_float = layout_for(el(0x7670, el(0x7671, b"\x01"), el(0x7673, bytes(3)), el(0x7674, struct.pack(">f", 9))))
     assert odd_float.pose is None

@@ -15,6 +15,7 @@ from typing import BinaryIO
 from vrplayer.media.bounded import BoundedReader
 from vrplayer.media.boxes import Box, BoxReader, fourcc_text, looks_like_mp4
 from vrplayer.media.ebml import ELEMENT_NAMES, Element, ElementReader, looks_like_ebml
+from vrplayer.media.mesh import MeshError, read_mshp
 from vrplayer.media import xmp
 from vrplayer.media.network import open_binary
 
@@ -39,6 +40,8 @@ class ContainerLayout:
     # The metadata the stereo facts came from, when it is not `kind`'s: a Matroska track's StereoMode, beside its
     # Projection element. (Where a fact came from, not a fact about the picture: left out of comparisons.)
     stereo_source: str | None = field(default=None, compare=False)
+    # A mesh projection's meshes (media/mesh.py: one for both eyes, or left and right), when they could be read.
+    meshes: tuple | None = field(default=None, compare=False)
 
 
 def read_container_layout(path: str) -> ContainerLayout | None:
@@ -109,9 +112,16 @@ def _parse_cbmp(body: bytes, name: str, layout: ContainerLayout, problems: list[
         problems.append(f"{name} layout {layout.cubemap_layout} is not defined (only 0, the 3x2 grid, is)")
 
 
-def _note_mesh(name: str, layout: ContainerLayout, problems: list[str]) -> None:
-    # A fact, not a fault: the layout decision says that a mesh cannot be drawn, and which override to use.
+def _note_mesh(name: str, layout: ContainerLayout, problems: list[str], content: bytes | None) -> None:
+    """A mesh projection, its meshes read when they can be (a damaged one is one problem line)."""
     layout.projection = "mesh"
+    if content is None:
+        problems.append(f"{name} has no mesh data: the mesh cannot be used")
+        return
+    try:
+        layout.meshes = tuple(read_mshp(content))
+    except MeshError as exc:
+        problems.append(f"{name}: {exc}: the mesh cannot be used")
 
 
 def _check_full_box(body: bytes, fields_size: int, name: str, what: str, problems: list[str]) -> bool:
@@ -238,7 +248,7 @@ class _Mp4Reader(BoxReader):
         elif box.fourcc == b"cbmp":
             _parse_cbmp(self.body(box), box.name, layout, layout.problems)
         else:
-            _note_mesh(box.name, layout, layout.problems)
+            _note_mesh(box.name, layout, layout.problems, self.body(box, MAX_MESH_BYTES))
 
     def read_prhd(self, box: Box, layout: ContainerLayout) -> None:
         body = self.body(box)
@@ -389,7 +399,8 @@ _MKV_STEREO_UNSUPPORTED = {
     14: "both eyes laced in one block, right first",
 }
 _MKV_PROJECTIONS = {0: "rectangular", 1: "equirectangular", 2: "cubemap", 3: "mesh"}
-_MAX_PRIVATE = 4096  # equi and cbmp bodies are 20 and 12 bytes; meshes are not read
+MAX_MESH_BYTES = 4 << 20  # a camera's 40 × 40 stereo mesh is some 40 KB raw; a damaged size stops here
+_MAX_PRIVATE = 4096  # equi and cbmp bodies are 20 and 12 bytes (a mesh's: MAX_MESH_BYTES)
 
 
 class _MatroskaReader(ElementReader):
@@ -438,7 +449,8 @@ class _MatroskaReader(ElementReader):
         if pose_readable and any(v is not None for v in pose):
             layout.pose = tuple(0.0 if v is None else v for v in pose)
         name = "ProjectionPrivate"
-        body = self.data(private, _MAX_PRIVATE) if private is not None else None
+        limit = MAX_MESH_BYTES if projection_type == 3 else _MAX_PRIVATE
+        body = self.data(private, limit) if private is not None else None
         if projection_type == 1:
             # No ProjectionPrivate means an equi body of 20 zero bytes: the full sphere.
             _parse_equi(body if body is not None else bytes(20), f"{name} (equirectangular)", layout, layout.problems)
@@ -449,7 +461,7 @@ class _MatroskaReader(ElementReader):
             else:
                 _parse_cbmp(body, f"{name} (cubemap)", layout, layout.problems)
         elif projection_type == 3:
-            _note_mesh("Projection (ProjectionType 3)", layout, layout.problems)
+            _note_mesh("Projection (ProjectionType 3)", layout, layout.problems, body)
         elif projection_type == 0:
             layout.projection = "rectangular"
         else:
