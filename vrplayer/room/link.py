@@ -29,7 +29,7 @@ from typing import Callable
 
 from vrplayer import log
 from vrplayer.errors import PlayerError
-from vrplayer.room.messages import MAX_MESSAGE, MessageError, check_name
+from vrplayer.room.messages import MessageError, check_name
 
 _log = log.get("room")
 
@@ -181,10 +181,7 @@ class RoomLink:
 
     def _message(self, client, userdata, message) -> None:
         topic = message.topic.removeprefix(self._prefix)
-        if len(message.payload) > MAX_MESSAGE:
-            _log.warning("ignored a message of %d bytes on %s (at most %d)", len(message.payload), topic, MAX_MESSAGE)
-            return
-        try:
+        try:  # (every reader in messages.py refuses an oversized payload first)
             self._handler(topic, message.payload, bool(message.retain))
         except MessageError as exc:
             _log.warning("ignored a message on %s: %s", topic, exc)
