@@ -7,12 +7,13 @@ import json
 import os
 import pwd
 import shutil
-import signal
 import socket
 import subprocess
 import threading
 import time
 from pathlib import Path
+
+from conftest import _stop  # SIGTERM, wait, SIGKILL: by PID, only the process we started
 
 
 def free_port() -> int:
@@ -66,13 +67,8 @@ class Broker:
         raise RuntimeError(f"mosquitto did not start: {(self.folder / 'mosquitto.log').read_text()[-500:]}")
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc is not None:
+            _stop(self.proc)
         self.proc = None
 
 

@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 import xr_runtime
-from conftest import ROOT, make_sample, timing_pictures
+from conftest import ROOT, _stop, make_sample, timing_pictures
 from test_render import decoded_frame
 from vrplayer import xr_pose
 from vrplayer.render import projection
@@ -994,11 +994,6 @@ def test_a_headset_is_a_seat_of_a_screening_room(monado, tmp_path):
             assert found[-1][1] > 4.0  # it played the film through
     finally:
         for proc in procs:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+            _stop(proc)
         listener.close()
         broker.stop()
