@@ -2,8 +2,8 @@
 // Ray-cast projection of a film onto the sphere around the viewer.
 // Each fragment computes its own view direction (FFmpeg v360 conventions: camera x right, y down, z forward) and
 // looks it up in the film's projection (equirectangular or a crop of it, cubemaps, EAC, fisheye, dual fisheye,
-// flat screen), so there is no seam at the ±180° wrap and no pinching at the poles. The numpy reference of every
-// lookup is vrplayer/render/projection.py (`eye_uv`); the functions here follow it line by line.
+// flat screen, the film's own mesh), so there is no seam at the ±180° wrap and no pinching at the poles. The numpy
+// reference of every lookup is vrplayer/render/projection.py (`eye_uv`); the functions here follow it line by line.
 // YUV planes are sampled as they were decoded and converted to RGB here.
 // Where each pixel samples the planes depends only on the view, so while the view stays put the player draws those
 // positions once (the POSITIONS build, into a float texture) and reads them back (FROM_POSITIONS) instead of
@@ -26,8 +26,8 @@ uniform vec4 u_tan_bounds;     // tangents of the view's left, right, down, up e
 uniform vec4 u_viewport;       // x, y, width, height in window pixels
 
 // The film's layout (see vrplayer/layout.py).
-// (The projection itself, 0 equirect, 1 EAC, 2 cubemap 3x2, 3 cubemap 6x1, 4 fisheye, 5 dual fisheye, 6 flat, is
-// the PROJECTION build constant: see locate.)
+// (The projection itself, 0 equirect, 1 EAC, 2 cubemap 3x2, 3 cubemap 6x1, 4 fisheye, 5 dual fisheye, 6 flat,
+// 7 mesh, is the PROJECTION build constant: see locate.)
 uniform vec4 u_crop;           // equirect: fractions of the full 360x180 picture cut off left, top, right, bottom
 uniform vec2 u_lens;           // fisheye: 1 / half the lens FOV (radians); flat: tan of half the screen's FOV (x, y)
 uniform vec2 u_eye_size;       // one eye's picture, pixels
@@ -40,6 +40,13 @@ uniform vec2 u_half_texel[2];  // half a texel of the first plane and of the oth
 uniform int u_eye;             // 0 left eye, 1 right eye (the ANAGLYPH build shows both)
 uniform float u_brightness;    // 1, or less while the picture fades out (a kiosk viewer took the headset off)
 uniform sampler2D u_positions; // FROM_POSITIONS: what the POSITIONS build wrote for this viewport and view
+// PROJECTION 7, the film's own mesh (vrplayer/render/mesh_lookup.py, whose `mesh_uv` this follows): a coarse
+// equirectangular grid names a triangle near each direction, per eye (stacked: u_mesh_row); each triangle is five
+// texels, a.xyz u_a, b.xyz u_b, c.xyz u_c, (v_a, v_b, v_c), and its neighbours across the edges opposite a, b, c.
+uniform isampler2D u_mesh_cells;
+uniform sampler2D u_mesh_triangles;
+uniform ivec2 u_mesh_grid;     // one eye's cells: columns, rows
+uniform int u_mesh_row[2];     // where the left and the right eye's cells start
 // OVERVIEW: the headset view outlined on the unwrapped picture: its world -> camera rotation, the tangents of half
 // its horizontal and vertical field of view (x < 0: no outline).
 uniform mat3 u_outline_view;
@@ -175,10 +182,55 @@ bool flat_screen(vec3 d, out vec2 px, out vec4 rect) {
     return d.z > 0.0 && all(greaterThanEqual(uv, vec2(0.0))) && all(lessThanEqual(uv, vec2(1.0)));
 }
 
+const int MESH_TRIANGLES_PER_ROW = 800;
+const float MESH_INSIDE = -1e-6;  // a weight this far below 0 is still inside (rays along a shared edge)
+
+vec4 mesh_texel(int t, int k) {
+    return texelFetch(u_mesh_triangles, ivec2((t % MESH_TRIANGLES_PER_ROW) * 5 + k, t / MESH_TRIANGLES_PER_ROW), 0);
+}
+
+// Barycentric weights of where the ray d meets the triangle's plane: what GL's perspective-correct interpolation
+// gives when it draws the triangle from the viewer's place.
+vec3 mesh_weights(vec3 d, int t) {
+    vec3 a = mesh_texel(t, 0).xyz, b = mesh_texel(t, 1).xyz, c = mesh_texel(t, 2).xyz;
+    vec3 w = vec3(dot(d, cross(b, c)), dot(d, cross(c, a)), dot(d, cross(a, b)));
+    return w / (w.x + w.y + w.z);
+}
+
+// The least weight and the triangle across the edge it is beyond (-1: the mesh's own edge).
+float mesh_beyond(vec3 w, int t, out float least) {
+    vec3 across = mesh_texel(t, 4).xyz;
+    least = min(w.x, min(w.y, w.z));
+    return least == w.x ? across.x : (least == w.y ? across.y : across.z);
+}
+
+bool mesh(vec3 d, int eye, out vec2 px, out vec4 rect) {
+    rect = vec4(0.0, 0.0, u_eye_size);
+    px = vec2(0.0);
+    float lon = atan(d.x, d.z), lat = -asin(clamp(d.y, -1.0, 1.0));
+    int column = int(floor((lon / (2.0 * PI) + 0.5) * float(u_mesh_grid.x))) % u_mesh_grid.x;
+    int row = clamp(int(floor((0.5 - lat / PI) * float(u_mesh_grid.y))), 0, u_mesh_grid.y - 1);
+    int t = texelFetch(u_mesh_cells, ivec2(column, row + u_mesh_row[eye]), 0).r;
+    if (t < 0) return false;
+    vec3 w = mesh_weights(d, t);
+    float least;
+    float beyond = mesh_beyond(w, t, least);
+    if (least < MESH_INSIDE && beyond >= 0.0) {  // outside the cell's triangle: one step to its neighbour
+        t = int(beyond);
+        w = mesh_weights(d, t);
+        beyond = mesh_beyond(w, t, least);
+    }
+    vec2 uv = vec2(dot(w, vec3(mesh_texel(t, 0).w, mesh_texel(t, 1).w, mesh_texel(t, 2).w)), dot(w, mesh_texel(t, 3).xyz));
+    px = uv * u_eye_size;
+    return !(least < MESH_INSIDE && beyond < 0.0);
+}
+
 // The projection is chosen when the shader is built (PROJECTION, the same codes as u_projection): llvmpipe
 // evaluates every branch of a dispatch on a uniform, which cost a sixth of the frame.
-bool locate(vec3 d, out vec2 px, out vec4 rect) {
-#if PROJECTION == 1
+bool locate(vec3 d, int eye, out vec2 px, out vec4 rect) {
+#if PROJECTION == 7
+    return mesh(d, eye, px, rect);
+#elif PROJECTION == 1
     return eac(d, px, rect);
 #elif PROJECTION == 2 || PROJECTION == 3
     return cubemap(d, px, rect);
@@ -198,7 +250,7 @@ bool locate(vec3 d, out vec2 px, out vec4 rect) {
 vec4 eye_positions(vec3 d, int eye) {
     vec2 px;
     vec4 rect;
-    bool covered = locate(d, px, rect);
+    bool covered = locate(d, eye, px, rect);
     vec2 origin = u_eye_origin[eye];
     vec4 rect_uv = vec4(origin + rect.xy, origin + rect.zw) / u_picture_size.xyxy;
     // A 360° picture as wide as the texture repeats across the seam; one eye of a side-by-side 360° picture stops

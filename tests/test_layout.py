@@ -403,7 +403,49 @@ def test_pose_of_an_unknown_kind_is_refused():
     assert decision.warnings == ["film.mp4: initial view ignored: no pose convention known for 'Spherical Video V3'"]
 
 
-def test_mesh_falls_through_with_a_warning():
+def test_a_mesh_projection_is_drawn_with_its_own_meshes():
+    from test_mesh import fisheye_mesh
+
+    mesh = fisheye_mesh()
+    decision = decide(4096, 2048, container=ContainerLayout(kind=V2, projection="mesh", stereo="side-by-side",
+                                                            meshes=(mesh,)))
+    assert (decision.layout.projection, decision.layout.stereo) == ("mesh", "side-by-side")
+    assert decision.layout.meshes == (mesh,) and decision.warnings == []
+    assert decision.sources["projection"] == "metadata (Spherical Video V2 mshp)"
+    assert decision.sources["coverage"] == "from the mesh"
+    assert covered(decision.layout, 4096, 2048) == pytest.approx((180.0, 180.0))
+    lines = describe_decision(decision)
+    assert lines[0] == "projection:  mesh, 180°×180° — metadata (Spherical Video V2 mshp)"
+    assert lines[2] == "mesh:        one for both eyes: 1600 vertices, 3042 triangles, 180°×180°, 50.0% of the sphere"
+    assert decision_json(decision)["meshes"] == [{"vertices": 1600, "triangles": 3042,
+                                                  "covered": {"horizontal": 180.0, "vertical": 180.0},
+                                                  "sphere_share": 0.5}]
+    # No stereo box: each eye's place comes from the mesh, so the packing is mono, whatever the picture's shape.
+    alone = decide(4096, 2048, container=ContainerLayout(kind=MKV, projection="mesh", meshes=(mesh,)))
+    assert alone.layout.stereo == "mono" and alone.sources["projection"] == "metadata (Matroska Projection)"
+
+
+def test_stereo_custom_meshes_are_each_eyes_own_and_a_flag_chooses_another_projection():
+    from test_mesh import fisheye_mesh
+
+    left, right = fisheye_mesh(half=0), fisheye_mesh(half=1)
+    meta = ContainerLayout(kind=V2, projection="mesh", stereo="custom", meshes=(left, right))
+    decision = decide(4096, 2048, container=meta)
+    assert (decision.layout.projection, decision.layout.stereo, decision.layout.meshes) == ("mesh", "mono", (left, right))
+    assert decision.sources["stereo"] == "metadata (Spherical Video V2 stereo-custom: each eye's own mesh)"
+    assert describe_decision(decision)[2].startswith("mesh:        the left eye's and the right eye's: 1600 vertices")
+    flat = decide(4096, 2048, container=meta, flags={"projection": "fisheye", "stereo": "side-by-side"})
+    assert (flat.layout.projection, flat.layout.meshes) == ("fisheye", None)
+
+
+def test_a_mesh_asked_for_where_the_film_has_none_is_refused():
+    with pytest.raises(ValueError, match=r"^flag --projection: film.mp4 carries no mesh of its own"):
+        decide(flags={"projection": "mesh"})
+    with pytest.raises(ValueError, match=r"^manifest film.json: film.mp4 carries no mesh"):
+        decide(manifest={"projection": "mesh"}, manifest_source="film.json")
+
+
+def test_a_mesh_that_could_not_be_read_falls_through_with_a_warning():
     meta = ContainerLayout(kind=V2, projection="mesh", stereo="side-by-side")
     decision = decide(5760, 2880, filename="/films/film.mp4", container=meta)
     assert shape(decision) == VR180_SBS  # the picture's shape, with the metadata's packing
@@ -413,7 +455,7 @@ def test_mesh_falls_through_with_a_warning():
                                  " as equirectangular — use --projection to choose another"]
 
 
-def test_mesh_falls_through_to_the_filename():
+def test_a_mesh_that_could_not_be_read_falls_through_to_the_filename():
     meta = ContainerLayout(kind=MKV, projection="mesh")
     decision = decide(4096, 2048, filename="film_FISHEYE200_SBS.mkv", container=meta)
     assert shape(decision) == ("fisheye", "side-by-side", False, 0.0, 0.0, 200.0)
@@ -556,7 +598,7 @@ def test_an_impossible_default_packing_is_replaced_quietly():
 
 @pytest.mark.parametrize("flags, message", [
     ({"projection": "sphere"}, "--projection: unknown projection 'sphere' (valid: equirectangular, eac, cubemap-3x2,"
-                               " cubemap-6x1, fisheye, dual-fisheye, flat)"),
+                               " cubemap-6x1, fisheye, dual-fisheye, flat, mesh)"),
     ({"stereo": "tb"}, "--stereo: unknown stereo mode 'tb' (valid: mono, top-bottom, side-by-side)"),
     ({"eyes_swapped": "yes"}, "--eyes-swapped: must be true or false, not 'yes'"),
     ({"fov_covered": 0}, "--fov-covered: must be degrees between 0 and 360, not 0"),
@@ -676,7 +718,7 @@ def test_unknown_manifest_keys_warn(tmp_path):
     ("{ not json", "not valid JSON (Expecting property name enclosed in double quotes at line 1 column 3)"),
     ("[1, 2]", "must be a JSON object, not list"),
     ({"projection": "sphere"}, "unknown projection 'sphere' (valid: equirectangular, eac, cubemap-3x2,"
-                               " cubemap-6x1, fisheye, dual-fisheye, flat)"),
+                               " cubemap-6x1, fisheye, dual-fisheye, flat, mesh)"),
     ({"stereo": "tb"}, "unknown stereo 'tb' (valid: mono, top-bottom, side-by-side)"),
     ({"eyes_swapped": "yes"}, "eyes_swapped must be true or false, not 'yes'"),
     ({"fov": "wide"}, "fov must be degrees between 0 and 360, not 'wide'"),
@@ -773,6 +815,7 @@ def test_describe_and_json_for_a_vr180_film():
         "covered": {"horizontal": 180.0, "vertical": 180.0},
         "crop": {"left": 0.25, "top": 0.0, "right": 0.25, "bottom": 0.0},
         "fov": None,
+        "meshes": None,
         "initial_view": {"yaw": 30.0, "pitch": 10.0, "roll": 0.0},
         "audio": "ambix1",
         "sources": {"projection": "metadata (Spherical Video V2)", "stereo": "metadata (Spherical Video V2)",

@@ -90,15 +90,23 @@ def test_cubemap_box_is_read_as_youtube_eac(films, wide):
     assert layout["projection"] == "eac"
 
 
-def test_a_mesh_is_named_with_the_override_to_use_and_the_override_plays_it(films, wide, tmp_path):
+def test_a_mesh_is_drawn_as_its_mesh_and_an_override_still_plays_it_another_way(films, wide, tmp_path):
     film = with_entry_boxes(wide, films / "mesh.mp4", st3d(0), sv3d(prhd(), mshp()))
     layout = probe(film)
-    assert any("mshp" in w and "--projection" in w for w in layout["warnings"]), layout["warnings"]
-    assert layout["projection"] == "equirectangular"  # a sensible fallback meanwhile
+    assert (layout["projection"], layout["warnings"]) == ("mesh", [])
+    assert layout["sources"]["projection"] == "metadata (Spherical Video V2 mshp)"
     overridden = probe(film, "--projection", "flat")
     assert overridden["projection"] == "flat" and overridden["sources"]["projection"] == "flag --projection"
     result = run_cli("snapshot", film, "--projection", "flat", "--size", "64x36", "-o", tmp_path / "mesh.png")
     assert result.returncode == 0, result.stderr
+    # A damaged mesh is named, and the film plays by its shape meanwhile.
+    from test_spherical import Box
+
+    broken = with_entry_boxes(wide, films / "broken_mesh.mp4", st3d(0), sv3d(prhd(), Box(b"mshp", bytes(16))))
+    layout = probe(broken)
+    assert layout["projection"] == "equirectangular"
+    assert any("mshp" in w and "CRC" in w for w in layout["warnings"]), layout["warnings"]
+    assert any("cannot be drawn" in w and "--projection" in w for w in layout["warnings"]), layout["warnings"]
 
 
 def test_a_malformed_box_is_a_warning_not_a_failure(films, wide):

@@ -24,6 +24,7 @@ import pytest
 
 import xr_runtime
 from conftest import ROOT, _stop, make_sample, timing_pictures
+from test_mesh_render import mesh_films  # noqa: F401 (a fixture)
 from test_render import decoded_frame
 from vrplayer import xr_pose
 from vrplayer.render import projection
@@ -568,6 +569,18 @@ def test_vrplayer_plays_a_film_in_the_headset(monado, sample_film, tmp_path):
     assert len(pts) >= 5 and pts == sorted(pts) and pts[0] >= 0.5 - 1e-6 and pts[-1] - pts[0] >= 1.0, pts
     left = shot[:, : shot.shape[1] // 2].astype(float)
     assert left.mean() > 20 and left.std() > 10, "the headset does not show the film"
+
+
+def test_a_vr180_camera_film_shows_each_eye_its_own_mesh_in_the_headset(monado, mesh_films):
+    """A stereo-custom film (each eye its own mesh into one side of the picture, the right eye's bluer): the
+    headset's left half shows the left eye's picture, its right half the right eye's."""
+    shot, err = play_in_headset(monado, mesh_films["each"], 3.0, "--loop", "--duration", "4")
+    assert "WARNING" not in err, err
+    width = shot.shape[1]
+    for half, blue in ((shot[:, : width // 2], 40), (shot[:, width // 2:], 200)):
+        lit = half[half.max(axis=-1) > 8]
+        assert len(lit) > 0.5 * half.shape[0] * half.shape[1], "the headset shows little of the film"
+        assert abs(np.median(lit[:, 2]) - blue) < 25, f"an eye shows blue {np.median(lit[:, 2])}, not {blue}"
 
 
 def test_taking_the_headset_off_pauses_the_film_and_putting_it_on_resumes(display, monado, sample_film):

@@ -9,6 +9,8 @@ import argparse
 import math
 import os
 
+import numpy as np
+
 from vrplayer import log
 from vrplayer.creator.rewrite import check_paths, write_copy
 from vrplayer.creator.tag_matroska import matroska_edits, matroska_metadata
@@ -34,7 +36,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     tag.add_argument("file", metavar="FILM")
     tag.add_argument("-o", "--output", required=True, metavar="OUT", help="the copy (same container as FILM); an existing OUT is replaced once the copy is complete")
     group = tag.add_argument_group("layout", "What to write, where it differs from what vrplayer detects.")
-    group.add_argument("--projection", choices=tuple(PROJECTIONS), help="the film's projection (MP4: equirectangular, eac, flat; Matroska: the same)")
+    group.add_argument("--projection", choices=tuple(PROJECTIONS), help="the film's projection (MP4: equirectangular, eac, flat, or mesh: the film's own; Matroska: the same)")
     group.add_argument("--stereo", choices=STEREO_MODES, help="how the two eyes are packed")
     group.add_argument("--eyes-swapped", action="store_true", default=None, help="the right eye comes first (right-left; bottom-top in Matroska only)")
     group.add_argument("--fov-covered", type=_degrees_covered, metavar="D", help="degrees an equirectangular picture covers, centred (180 for VR180)")
@@ -76,6 +78,12 @@ def run(args) -> int:
     return 0
 
 
+def _same_meshes(got, want) -> bool:
+    return len(got) == len(want) and all(
+        np.array_equal(a.positions, b.positions) and np.array_equal(a.uv, b.uv) and np.array_equal(a.triangles, b.triangles)
+        for a, b in zip(got, want))
+
+
 def verify_copy(written: str, output: str, target: TagTarget) -> None:
     """TagRefused unless the copy at `written` (to be named `output`) reads back as `target`: its container's
     metadata alone (no flags, no manifest) decides the same layout, and the same sound where SA3D was written."""
@@ -88,6 +96,8 @@ def verify_copy(written: str, output: str, target: TagTarget) -> None:
     for fact in ("crop_left", "crop_top", "crop_right", "crop_bottom"):
         if want.projection == "equirectangular" and abs(getattr(got, fact) - getattr(want, fact)) > 1e-6:
             differences.append(f"{fact.replace('_', ' ')} {getattr(got, fact):g} (not {getattr(want, fact):g})")
+    if want.projection == "mesh" and got.projection == "mesh" and not _same_meshes(got.meshes, want.meshes):
+        differences.append("other meshes")
     for fact in ("initial_yaw", "initial_pitch", "initial_roll"):
         if abs(getattr(got, fact) - getattr(want, fact)) > 1e-3:
             differences.append(f"{fact.replace('_', ' ')} {getattr(got, fact):g} (not {getattr(want, fact):g})")

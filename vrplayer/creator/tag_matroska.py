@@ -20,6 +20,7 @@ from vrplayer.errors import path_text
 from vrplayer.media.ebml import (
     CLUSTER, SEEK, SEEK_HEAD, SEEK_POSITION, SEGMENT, TRACK_ENTRY, TRACK_TYPE, TRACKS, VIDEO, Element, ElementReader,
 )
+from vrplayer.media.mesh import write_mshp
 
 _log = log.get("tag")
 
@@ -38,7 +39,7 @@ CLUSTER_POSITION = 0xA7
 BLOCKS = (0xA3, 0xA0)  # SimpleBlock, BlockGroup: a Cluster's Position comes before them
 _STEREO_MODES = {("mono", False): 0, ("side-by-side", False): 1, ("top-bottom", True): 2, ("top-bottom", False): 3,
                  ("side-by-side", True): 11}
-_PROJECTION_TYPES = {"flat": 0, "equirectangular": 1, "eac": 2}
+_PROJECTION_TYPES = {"flat": 0, "equirectangular": 1, "eac": 2, "mesh": 3}
 # The segment-relative positions inside each level-1 element (masters to walk down, position elements).
 _POSITIONS = {SEEK_HEAD: ({SEEK}, {SEEK_POSITION}),
               CUES: ({CUE_POINT, CUE_TRACK_POSITIONS, CUE_REFERENCE},
@@ -99,8 +100,8 @@ def matroska_metadata(target: TagTarget) -> MatroskaMetadata:
     layout = target.layout
     if layout.projection not in _PROJECTION_TYPES:
         raise TagRefused(f"cannot tag: Matroska has no {layout.projection} projection (ProjectionType is"
-                         " rectangular, equirectangular, cubemap — read as YouTube's EAC — or a mesh, which vrplayer"
-                         " does not write); keep the layout in a sidecar manifest (vrplayer set-view writes one)")
+                         " rectangular, equirectangular, cubemap — read as YouTube's EAC — or a film's own mesh);"
+                         " keep the layout in a sidecar manifest (vrplayer set-view writes one)")
     stereo = _STEREO_MODES[(layout.stereo, layout.eyes_swapped and layout.stereo != "mono")]
     projection_type = _PROJECTION_TYPES[layout.projection]
     body = uint_element(PROJECTION_TYPE, projection_type)
@@ -110,6 +111,8 @@ def matroska_metadata(target: TagTarget) -> MatroskaMetadata:
     elif layout.projection == "eac":
         padding = target.found.cubemap_padding if target.found is not None and target.found.cubemap_padding else 0
         body += element(PROJECTION_PRIVATE, cbmp_body(0, padding))
+    elif layout.projection == "mesh":
+        body += element(PROJECTION_PRIVATE, write_mshp(list(layout.meshes), compress=True))
     body += b"".join(float_element(i, v) for i, v in zip(PROJECTION_POSE, stored_pose(layout)))
     _check_sound(target)
     return MatroskaMetadata(uint_element(STEREO_MODE, stereo) + element(PROJECTION, body))

@@ -16,6 +16,7 @@ from vrplayer.creator.tag_target import TagRefused, TagTarget
 from vrplayer.errors import path_text
 from vrplayer.formats.sound import channels_for_order
 from vrplayer.media.boxes import Box, BoxReader
+from vrplayer.media.mesh import write_mshp
 
 _log = log.get("tag")
 
@@ -108,13 +109,19 @@ def mp4_metadata(target: TagTarget) -> Mp4Metadata:
         projection = box(b"cbmp", cbmp_body(0, padding))
     elif layout.projection == "flat":
         projection = None
+    elif layout.projection == "mesh":
+        projection = box(b"mshp", write_mshp(list(layout.meshes), compress=True))
     else:
         raise TagRefused(f"cannot tag: Spherical Video V2 has no {layout.projection} projection (it has equi, cbmp —"
-                         " read as YouTube's EAC — and mshp meshes, which vrplayer does not write); keep the layout in"
-                         " a sidecar manifest (vrplayer set-view writes one)")
+                         " read as YouTube's EAC — and mshp meshes, a film's own); keep the layout in a sidecar"
+                         " manifest (vrplayer set-view writes one)")
     sv3d = None if projection is None else sv3d_box(projection, stored_pose(layout))
     sa3d, audio_index = _sound(target)
-    return Mp4Metadata(st3d_box(layout.stereo, layout.eyes_swapped), sv3d, sa3d, audio_index)
+    if layout.projection == "mesh" and len(layout.meshes) == 2 and layout.stereo == "mono":
+        st3d = full_box(b"st3d", bytes([3]))  # stereo-custom: each eye's mesh places it in the whole picture
+    else:
+        st3d = st3d_box(layout.stereo, layout.eyes_swapped)
+    return Mp4Metadata(st3d, sv3d, sa3d, audio_index)
 
 
 def _sound(target: TagTarget) -> tuple[bytes | None, int | None]:

@@ -87,9 +87,9 @@ def decide_target(path: str, output: str, flags: dict, initial_pitch: float | No
             raise TagRefused(f"--initial-roll {initial_roll}: must be degrees")
         layout = dataclasses.replace(layout, initial_roll=wrap180(initial_roll))
     found = read_container_layout(path)
-    if found is not None and found.projection == "mesh" and "projection" not in flags:
-        raise TagRefused(f"{path_text(path)}: its projection is a mesh ({found.kind}), which vrplayer neither draws"
-                         " nor writes; say what the picture is with --projection")
+    if found is not None and found.projection == "mesh" and not found.meshes and "projection" not in flags:
+        raise TagRefused(f"{path_text(path)}: its projection is a mesh ({found.kind}) that cannot be read, so it"
+                         " cannot be written back; say what the picture is with --projection")
     sound = source = None
     if audio_facts is not None:
         index, channels, layout_name = audio_facts

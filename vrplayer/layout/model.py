@@ -9,6 +9,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from vrplayer.layout.mesh import sphere_share, span
+
 # Projection names, as the command line, the manifest and `probe` spell them.
 PROJECTIONS = {
     "equirectangular": "equirectangular (360x180, or a crop of it such as VR180)",
@@ -18,6 +20,7 @@ PROJECTIONS = {
     "fisheye": "one circular fisheye lens",
     "dual-fisheye": "two fisheye lenses side by side, front and back (raw camera footage)",
     "flat": "an ordinary 2-D film on a virtual screen in front of the viewer",
+    "mesh": "the film's own mesh (Spherical Video V2 mshp, as VR180 cameras write it)",
 }
 STEREO_MODES = ("mono", "top-bottom", "side-by-side")
 # How a screen shows a film's eyes: one of them, both side by side, or a red-cyan anaglyph of both.
@@ -57,6 +60,10 @@ class Layout:
     initial_yaw: float = 0.0
     initial_pitch: float = 0.0
     initial_roll: float = 0.0
+    # The mesh projection's meshes (vrplayer.layout.mesh): one for both eyes, or the left eye's and the right's,
+    # their texture coordinates in each eye's picture (in the whole picture when each eye has its own and the
+    # packing is mono: Spherical Video V2's stereo-custom). Only used by "mesh", which needs them.
+    meshes: tuple | None = None
 
 
 @dataclass
@@ -112,11 +119,35 @@ def covered(layout: Layout, width: int, height: int) -> tuple[float, float]:
     if layout.projection == "flat":
         aspect = flat_screen_aspect(layout, width, height) if width > 0 and height > 0 else 16 / 9
         return (fov, math.degrees(2.0 * math.atan(math.tan(math.radians(fov) / 2.0) / aspect)))
+    if layout.projection == "mesh" and layout.meshes:
+        return span(layout.meshes[0])
     return (360.0, 180.0)  # cubemaps
 
 
 def _degrees(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".") + "°"
+
+
+def describe_meshes(layout: Layout) -> str:
+    """A mesh projection in words: how many meshes, their vertices and triangles, what they cover."""
+    meshes = layout.meshes
+    which = "one for both eyes" if len(meshes) == 1 else "the left eye's and the right eye's"
+    parts = []
+    for mesh in meshes:
+        horizontal, vertical = span(mesh)
+        parts.append(f"{mesh.vertex_count} vertices, {len(mesh.triangles)} triangles, {_degrees(horizontal)}×"
+                     f"{_degrees(vertical)}, {100.0 * min(1.0, sphere_share(mesh)):.1f}% of the sphere")
+    same = len(parts) == 2 and parts[0] == parts[1]
+    return f"{which}: " + (f"{parts[0]} each" if same else "; ".join(parts))
+
+
+def mesh_json(layout: Layout) -> list[dict] | None:
+    """The meshes for `probe --json` (None unless the projection is a mesh)."""
+    if layout.projection != "mesh" or not layout.meshes:
+        return None
+    return [{"vertices": mesh.vertex_count, "triangles": len(mesh.triangles),
+             "covered": dict(zip(("horizontal", "vertical"), (round(v, 3) for v in span(mesh)))),
+             "sphere_share": round(min(1.0, sphere_share(mesh)), 4)} for mesh in layout.meshes]
 
 
 def describe_decision(decision: LayoutDecision) -> list[str]:
@@ -134,6 +165,8 @@ def describe_decision(decision: LayoutDecision) -> list[str]:
     if layout.fov is not None:
         what = {"fisheye": "lens", "dual-fisheye": "each lens", "flat": "screen width"}[layout.projection]
         lines.append(f"fov:         {_degrees(layout.fov)} {what} — {sources['fov']}")
+    if layout.projection == "mesh" and layout.meshes:
+        lines.append(f"mesh:        {describe_meshes(layout)}")
     lines.append(f"start view:  yaw {_degrees(layout.initial_yaw)}, pitch {_degrees(layout.initial_pitch)},"
                  f" roll {_degrees(layout.initial_roll)} — {sources['initial_view']}")
     return lines
@@ -151,6 +184,7 @@ def decision_json(decision: LayoutDecision) -> dict:
         "crop": {"left": layout.crop_left, "top": layout.crop_top, "right": layout.crop_right,
                  "bottom": layout.crop_bottom},
         "fov": layout.fov,
+        "meshes": mesh_json(layout),
         "initial_view": {"yaw": layout.initial_yaw, "pitch": layout.initial_pitch, "roll": layout.initial_roll},
         "audio": decision.audio,
         "sources": dict(decision.sources),

@@ -166,6 +166,13 @@ def _container_claims(container: ContainerLayout, film: str, warnings: list[str]
                                       "metadata")
     elif projection == "rectangular":
         claims["projection"] = _Claim("flat", text, "metadata")
+    elif projection == "mesh" and container.meshes:
+        box = " mshp" if container.kind == "Spherical Video V2" else ""
+        claims["projection"] = _Claim("mesh", f"metadata ({container.kind}{box})", "metadata")
+        if container.stereo == "custom" and len(container.meshes) == 2:
+            # Stereo-custom: each eye's mesh points into the whole picture, so the packing is mono's.
+            claims["stereo"] = _Claim("mono", f"metadata ({container.stereo_source or container.kind}"
+                                              " stereo-custom: each eye's own mesh)", "metadata")
     elif projection is not None:
         box = " mshp" if (projection == "mesh" and container.kind == "Spherical Video V2") else ""
         layout = f" layout {container.cubemap_layout}" if projection == "cubemap" else ""
@@ -173,7 +180,9 @@ def _container_claims(container: ContainerLayout, film: str, warnings: list[str]
 
     stereo_kind = container.stereo_source or container.kind  # Matroska: StereoMode, beside the Projection element
     stereo_text = f"metadata ({stereo_kind})"
-    if container.stereo in STEREO_MODES:
+    if "stereo" in claims:
+        pass
+    elif container.stereo in STEREO_MODES:
         claims["stereo"] = _Claim(container.stereo, stereo_text, "metadata")
     elif container.stereo is not None:
         warnings.append(f"{film}: stereo mode '{container.stereo}' ({stereo_kind}) is not supported; deciding the"
@@ -265,6 +274,9 @@ def decide_layout(*, width: int, height: int, filename: str, flags: dict | None 
     # A coverage without a projection (only flags and the manifest give one) means an equirectangular crop.
     coverage = _first(sources, "coverage", "projection", projection.value if projection else "equirectangular")
 
+    meshes = _decide_meshes(projection, container, film)
+    if meshes and stereo is None:
+        stereo = _Claim("mono", "default (the film's mesh says where each eye's picture is)", "default")
     # The picture's shape fills what no source said.
     if has_shape and (projection is None or stereo is None or (coverage is None and _equirect(projection))):
         known_crop = coverage.value if coverage is not None and _equirect(projection) else None
@@ -298,7 +310,7 @@ def decide_layout(*, width: int, height: int, filename: str, flags: dict | None 
     layout = Layout(projection=projection.value, stereo=stereo.value, eyes_swapped=eyes.value,
                     crop_left=crop[0], crop_top=crop[1], crop_right=crop[2], crop_bottom=crop[3], fov=fov.value,
                     initial_yaw=initial_view.value[0], initial_pitch=initial_view.value[1],
-                    initial_roll=initial_view.value[2])
+                    initial_roll=initial_view.value[2], meshes=meshes)
     return LayoutDecision(
         layout=layout,
         sources={"projection": projection.text, "stereo": stereo.text, "eyes_swapped": eyes.text,
@@ -307,6 +319,17 @@ def decide_layout(*, width: int, height: int, filename: str, flags: dict | None 
         warnings=warnings, width=width, height=height,
         audio=manifest.get("audio") if manifest is not None else None,
     )
+
+
+def _decide_meshes(projection: _Claim | None, container: ContainerLayout | None, film: str) -> tuple | None:
+    """The film's own meshes when the winning projection is "mesh" (a flag or manifest asking for it on a film
+    that has none is a ValueError: there is nothing to draw)."""
+    if projection is None or projection.value != "mesh":
+        return None
+    if container is None or not container.meshes:
+        raise ValueError(f"{projection.text}: {film} carries no mesh of its own (Spherical Video V2 mshp, or a"
+                         " Matroska mesh Projection) to draw; choose another projection")
+    return tuple(container.meshes)
 
 
 def _equirect(projection: _Claim | None) -> bool:
@@ -386,4 +409,6 @@ def _coverage_text(layout: Layout) -> str:
         return "from the fov"
     if layout.projection == "flat":
         return "from the fov and the picture's shape"
+    if layout.projection == "mesh":
+        return "from the mesh"
     return f"whole sphere ({layout.projection})"

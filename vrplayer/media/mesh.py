@@ -14,9 +14,10 @@ from __future__ import annotations
 import math
 import struct
 import zlib
-from dataclasses import dataclass
 
 import numpy as np
+
+from vrplayer.layout.mesh import Mesh
 
 MAX_COORDINATES = 1 << 20  # a 40 × 40 camera mesh has a few thousand; a hostile count is refused before allocating
 MAX_VERTICES = 1 << 20
@@ -27,17 +28,6 @@ TRIANGLES, STRIP, FAN = 0, 1, 2
 
 class MeshError(ValueError):
     """A mesh projection that cannot be read: why, in a few words."""
-
-
-@dataclass(frozen=True)
-class Mesh:
-    positions: np.ndarray  # (V, 3) float32, on (or near) the unit sphere
-    uv: np.ndarray  # (V, 2) float32, (0, 0) the picture's lower left
-    triangles: np.ndarray  # (T, 3) int32 indices into the vertices, counter-clockwise seen from inside
-
-    @property
-    def vertex_count(self) -> int:
-        return len(self.positions)
 
 
 class _Bits:
@@ -153,7 +143,11 @@ def _read_mesh(data: bytes) -> Mesh:
         bits.align()
         if texture == 0:  # (texture ids above 0 name static images, which no camera we know writes)
             triangles.extend(_triangles(listed, kind))
-    values = coordinates[indices] if vertex_count else np.zeros((0, 5), np.float32)
+    if not triangles:
+        raise MeshError("the mesh has no triangles of the video frame")
+    values = coordinates[indices]
+    if not np.isfinite(values).all():
+        raise MeshError("a mesh vertex has a coordinate that is not a number")
     shape = np.array(triangles, np.int32).reshape(-1, 3)
     return Mesh(np.ascontiguousarray(values[:, :3]), np.ascontiguousarray(values[:, 3:]), shape)
 

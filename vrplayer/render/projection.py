@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from vrplayer.geometry import view_rotation
+from vrplayer.render import mesh_lookup
 
 
 def vertical_fov(hfov_deg: float, width: int, height: int) -> float:
@@ -297,12 +298,16 @@ def layout_fov(layout) -> float:
     return float(defaults.get(layout.projection, V360_DEFAULT_FOV[layout.projection]))
 
 
-def eye_uv(layout, directions: np.ndarray, eye_size: tuple[int, int]):
-    """Eye-local (u, v, valid) of world directions (..., 3) in one eye's picture of `eye_size` (w, h) pixels."""
+def eye_uv(layout, directions: np.ndarray, eye_size: tuple[int, int], eye: str = "left"):
+    """Eye-local (u, v, valid) of world directions (..., 3) in one eye's picture of `eye_size` (w, h) pixels (the
+    eye matters only to a film with a mesh for each)."""
     x, y, z = _xyz(directions)
     w, h = eye_size
     p = layout.projection
     with np.errstate(divide="ignore", invalid="ignore"):
+        if p == "mesh":
+            slot = mesh_lookup.mesh_slot(layout.meshes, eye, layout.eyes_swapped)
+            return mesh_lookup.mesh_uv(mesh_lookup.lookup_for(layout.meshes), slot, x, y, z)
         if p == "equirectangular":
             return equirect_crop_uv(x, y, z, layout.crop_left, layout.crop_top, layout.crop_right, layout.crop_bottom)
         if p == "cubemap-3x2":
@@ -327,7 +332,7 @@ def texture_uv(layout, directions: np.ndarray, size: tuple[int, int], eye: str =
     The size matters beyond stereo: EAC's padding is in pixels, cubemap faces are whole pixels, and the aspect of
     a fisheye or flat picture sets its geometry."""
     x0, y0, ew, eh = eye_rect(layout, size, eye)
-    u, v, valid = eye_uv(layout, directions, (ew, eh))
+    u, v, valid = eye_uv(layout, directions, (ew, eh), eye)
     w, h = size
     return (x0 + u * ew) / w, (y0 + v * eh) / h, valid
 
@@ -418,7 +423,7 @@ def sample_layout(picture: np.ndarray, layout, directions: np.ndarray, eye: str 
     to the eye's picture (EAC rows are continuous strips with outer padding, so clamping is right there)."""
     h_pic, w_pic = picture.shape[:2]
     x0, y0, ew, eh = eye_rect(layout, (w_pic, h_pic), eye)
-    u, v, valid = eye_uv(layout, directions, (ew, eh))
+    u, v, valid = eye_uv(layout, directions, (ew, eh), eye)
     p = layout.projection
     if p in ("cubemap-3x2", "cubemap-6x1"):
         columns, rows = (3, 2) if p == "cubemap-3x2" else (6, 1)

@@ -46,7 +46,7 @@ def view_tiles(layout, picture_size: tuple[int, int], eye: str, rotation: np.nda
     eye_size = projection.eye_rect(layout, picture_size, eye)[2:]
     circular = layout.projection == "equirectangular" and layout.crop_left == 0.0 and layout.crop_right == 0.0
     rotation = np.asarray(rotation, dtype=np.float64)
-    boxes, split, directions = _cell_boxes(layout, eye_size, rotation, tx, ty, circular)
+    boxes, split, directions = _cell_boxes(layout, eye_size, eye, rotation, tx, ty, circular)
     found = [boxes[~split]]
     if layout.projection == "equirectangular":
         found.append(_pole_caps(layout, directions[0]))
@@ -55,7 +55,7 @@ def view_tiles(layout, picture_size: tuple[int, int], eye: str, rotation: np.nda
         # third face can poke in between its corners: look again in finer cells there.
         for _ in range(SPLIT_DEPTH):
             tx, ty = _split(tx, ty, split)
-            boxes, split, _ = _cell_boxes(layout, eye_size, rotation, tx, ty, circular)
+            boxes, split, _ = _cell_boxes(layout, eye_size, eye, rotation, tx, ty, circular)
             found.append(boxes[~split])
         found.append(boxes[split])  # the finest cells still straddling: their corners' box, margin included
         if layout.projection in ("eac", "cubemap-3x2", "cubemap-6x1"):
@@ -145,13 +145,13 @@ def _cell_corners(grid: np.ndarray) -> np.ndarray:
     return np.stack([grid[..., :-1, :-1], grid[..., :-1, 1:], grid[..., 1:, :-1], grid[..., 1:, 1:]], axis=-1)
 
 
-def _cell_boxes(layout, eye_size, rotation, tx: np.ndarray, ty: np.ndarray, circular: bool):
+def _cell_boxes(layout, eye_size, eye: str, rotation, tx: np.ndarray, ty: np.ndarray, circular: bool):
     """For grids of frustum tangents (K, n + 1, m + 1): each cell's box in the eye's picture (K, n, m, 4: u0, u1,
     v0, v1, margin included), whether the cell straddles an edge (K, n, m), and the grid's unit directions."""
     rays = np.stack([tx, -ty, np.ones_like(tx)], axis=-1)  # camera y points down: the top row looks up
     directions = rays @ rotation.T
     directions /= np.linalg.norm(directions, axis=-1, keepdims=True)
-    u, v, _ = projection.eye_uv(layout, directions, eye_size)
+    u, v, _ = projection.eye_uv(layout, directions, eye_size, eye)
     corners_u = _cell_corners(np.asarray(u, dtype=np.float64))
     corners_v = _cell_corners(np.asarray(v, dtype=np.float64))
     finite = np.isfinite(corners_u).all(axis=-1) & np.isfinite(corners_v).all(axis=-1)

@@ -18,7 +18,8 @@ from vrplayer.errors import MediaError
 from vrplayer.layout import Layout
 from vrplayer.formats.pixels import PixelLayout
 from vrplayer.formats import colourspace
-from vrplayer.render import colour, projection, regions, shaders
+from vrplayer.render import colour, mesh_lookup, projection, regions, shaders
+from vrplayer.render.mesh_texture import CELLS_UNIT, TRIANGLES_UNIT, MeshTextures
 
 _TEXTURE_FORMATS = {  # (channels, bytes per sample) -> (internal format, format, type)
     (1, 1): (GL.GL_R8, GL.GL_RED, GL.GL_UNSIGNED_BYTE),
@@ -27,7 +28,8 @@ _TEXTURE_FORMATS = {  # (channels, bytes per sample) -> (internal format, format
     (2, 2): (GL.GL_RG16, GL.GL_RG, GL.GL_UNSIGNED_SHORT),
 }
 _LAYOUT_CODE = {"yuv": 0, "gbr": 0, "semi": 1, "gray": 2}
-_PROJECTION_CODE = {"equirectangular": 0, "eac": 1, "cubemap-3x2": 2, "cubemap-6x1": 3, "fisheye": 4, "dual-fisheye": 5, "flat": 6}
+_PROJECTION_CODE = {"equirectangular": 0, "eac": 1, "cubemap-3x2": 2, "cubemap-6x1": 3, "fisheye": 4, "dual-fisheye": 5, "flat": 6,
+                    "mesh": 7}
 _EYE_CODE = {"left": 0, "right": 1, "anaglyph": 0}
 
 
@@ -43,7 +45,7 @@ _UNIFORMS = (
     "u_plane0", "u_plane1", "u_plane2", "u_half_texel", "u_colour_matrix", "u_colour_offset",
     "u_neutral_chroma", "u_view", "u_tan_bounds", "u_viewport", "u_crop", "u_lens", "u_eye_size",
     "u_picture_size", "u_eye_origin", "u_face_rect", "u_wrap", "u_eye", "u_brightness", "u_positions",
-    "u_outline_view", "u_outline_tan",
+    "u_outline_view", "u_outline_tan", "u_mesh_cells", "u_mesh_triangles", "u_mesh_grid", "u_mesh_row",
 )
 _POSITIONS_UNIT = 3  # the texture unit of a view's sample positions (units 0-2 hold the planes)
 _POSITION_CACHES = 4  # viewports (eye, rectangle) whose positions are kept: side by side uses two
@@ -99,6 +101,9 @@ class SphereRenderer:
         # Uniforms that change with the film (plane layout, colour, projection), set on every program that draws.
         self._settings: dict[str, tuple] = {f"u_plane{unit}": (GL.glUniform1i, (unit,)) for unit in range(3)}
         self._settings["u_positions"] = (GL.glUniform1i, (_POSITIONS_UNIT,))
+        self._settings["u_mesh_cells"] = (GL.glUniform1i, (CELLS_UNIT,))
+        self._settings["u_mesh_triangles"] = (GL.glUniform1i, (TRIANGLES_UNIT,))
+        self._mesh = MeshTextures()  # a mesh projection's lookup, when the film has one
         self._positions: dict[tuple, _Positions] = {}  # by (eye, viewport), oldest first
         self._frame = None  # the VideoFrame shown: its planes go up tile by tile as views need them
         self._uploaded = regions.empty()  # its tiles already in the textures
@@ -220,6 +225,12 @@ class SphereRenderer:
             lens = (tx, tx * eye_h / eye_w)
         columns, rows = (6, 1) if p == "cubemap-6x1" else (3, 2)
         faces = projection.face_rects(eye_w, eye_h, columns, rows)  # slot k holds face k (order "rludfb")
+        if p == "mesh":
+            self._mesh.load(layout.meshes)
+            rows = self._mesh.grid[1]
+            first_rows = [rows * mesh_lookup.mesh_slot(layout.meshes, eye, layout.eyes_swapped) for eye in ("left", "right")]
+            self._set(u_mesh_grid=(GL.glUniform2i, self._mesh.grid),
+                      u_mesh_row=(GL.glUniform1iv, (2, np.array(first_rows, dtype=np.int32))))
         full_circle = p == "equirectangular" and layout.crop_left == 0.0 and layout.crop_right == 0.0
         wrap = 1 if full_circle and eye_w == width else 0
         self._set(
@@ -371,6 +382,8 @@ class SphereRenderer:
             GL.glActiveTexture(GL.GL_TEXTURE0 + unit)
             GL.glBindTexture(GL.GL_TEXTURE_2D, texture)
         GL.glActiveTexture(GL.GL_TEXTURE0)
+        if self.layout.projection == "mesh":
+            self._mesh.bind()
 
     # Modes of sphere.frag with a build of their own (see _SphereProgram); one eye is the plain build.
     _MODES = {
@@ -394,6 +407,7 @@ class SphereRenderer:
 
     def close(self) -> None:
         self._frame = None
+        self._mesh.close()
         if self._textures:
             GL.glDeleteTextures(self._textures)
             self._textures = []
