@@ -30,6 +30,7 @@ uniform vec4 u_viewport;       // x, y, width, height in window pixels
 // 7 mesh, is the PROJECTION build constant: see locate.)
 uniform vec4 u_crop;           // equirect: fractions of the full 360x180 picture cut off left, top, right, bottom
 uniform vec2 u_lens;           // fisheye: 1 / half the lens FOV (radians); flat: tan of half the screen's FOV (x, y)
+uniform float u_eac_pad;       // EAC: pixels round the outside of each row (v360 after YouTube's files: 2; GoPro MAX: 0)
 uniform vec2 u_eye_size;       // one eye's picture, pixels
 uniform vec2 u_picture_size;   // the whole decoded picture, pixels
 uniform vec2 u_eye_origin[2];  // where the left and the right eye's picture start in it, pixels (after any swap)
@@ -56,7 +57,6 @@ out vec4 frag_colour;
 
 const float PI = 3.14159265358979;
 const int RIGHT = 0, LEFT = 1, UP = 2, DOWN = 3, FRONT = 4, BACK = 5;  // cube faces, v360's order
-const float EAC_PAD = 2.0;     // v360 (after YouTube's files): 2 pixels round the outside of each EAC row
 
 // Dubois' least-squares red-cyan anaglyph matrices: less ghosting and truer colour than taking channels as they are.
 const mat3 ANAGLYPH_LEFT = mat3(0.437, -0.062, -0.048, 0.449, -0.062, -0.050, 0.164, -0.024, -0.017);
@@ -141,10 +141,12 @@ bool eac(vec3 d, out vec2 px, out vec4 rect) {
     else { slot = 5.0; ab = vec2(ab.y, -ab.x); }
     vec2 st = (2.0 / PI) * atan(ab) + 0.5;
     float column = mod(slot, 3.0), row = floor(slot / 3.0);
-    vec2 pad = EAC_PAD / u_eye_size;
+    vec2 pad = u_eac_pad / u_eye_size;
     vec2 uv = vec2((st.x + column) * (1.0 - 2.0 * pad.x) / 3.0 + pad.x, st.y * (0.5 - 2.0 * pad.y) + pad.y + 0.5 * row);
     px = uv * u_eye_size;
-    rect = vec4(0.0, 0.0, u_eye_size);
+    // Bilinear taps stay in the face's row: the other row's faces are elsewhere on the sphere (with no padding, as
+    // a GoPro's picture has, they touch).
+    rect = vec4(0.0, 0.5 * row * u_eye_size.y, u_eye_size.x, 0.5 * (row + 1.0) * u_eye_size.y);
     return true;
 }
 

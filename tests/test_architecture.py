@@ -18,7 +18,7 @@ FLOORS = {
     "render": ("render",),
     "display": ("display", "xr_pose"),
     "player": ("player", "controls"),
-    "rooms": ("kiosk", "room", "analytics", "creator", "text", "cli", "snapshot", "bench", "__main__"),
+    "rooms": ("kiosk", "room", "analytics", "creator", "text", "cameras", "cli", "snapshot", "bench", "__main__"),
 }
 # The floors each may import (its own included). Media, the clock and the renderer know only the shared floor:
 # the player hands each what the one before it made.

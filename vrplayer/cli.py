@@ -9,6 +9,7 @@ import json
 import sys
 
 from vrplayer import __version__, log
+import vrplayer.cameras  # noqa: F401  (camera files: adds its recognisers to the media door)
 from vrplayer.errors import PlayerError, path_text
 from vrplayer.layout import EYE_MODES, PROJECTIONS, STEREO_MODES
 from vrplayer.view import FOV_MAX, FOV_MIN, ViewState

@@ -20,7 +20,8 @@ import numpy as np
 from vrplayer import log
 from vrplayer.audio.soundfield import make_renderer
 from vrplayer.errors import MediaError, PlayerError
-from vrplayer.media.container import audio_stream, decoded_frames, open_container, origin_seconds
+from vrplayer.media.audio import sound_stream
+from vrplayer.media.container import decoded_frames, open_container, origin_seconds
 from vrplayer.media.soundtrack import decide_sound
 
 _log = log.get("render-audio")
@@ -82,7 +83,7 @@ def render_file(path: str, output: str, head: HeadPath, rate: int = 48000, audio
     `progress(done_seconds, total_seconds)` is called now and then. Returns a summary."""
     container = open_container(path)
     try:
-        stream = audio_stream(container)
+        stream = sound_stream(path, container)
         if stream is None:
             raise MediaError(f"{path}: the film has no sound to render")
         cc = stream.codec_context

@@ -64,6 +64,8 @@ class Layout:
     # their texture coordinates in each eye's picture (in the whole picture when each eye has its own and the
     # packing is mono: Spherical Video V2's stereo-custom). Only used by "mesh", which needs them.
     meshes: tuple | None = None
+    # EAC: pixels of padding round the outside of each row of faces; None: v360's 2 (YouTube's files).
+    eac_padding: float | None = None
 
 
 @dataclass

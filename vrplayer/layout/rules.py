@@ -5,9 +5,10 @@ Order of trust, decided separately for each fact (projection, stereo, eyes_swapp
 1. command-line flags;
 2. the sidecar manifest (`FILM.mp4.json` or `FILM.json` next to the film);
 3. container metadata (Spherical Video V1/V2 in MP4, the Projection element in Matroska);
-4. tags in the file name (`FILENAME_TAGS`);
-5. the picture's aspect ratio (`ASPECT_RULES`);
-6. defaults: equirectangular 360x180, mono, the projection's default fov (`DEFAULT_FOV`), facing straight ahead.
+4. a camera file's own facts (vrplayer.cameras: a GoPro MAX's two tracks make an EAC picture);
+5. tags in the file name (`FILENAME_TAGS`);
+6. the picture's aspect ratio (`ASPECT_RULES`);
+7. defaults: equirectangular 360x180, mono, the projection's default fov (`DEFAULT_FOV`), facing straight ahead.
 
 A fact that depends on another is taken only from a source that agrees with the winner of that other fact (or says
 nothing about it): the fov of `_MKX200` applies only if the film ends up fisheye, the eye order of `_BT` only if
@@ -115,6 +116,17 @@ def _manifest_claims(manifest: dict, name: str) -> _Claims:
         view = manifest["initial_view"]
         claims["initial_view"] = _Claim(tuple(float(view.get(k, 0.0)) for k in ("yaw", "pitch", "roll")),
                                         text, "manifest")
+    return claims
+
+
+def _camera_claims(camera: dict, name: str) -> _Claims:
+    """What a camera file's own facts say (vrplayer.cameras, through media/camera.py): projection, stereo, eye
+    order, a lens's fov."""
+    text = f"camera file ({name})"
+    claims: _Claims = {key: _Claim(camera[key], text, "camera") for key in ("projection", "stereo", "eyes_swapped")
+                       if camera.get(key) is not None}
+    if camera.get("fov") is not None:
+        claims["fov"] = _Claim(float(camera["fov"]), text, "camera")
     return claims
 
 
@@ -241,7 +253,8 @@ def _first(sources: list[_Claims], fact: str, parent: str | None = None, parent_
 
 
 def decide_layout(*, width: int, height: int, filename: str, flags: dict | None = None, manifest: dict | None = None,
-                  manifest_source: str | None = None, container: ContainerLayout | None = None) -> LayoutDecision:
+                  manifest_source: str | None = None, container: ContainerLayout | None = None,
+                  camera: dict | None = None, camera_name: str = "camera") -> LayoutDecision:
     """Decide how to draw a film's picture, fact by fact: flags, then the manifest, the container metadata, the
     file name's tags, the picture's aspect ratio, and defaults (see the module docstring).
 
@@ -251,6 +264,8 @@ def decide_layout(*, width: int, height: int, filename: str, flags: dict | None 
     screen's width), initial_yaw (degrees, right-positive; pitch and roll then come from the next source).
     manifest: parsed by `load_manifest`; manifest_source: its path, named in the sources.
     container: what `vrplayer.media.spherical` read, or None.
+    camera: a camera file's facts (media/camera.py's CameraFile.layout: projection, stereo, eyes_swapped, fov,
+    eac_padding), trusted after the container's metadata; camera_name says whose, in the sources.
 
     ValueError for bad flags or a malformed manifest, with a one-line message.
     """
@@ -265,6 +280,8 @@ def decide_layout(*, width: int, height: int, filename: str, flags: dict | None 
     if container is not None:
         claims, undrawable = _container_claims(container, film, warnings)
         sources.append(claims)
+    if camera:
+        sources.append(_camera_claims(camera, camera_name))
     sources.append(_filename_claims(filename, warnings))
     has_shape = width > 0 and height > 0
     shape = aspect_text(width, height) if has_shape else None
@@ -310,7 +327,8 @@ def decide_layout(*, width: int, height: int, filename: str, flags: dict | None 
     layout = Layout(projection=projection.value, stereo=stereo.value, eyes_swapped=eyes.value,
                     crop_left=crop[0], crop_top=crop[1], crop_right=crop[2], crop_bottom=crop[3], fov=fov.value,
                     initial_yaw=initial_view.value[0], initial_pitch=initial_view.value[1],
-                    initial_roll=initial_view.value[2], meshes=meshes)
+                    initial_roll=initial_view.value[2], meshes=meshes,
+                    eac_padding=(camera or {}).get("eac_padding") if projection.value == "eac" else None)
     return LayoutDecision(
         layout=layout,
         sources={"projection": projection.text, "stereo": stereo.text, "eyes_swapped": eyes.text,

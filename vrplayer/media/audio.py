@@ -16,6 +16,7 @@ from vrplayer import log
 from vrplayer.media.ring import SampleRing
 from vrplayer.media.timestretch import TimeStretch
 from vrplayer.errors import path_text
+from vrplayer.media import camera
 from vrplayer.media.container import (
     CorruptPacketCounter, audio_stream, decoded_frames, open_container, origin_seconds, piece_frames, reason,
 )
@@ -30,7 +31,7 @@ def audio_track(path: str, source=None) -> tuple[int, int, str | None] | None:
     """(stream index, channel count, codec layout name) of the film's sound, or None when it has none."""
     container = open_container(path, source, "audio")
     try:
-        stream = audio_stream(container)
+        stream = sound_stream(path, container, source)
         if stream is None:
             return None
         cc = stream.codec_context
@@ -39,13 +40,24 @@ def audio_track(path: str, source=None) -> tuple[int, int, str | None] | None:
         container.close()
 
 
+def sound_stream(path: str, container, source=None):
+    """The film's sound stream: the one a camera file says is its sound (its ambisonic track, not its stereo mix:
+    media/camera.py), else the first audio stream FFmpeg can decode; None when there is none."""
+    found = camera.recognise(path) if source is None else None
+    if found is not None and found.sound_track is not None and found.sound_track < len(container.streams):
+        stream = container.streams[found.sound_track]
+        if stream.type == "audio":
+            return stream
+    return audio_stream(container)
+
+
 class AudioDecoder:
     def __init__(self, path: str, rate: int, channels: int | None, ring_seconds: float = 1.0, source=None):
         """channels: what the ring holds, resampled to it (1 or 2), or None to keep every channel of the track as
         it is (a sound field to be rendered for the head: ambisonics, 5.1 …)."""
         self.path = path
         self._container = open_container(path, source, "audio")
-        self._stream = audio_stream(self._container)
+        self._stream = sound_stream(path, self._container, source)
         if self._stream is None:
             self._container.close()
             raise LookupError("no audio stream")

@@ -7,8 +7,9 @@ import os
 
 from vrplayer import layout as layouts
 from vrplayer.errors import MediaError, PlayerError, path_text
+from vrplayer.media.audio import sound_stream
 from vrplayer.media.container import audio_stream, duration_seconds, open_container, video_stream
-from vrplayer.media import photo
+from vrplayer.media import camera, photo
 from vrplayer.media.manifests import is_manifest
 from vrplayer.media.network import is_url
 from vrplayer.media.segments import StreamSource
@@ -49,10 +50,12 @@ def decide_film_layout(path: str, width: int, height: int, flags: dict | None = 
     except (OSError, MediaError):
         container = None  # opening the film for decoding reports an unreadable file
     manifest, manifest_source = film_manifest(path)
+    found = camera.recognise(path) if source is None and photo_facts is None else None
     try:
         return layouts.decide_layout(
             width=width, height=height, filename=os.path.basename(path), flags=flags, manifest=manifest,
             manifest_source=manifest_source, container=container,
+            camera=found.layout if found is not None else None, camera_name=found.camera if found is not None else "",
         )
     except ValueError as exc:
         raise PlayerError(str(exc)) from None
@@ -112,9 +115,15 @@ def _probe_film(path: str, flags: dict | None, audio_format: str | None, source)
         if source is not None:
             info["stream"] = {"kind": source.presentation.kind, "live": source.live, "variants": [
                 {"width": t.width, "height": t.height, "bandwidth": t.bandwidth} for t in source.presentation.variants]}
-        decision = decide_film_layout(path, cc.width, cc.height, flags, source)
+        found = camera.recognise(path) if source is None else None
+        width, height = found.canvas.size if found is not None and found.canvas else (cc.width, cc.height)
+        if found is not None:
+            info["camera"] = {"camera": found.camera, "notes": list(found.notes), "sound_track": found.sound_track,
+                              "video_tracks": list(found.canvas.tracks) if found.canvas else [stream.index],
+                              "picture": [width, height]}
+        decision = decide_film_layout(path, width, height, flags, source)
         info["layout"] = layouts.decision_json(decision)
-        audio = audio_stream(audio_container or container)
+        audio = sound_stream(path, container) if audio_container is None else audio_stream(audio_container)
         if audio is not None:
             acc = audio.codec_context
             from vrplayer.media.soundtrack import decide_sound
@@ -213,6 +222,13 @@ def describe(info: dict, decision: layouts.LayoutDecision) -> str:
         lines.append(f"sound:       {a['format']}{', follows the head (binaural)' if a['spatial'] else ''} — {a['format_source']}")
         if a["warning"]:
             lines.append(f"warning:     {a['warning']}")
+    if info.get("camera"):
+        found = info["camera"]
+        tracks = " + ".join(str(t) for t in found["video_tracks"])
+        lines.insert(3, f"camera:      {found['camera']}: video track{'s' if len(found['video_tracks']) > 1 else ''}"
+                        f" {tracks} as one {found['picture'][0]}x{found['picture'][1]} picture"
+                        + (f", sound track {found['sound_track']}" if found["sound_track"] is not None else ""))
+        lines[4:4] = [f"camera note: {note}" for note in found["notes"]]
     if info.get("stream"):
         stream = info["stream"]
         variants = ", ".join(f"{v['width']}x{v['height']} {v['bandwidth'] // 1000} kb/s" for v in stream["variants"])

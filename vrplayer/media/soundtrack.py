@@ -9,6 +9,7 @@ import io
 from dataclasses import dataclass
 
 from vrplayer.formats.sound import AudioFormat, format_for
+from vrplayer.media import camera
 from vrplayer.media.sa3d import read_sa3d, read_sa3d_from
 
 
@@ -41,5 +42,10 @@ def decide_sound(path: str, stream_index: int, channels: int, layout_name: str |
             sa3d = read_sa3d_from(source.reader(), stream_index) if source is not None else read_sa3d(path, stream_index)
     except OSError:
         sa3d = None
-    fmt, source, warning = format_for(channels, sa3d, manifest_audio, override, layout_name)
-    return SoundDecision(fmt, source, warning, channels)
+    # A camera file's sound track says what it is where its file does not (a GoPro MAX's PCM has no SA3D box).
+    found = camera.recognise(path) if source is None else None
+    camera_audio = found.sound_format if found is not None and found.sound_track == stream_index else None
+    fmt, where, warning = format_for(channels, sa3d, manifest_audio or camera_audio, override, layout_name)
+    if where == "manifest" and manifest_audio is None:
+        where = f"camera file ({found.camera})"
+    return SoundDecision(fmt, where, warning, channels)

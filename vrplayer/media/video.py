@@ -25,6 +25,8 @@ from vrplayer.media.container import (
     CorruptPacketCounter, decoded_frames, duration_seconds, open_container, origin_seconds, piece_frames, reason,
     video_stream,
 )
+from vrplayer.media import camera
+from vrplayer.media.canvas import assemble, lockstep_frames
 from vrplayer.media.worker import DecodeWorker
 from vrplayer.formats.pixels import NATIVE, PixelLayout, conversion_target
 
@@ -90,7 +92,15 @@ class VideoDecoder:
         except Exception:
             self._container.close()
             raise
-        self._stream.thread_type = threads
+        # A camera's picture in several tracks (media/camera.py) is decoded from all of them, in lockstep.
+        self.camera = camera.recognise(path) if source is None else None
+        self._canvas = self.camera.canvas if self.camera is not None else None
+        self._streams = [self._stream]
+        if self._canvas is not None:
+            self._streams = [self._container.streams[index] for index in self._canvas.tracks]
+            self._stream = self._streams[0]
+        for stream in self._streams:
+            stream.thread_type = threads
         self._origin = origin_seconds(self._container)
         rate = self._stream.average_rate or self._stream.guessed_rate or Fraction(30)
         self.frame_rate = float(rate)
@@ -203,6 +213,8 @@ class VideoDecoder:
     @property
     def size(self) -> tuple[int, int]:
         """The decoded picture's width and height (both eyes)."""
+        if self._canvas is not None:
+            return self._canvas.size
         return self._stream.codec_context.width, self._stream.codec_context.height
 
     @property
@@ -263,7 +275,8 @@ class VideoDecoder:
                     self._container.seek(0, stream=stream, backward=True)
                 except av.error.FFmpegError:
                     pass  # (a damaged index): decode on from where the demuxer is
-            stream.codec_context.flush_buffers()
+            for each in self._streams:
+                each.codec_context.flush_buffers()
         pending: VideoFrame | None = None  # the last frame at or before the target: it is what shows there
         reached = False
         last_pts = None
@@ -296,6 +309,11 @@ class VideoDecoder:
             self._worker.beat()
             return not self._stop.is_set() and generation == self.generation
 
+        if self._canvas is not None:
+            canvas = self._canvas
+            return (assemble(dict(zip(canvas.tracks, frames)), canvas)
+                    for frames in lockstep_frames(self._container, self._streams, keep_going, self.corrupt_packets,
+                                                  _log, before_packet))
         return decoded_frames(self._container, self._stream, keep_going, self.corrupt_packets, _log, before_packet)
 
     def _piece_frames(self, target: float, generation: int):

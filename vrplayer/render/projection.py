@@ -195,10 +195,10 @@ def _turn(a, b, degrees):
     return ta, tb
 
 
-def eac_uv(x, y, z, w: int, h: int):
+def eac_uv(x, y, z, w: int, h: int, pad: float = EAC_PAD_PIXELS):
     """Equi-angular cubemap (v360 `xyz_to_eac`): the cube face coordinate t ∈ [−1, 1] becomes the angle
     s = 2/π·atan(t) + ½ ∈ [0, 1] (equal angles, equal pixels). Faces as EAC_FACE_SLOTS / EAC_FACE_TURNS; each row
-    of three faces is padded by EAC_PAD_PIXELS on its outer sides (left/right of the row, above/below it). The rows
+    of three faces is padded by `pad` pixels (v360: EAC_PAD_PIXELS) on its outer sides (left/right of the row, above/below it). The rows
     are continuous strips, so bilinear sampling may cross face edges within a row. Always valid."""
     face, a, b = cube_face(x, y, z)
     turns = np.array([EAC_FACE_TURNS[f] for f in range(6)])[face]
@@ -207,7 +207,7 @@ def eac_uv(x, y, z, w: int, h: int):
     column, row = slot % 3, slot // 3
     s = (2.0 / math.pi) * np.arctan(a) + 0.5
     t = (2.0 / math.pi) * np.arctan(b) + 0.5
-    pad_u, pad_v = EAC_PAD_PIXELS / w, EAC_PAD_PIXELS / h
+    pad_u, pad_v = pad / w, pad / h
     u = (s + column) * (1.0 - 2.0 * pad_u) / 3.0 + pad_u
     v = t * (0.5 - 2.0 * pad_v) + pad_v + 0.5 * row
     return u, v, np.ones(np.shape(u), dtype=bool)
@@ -287,6 +287,12 @@ def eye_rect(layout, size: tuple[int, int], eye: str = "left") -> tuple[int, int
     raise ValueError(f"unknown stereo mode {layout.stereo!r}")
 
 
+def eac_pad(layout) -> float:
+    """Pixels of padding round the outside of each EAC row: the layout's (a GoPro MAX's assembled picture has
+    none), else v360's EAC_PAD_PIXELS."""
+    return EAC_PAD_PIXELS if layout.eac_padding is None else float(layout.eac_padding)
+
+
 def layout_fov(layout) -> float:
     """The layout's lens / screen fov in degrees, or the projection's default (the layout module's DEFAULT_FOV, the
     one the layout decision documents, when it has one)."""
@@ -315,7 +321,7 @@ def eye_uv(layout, directions: np.ndarray, eye_size: tuple[int, int], eye: str =
         if p == "cubemap-6x1":
             return cubemap_uv(x, y, z, w, h, 6, 1)
         if p == "eac":
-            return eac_uv(x, y, z, w, h)
+            return eac_uv(x, y, z, w, h, eac_pad(layout))
         if p == "fisheye":
             return fisheye_uv(x, y, z, layout_fov(layout), w, h)
         if p == "dual-fisheye":
@@ -378,6 +384,15 @@ def _equirect_address(x0: int, y0: int, w: int, h: int, crop: tuple[float, float
     return address
 
 
+def _eac_address(x0: int, y0: int, w: int, h: int, bottom: np.ndarray):
+    """EAC: taps clamped inside the row of faces in use (the other row's faces lie elsewhere on the sphere; with no
+    padding, as a GoPro's picture has, the rows touch)."""
+    top_rows = h // 2
+    r0 = np.where(bottom, top_rows, 0)
+    rows = np.where(bottom, h - top_rows, top_rows)
+    return lambda ix, iy: (x0 + np.clip(ix, 0, w - 1), y0 + r0 + np.clip(iy - r0, 0, rows - 1))
+
+
 def _dual_fisheye_address(x0: int, y0: int, w: int, h: int, front: np.ndarray):
     """Dual fisheye: taps clamped inside the half of the lens in use (front: right half, from ceil(w/2))."""
     half = w // 2
@@ -419,8 +434,8 @@ def sample_layout(picture: np.ndarray, layout, directions: np.ndarray, eye: str 
     black where it is False).
 
     Addressing per projection: full 360° equirect wraps round the seam and crosses the poles; cubemaps fetch taps
-    past a face edge from the neighbouring face; dual fisheye clamps inside the lens's half; everything else clamps
-    to the eye's picture (EAC rows are continuous strips with outer padding, so clamping is right there)."""
+    past a face edge from the neighbouring face; dual fisheye clamps inside the lens's half; EAC inside its row of
+    faces (each row a continuous strip); everything else clamps to the eye's picture."""
     h_pic, w_pic = picture.shape[:2]
     x0, y0, ew, eh = eye_rect(layout, (w_pic, h_pic), eye)
     u, v, valid = eye_uv(layout, directions, (ew, eh), eye)
@@ -435,6 +450,8 @@ def sample_layout(picture: np.ndarray, layout, directions: np.ndarray, eye: str 
             address = _equirect_address(x0, y0, ew, eh, crop)
         elif p == "dual-fisheye":
             address = _dual_fisheye_address(x0, y0, ew, eh, np.asarray(directions)[..., 2] >= 0.0)
+        elif p == "eac":
+            address = _eac_address(x0, y0, ew, eh, v >= 0.5)
         else:
             address = _clamp_address(x0, y0, ew, eh)
         colour = _bilinear(picture, px, py, address)

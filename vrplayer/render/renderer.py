@@ -43,7 +43,7 @@ def colour_transform_for(layout: PixelLayout, avcol_spc: int | None, avcol_range
 
 _UNIFORMS = (
     "u_plane0", "u_plane1", "u_plane2", "u_half_texel", "u_colour_matrix", "u_colour_offset",
-    "u_neutral_chroma", "u_view", "u_tan_bounds", "u_viewport", "u_crop", "u_lens", "u_eye_size",
+    "u_neutral_chroma", "u_view", "u_tan_bounds", "u_viewport", "u_crop", "u_lens", "u_eac_pad", "u_eye_size",
     "u_picture_size", "u_eye_origin", "u_face_rect", "u_wrap", "u_eye", "u_brightness", "u_positions",
     "u_outline_view", "u_outline_tan", "u_mesh_cells", "u_mesh_triangles", "u_mesh_grid", "u_mesh_row",
 )
@@ -236,6 +236,7 @@ class SphereRenderer:
         self._set(
             u_crop=(GL.glUniform4f, (layout.crop_left, layout.crop_top, layout.crop_right, layout.crop_bottom)),
             u_lens=(GL.glUniform2f, lens),
+            u_eac_pad=(GL.glUniform1f, (projection.eac_pad(layout),)),
             u_eye_size=(GL.glUniform2f, (eye_w, eye_h)),
             u_picture_size=(GL.glUniform2f, (width, height)),
             u_eye_origin=(GL.glUniform2fv, (2, np.array([left[:2], right[:2]], dtype=np.float32))),

@@ -1,0 +1,89 @@
+"""Camera files made the way the cameras make them, as far as ../shared/notes/cameras.md (and
+vrplayer/cameras/facts.py) knows: no real camera's file is at hand, so these follow those facts exactly."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import av
+import numpy as np
+
+from vrplayer.cameras import facts
+
+SEAM_MARK = (255, 0, 255)  # the lens-overlap band, marked: none of it may show once the band is cut out
+
+
+def gopro_tracks(canvas: np.ndarray, strip: int, marked: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """A 3x2 EAC picture (no padding) as a GoPro MAX's two track pictures: each row of faces with a band of `strip`
+    pixels in the middle of its side faces, where the lenses' seam runs: marked (SEAM_MARK), or (marked=False) what
+    both lenses saw there, the face's own columns round the seam."""
+    face = canvas.shape[0] // 2
+    half = face // 2
+    tracks = []
+    for row in (canvas[:face], canvas[face:]):
+        left, middle, right = row[:, :face], row[:, face:2 * face], row[:, 2 * face:]
+
+        def band(side):
+            if not marked:
+                return side[:, half - strip // 2:half + strip // 2]
+            mark = np.empty((face, strip, 3), np.uint8)
+            mark[:] = SEAM_MARK
+            return mark
+
+        tracks.append(np.concatenate([left[:, :half], band(left), left[:, half:], middle, right[:, :half],
+                                      band(right), right[:, half:]], axis=1))
+    return tracks[0], tracks[1]
+
+
+def ambisonic_tone(seconds: float, azimuth: float, rate: int = 48000, hz: float = 500.0) -> np.ndarray:
+    """First-order AmbiX (ACN W Y Z X, SN3D) of a tone from `azimuth` degrees (to the left positive, on the
+    horizon): (4, samples) float."""
+    t = np.arange(int(seconds * rate)) / rate
+    s = 0.3 * np.sin(2 * math.pi * hz * t)
+    a = math.radians(azimuth)
+    return np.stack([s, s * math.sin(a), 0 * s, s * math.cos(a)])
+
+
+def gopro_max(path: Path, canvas: np.ndarray, seconds: float = 1.0, fps: int = 10, strip: int = 32,
+              sound_azimuth: float | None = 90.0, marked: bool = True) -> Path:
+    """A GoPro MAX `.360`: the canvas (a 3x2 EAC picture, no padding) as two HEVC tracks with GoPro's handler,
+    (with sound) a stereo AAC track of silence and a 4-channel PCM track (handler "GoPro AMB") of a tone from
+    `sound_azimuth` — streams in the camera's order of kinds: video, AAC, video, PCM."""
+    first, second = gopro_tracks(canvas, strip, marked)
+    height, width = first.shape[:2]
+    with av.open(str(path), "w", format="mov") as out:
+        videos = []
+        for _ in range(2):
+            stream = out.add_stream("libx265", rate=fps, options={"crf": "12", "preset": "ultrafast",
+                                                                   "x265-params": "log-level=error"})
+            stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+            stream.metadata["handler_name"] = facts.GOPRO_VIDEO_HANDLER
+            videos.append(stream)
+            if sound_azimuth is not None and len(videos) == 1:
+                mix = out.add_stream("aac", rate=48000, layout="stereo")
+        if sound_azimuth is not None:
+            field = out.add_stream("pcm_s16le", rate=48000, layout="quad")
+            field.metadata["handler_name"] = facts.GOPRO_SOUND_HANDLER
+        for index in range(int(seconds * fps)):
+            for stream, picture in zip(videos, (first, second)):
+                frame = av.VideoFrame.from_ndarray(picture, format="rgb24").reformat(format="yuv420p")
+                frame.pts = index
+                out.mux(stream.encode(frame))
+        for stream in videos:
+            out.mux(stream.encode(None))
+        if sound_azimuth is not None:
+            tone = ambisonic_tone(seconds, sound_azimuth)
+            for stream, samples in ((mix, np.zeros((2, tone.shape[1]), np.float32)), (field, tone)):
+                for start in range(0, samples.shape[1], 1024):
+                    chunk = samples[:, start:start + 1024]
+                    if stream is field:
+                        frame = av.AudioFrame.from_ndarray((chunk.T * 32767).astype("<i2").reshape(1, -1),
+                                                           format="s16", layout="quad")
+                    else:
+                        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(chunk, np.float32), format="fltp",
+                                                           layout="stereo")
+                    frame.sample_rate, frame.pts = 48000, start
+                    out.mux(stream.encode(frame))
+                out.mux(stream.encode(None))
+    return path

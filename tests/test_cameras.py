@@ -1,0 +1,156 @@
+"""Camera files as they come off the card (vrplayer/cameras): GoPro MAX `.360` films made by camera_files.py, each
+fact as ../shared/notes/cameras.md gives it — recognised, assembled, drawn against FFmpeg's v360, and heard."""
+
+from __future__ import annotations
+
+import json
+
+import av
+import numpy as np
+import pytest
+
+from camera_files import SEAM_MARK, gopro_max, gopro_tracks
+from conftest import run_cli
+from test_spatial_audio import read_wav
+from test_layouts_reference import BACK, CUBE_CORNER, DOWN, FRONT, MIN_PSNR, UP, equirect_scene, psnr, v360_convert, v360_view
+from vrplayer.snapshot import read_png
+
+FACE = 128
+STRIP = 32
+VIEW = (160, 120)
+PAD = 2  # v360's EAC padding round each row (its input has no option for another)
+
+
+def pad_rows(canvas: np.ndarray) -> np.ndarray:
+    """A 3x2 EAC picture without padding as v360 reads EAC: PAD pixels round the outside of each row of faces
+    (the row's own edge pixels repeated)."""
+    face = canvas.shape[0] // 2
+    return np.concatenate([np.pad(row, ((PAD, PAD), (PAD, PAD), (0, 0)), mode="edge")
+                           for row in (canvas[:face], canvas[face:])])
+
+
+def unpad_rows(padded: np.ndarray, face: int) -> np.ndarray:
+    return np.concatenate([padded[PAD + r * (face + 2 * PAD): PAD + r * (face + 2 * PAD) + face, PAD:PAD + 3 * face]
+                           for r in (0, 1)])
+
+
+@pytest.fixture(scope="module")
+def scene():
+    return equirect_scene()
+
+
+@pytest.fixture(scope="module")
+def gopro(tmp_path_factory, scene):
+    """A GoPro MAX film of the test scene, and the canvas it was made from."""
+    padded = v360_convert(scene, "eac", (3 * FACE + 2 * PAD, 2 * FACE + 4 * PAD))
+    canvas = unpad_rows(padded, FACE)
+    folder = tmp_path_factory.mktemp("gopro")
+    return gopro_max(folder / "GS010042.360", canvas, strip=STRIP), canvas
+
+
+def decoded_canvas(film) -> np.ndarray:
+    """The film's first pictures of both tracks, decoded here and put together by the camera's rule, independently
+    of the player: each track's side faces lose the band at their middle."""
+    tracks = []
+    for index in (0, 1):
+        with av.open(str(film)) as container:
+            tracks.append(next(container.decode(video=index)).to_ndarray(format="rgb24"))
+    half = FACE // 2
+    rows = []
+    for track in tracks:
+        left, rest = track[:, :FACE + STRIP], track[:, FACE + STRIP:]
+        middle, right = rest[:, :FACE], rest[:, FACE:]
+        rows.append(np.concatenate([left[:, :half], left[:, half + STRIP:], middle, right[:, :half],
+                                    right[:, half + STRIP:]], axis=1))
+    return np.concatenate(rows)
+
+
+def snapshot(film, out, view) -> np.ndarray:
+    yaw, pitch, roll, fov = view
+    result = run_cli("snapshot", film, "--yaw", yaw, "--pitch", pitch, "--roll", roll, "--fov", fov,
+                     "--size", f"{VIEW[0]}x{VIEW[1]}", "-o", out)
+    assert result.returncode == 0, result.stderr
+    return read_png(str(out)) / 255.0
+
+
+def test_the_test_film_follows_the_facts(gopro):
+    film, canvas = gopro
+    first, second = gopro_tracks(canvas, STRIP)
+    assert first.shape[:2] == (FACE, 3 * FACE + 2 * STRIP)  # face = track height, strip = (width − 3 face) / 2
+    with av.open(str(film)) as container:
+        kinds = [(s.type, s.codec_context.name, s.metadata.get("handler_name")) for s in container.streams]
+    assert kinds == [("video", "hevc", "GoPro H.265"), ("audio", "aac", None), ("video", "hevc", "GoPro H.265"),
+                     ("audio", "pcm_s16le", "GoPro AMB")] or [k[:2] for k in kinds] == [
+        ("video", "hevc"), ("audio", "aac"), ("video", "hevc"), ("audio", "pcm_s16le")]
+
+
+def test_probe_names_the_camera_its_picture_and_its_sound(gopro):
+    film, _ = gopro
+    result = run_cli("probe", film)
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    assert f"camera:      GoPro MAX: video tracks 0 + 2 as one {3 * FACE}x{2 * FACE} picture, sound track 3" in text
+    assert "projection:  eac, 360°×180° — camera file (GoPro MAX)" in text
+    assert "sound:       ambix1, follows the head (binaural) — camera file (GoPro MAX)" in text
+    facts = json.loads(run_cli("probe", "--json", film).stdout)
+    assert facts["camera"]["video_tracks"] == [0, 2] and facts["camera"]["sound_track"] == 3
+    assert facts["layout"]["projection"] == "eac" and facts["layout"]["warnings"] == []
+    assert facts["audio"]["channels"] == 4
+
+
+def test_a_gopro_film_looks_like_v360_of_its_assembled_picture(gopro, tmp_path):
+    film, _ = gopro
+    padded = pad_rows(decoded_canvas(film))
+    seams = [(-90, 0, 0, 70), (90, 10, 0, 70), (0, 90, 0, 70), (180, -90, 0, 70)]  # down the middle of side faces
+    for view in [FRONT, BACK, UP, DOWN, CUBE_CORNER, *seams]:
+        ours = snapshot(film, tmp_path / "gopro.png", view)
+        theirs, valid = v360_view(padded, "eac", view, VIEW)
+        assert valid.all()
+        assert psnr(ours, theirs) >= MIN_PSNR, (view, psnr(ours, theirs))
+        mark = np.abs(ours * 255 - SEAM_MARK).max(axis=-1) < 60
+        assert not mark.any(), f"the lens-overlap band shows at {view}"
+
+
+def test_the_assembled_picture_has_no_step_and_no_doubled_columns_at_the_seams(tmp_path):
+    """A canvas of a fine checker (4-pixel squares) made into a GoPro film, its bands what both lenses saw, comes
+    back from the player's decoder as that canvas: every column where it belongs, at the seams too (a column
+    doubled or lost there would shift the squares beyond it)."""
+    import vrplayer.cameras  # noqa: F401 (its recognisers, as the command line adds them)
+    from vrplayer.media.video import VideoDecoder
+
+    y, x = np.mgrid[0:2 * FACE, 0:3 * FACE]
+    canvas = np.repeat(((x // 4 + y // 4) % 2 * 160 + 40)[..., None], 3, axis=-1).astype(np.uint8)
+    film = gopro_max(tmp_path / "GS010043.360", canvas, seconds=0.5, sound_azimuth=None, marked=False)
+    decoder = VideoDecoder(str(film))
+    try:
+        assert decoder.size == (3 * FACE, 2 * FACE)
+        picture = decoder.wait_picture(0.0).frame.to_ndarray(format="rgb24").astype(int)
+    finally:
+        decoder.close()
+    error = np.abs(picture - canvas).max(axis=-1)
+    seams = [FACE // 2, 2 * FACE + FACE // 2]  # down the middle of each row's side faces
+    for seam in seams:
+        assert error[:, seam - 4:seam + 4].mean() < 12, seam
+    assert error.mean() < 12
+    # The measure can fail: the same picture a column off beyond a seam is far from the canvas there.
+    off = picture.copy()
+    off[:, seams[0]:] = np.roll(picture, 1, axis=1)[:, seams[0]:]
+    assert np.abs(off - canvas).max(axis=-1)[:, seams[0] - 4:seams[0] + 4].mean() >= 12
+
+
+def test_its_sound_is_the_ambisonic_track_turned_with_the_head(gopro, tmp_path):
+    """The PCM track's tone comes from the left (the stereo AAC is silent): facing ahead the left ear hears more;
+    turned to face it, both ears hear it alike."""
+    film, _ = gopro
+
+    def ears(yaw):
+        out = tmp_path / f"ears_{yaw}.wav"
+        result = run_cli("render-audio", film, "-o", out, "--yaw", yaw)
+        assert result.returncode == 0, result.stderr
+        samples = read_wav(out)
+        return np.sqrt((samples ** 2).mean(axis=0))
+
+    ahead, facing = ears(0), ears(-90)
+    assert ahead.max() > 0.01, "silent: the stereo mix was played, not the sound field"
+    assert ahead[0] > 1.5 * ahead[1]
+    assert abs(facing[0] - facing[1]) < 0.25 * facing.max()

@@ -1,0 +1,13 @@
+"""Files straight from 360 cameras, as they come off the card: what each camera's file is (its facts, in
+`facts`), recognised from the file itself and handed to the player through media/camera.py's door.
+
+- `facts`: every fact about every camera's files, in one place, with where it comes from;
+- `gopro`: the GoPro MAX `.360`: two HEVC tracks that are one equi-angular cubemap, and its ambisonic PCM.
+
+Importing the package adds its recognisers (the command line does, so every command knows camera files).
+"""
+
+from vrplayer.cameras import gopro
+from vrplayer.media.camera import add_recogniser
+
+add_recogniser(gopro.recognise)

@@ -1,0 +1,65 @@
+"""The GoPro MAX `.360`: its two HEVC tracks are one equi-angular cubemap (facts: vrplayer/cameras/facts.py).
+
+Recognised from the file itself (two video tracks with GoPro's handler name, sizes that follow the MAX's rule),
+whatever its name. The picture played is the two tracks one above the other, the band both lenses saw cut out of
+every side face at its seam, as a 3x2 EAC with no padding; the sound is its ambisonic PCM track.
+"""
+
+from __future__ import annotations
+
+from vrplayer.cameras import facts
+from vrplayer.media.camera import CameraFile, Canvas, Piece
+
+
+def _handler(stream) -> str:
+    return (stream.metadata or {}).get("handler_name", "").strip()
+
+
+def recognise(path: str, container) -> CameraFile | None:
+    tracks = [s for s in container.streams.video
+              if s.codec_context.name == "hevc" and _handler(s) == facts.GOPRO_VIDEO_HANDLER]
+    if len(tracks) < 2:
+        return None
+    first, second = tracks[:2]
+    size = (first.codec_context.width, first.codec_context.height)
+    if (second.codec_context.width, second.codec_context.height) != size:
+        return None
+    strip = facts.gopro_strip(*size)
+    if strip is None:
+        return None
+    face = size[1]
+    pieces = []
+    for row, stream in enumerate((first, second)):
+        pieces += _row_pieces(stream.index, face, strip, row)
+    sound = next((s for s in container.streams.audio
+                  if _handler(s) == facts.GOPRO_SOUND_HANDLER and s.codec_context.channels == 4), None)
+    kind = facts.GOPRO_TRACK_SIZES.get(size, f"{size[0]}x{size[1]}")
+    faces = " and ".join(" | ".join(f.upper() for f in row) for row in facts.GOPRO_TRACK_FACES)
+    notes = [f"{kind} tracks ({faces}) make one 3x2 equi-angular cubemap, the {strip}-pixel band both lenses saw cut"
+             " out at each seam, no padding"]
+    if sound is not None:
+        notes.append(f"its sound is track {sound.index}, four channels of first-order ambisonics (AmbiX), turned with"
+                     " the head, not the stereo mix")
+    return CameraFile(
+        camera="GoPro MAX",
+        canvas=Canvas((3 * face, 2 * face), tuple(pieces)),
+        sound_track=sound.index if sound is not None else None,
+        sound_format=facts.GOPRO_SOUND_FORMAT if sound is not None else None,
+        layout={"projection": "eac", "stereo": "mono", "eac_padding": facts.GOPRO_EAC_PADDING},
+        notes=tuple(notes),
+    )
+
+
+def _row_pieces(track: int, face: int, strip: int, row: int) -> list[Piece]:
+    """One track's three faces, side faces with the band at their middle cut out, as one row of the canvas."""
+    half = face // 2
+    y = row * face
+    middle = face + strip  # where the middle face starts in the track
+    right = middle + face
+    return [
+        Piece(track, (0, 0, half, face), (0, y)),
+        Piece(track, (half + strip, 0, half, face), (half, y)),
+        Piece(track, (middle, 0, face, face), (face, y)),
+        Piece(track, (right, 0, half, face), (2 * face, y)),
+        Piece(track, (right + half + strip, 0, half, face), (2 * face + half, y)),
+    ]

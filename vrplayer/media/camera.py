@@ -1,0 +1,104 @@
+"""The door for camera files: what a 360 camera's own file is, said by a recogniser the cameras room hands in.
+
+A file straight off a camera's card needs more than its container says: a GoPro MAX keeps its picture in two
+video tracks that make one cubemap together, and its sound field in a PCM track beside a stereo mix. The media
+floor knows nothing of cameras; `vrplayer.cameras` (a room of its own) adds recognisers here, and the decoders,
+the sound's choice and the layout decision ask `recognise(path)`:
+
+- `canvas`: the video tracks to decode in lockstep and where each part of their pictures goes in the one picture
+  played (media/canvas.py puts it together);
+- `sound_track` and `sound_format`: the stream that is the film's sound and what it is ("ambix1");
+- `layout`: facts for the layout decision (its "camera" source: projection, stereo, eyes swapped, fov, EAC padding);
+- `notes`: lines `probe` shows (what was recognised, what to expect).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Callable
+
+from vrplayer import log
+
+_log = log.get("media.camera")
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A rectangle of one track's picture (x, y, width, height, in luma pixels) placed at (x, y) of the canvas,
+    turned `turn` degrees clockwise (0, 90, 180, 270) on the way."""
+
+    track: int  # the video stream's index in the file
+    source: tuple[int, int, int, int]
+    at: tuple[int, int]
+    turn: int = 0
+
+
+@dataclass(frozen=True)
+class Canvas:
+    size: tuple[int, int]  # (width, height) of the picture played
+    pieces: tuple[Piece, ...]
+
+    @property
+    def tracks(self) -> tuple[int, ...]:
+        """The video streams used, the first one leading (its timestamps and seeks)."""
+        return tuple(dict.fromkeys(piece.track for piece in self.pieces))
+
+
+@dataclass(frozen=True)
+class CameraFile:
+    camera: str  # what recognised it, in words ("GoPro MAX")
+    canvas: Canvas | None = None
+    sound_track: int | None = None
+    sound_format: str | None = None
+    layout: dict = field(default_factory=dict)  # keys as the layout decision's "camera" source takes them
+    notes: tuple[str, ...] = ()
+
+
+Recogniser = Callable[[str, object], "CameraFile | None"]  # (path, an open PyAV container) -> what it is, or None
+_recognisers: list[Recogniser] = []
+_known: dict[tuple, CameraFile | None] = {}
+
+
+def add_recogniser(recogniser: Recogniser) -> None:
+    if recogniser not in _recognisers:
+        _recognisers.append(recogniser)
+        _known.clear()
+
+
+def recognise(path: str) -> CameraFile | None:
+    """What camera file `path` is (None: an ordinary film, or no recogniser knows it), asked once per file version.
+    A recogniser that fails is logged and passed over: a camera's quirks never stop a film from playing."""
+    if not _recognisers or "://" in path:
+        return None
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    key = (path, stat.st_mtime_ns, stat.st_size)
+    if key not in _known:
+        _known[key] = _ask(path)
+    return _known[key]
+
+
+def _ask(path: str) -> CameraFile | None:
+    import av
+
+    from vrplayer.media.container import open_container
+
+    try:
+        container = open_container(path)
+    except Exception:
+        return None  # (opening the film to play it says what is wrong with it)
+    try:
+        for recogniser in _recognisers:
+            try:
+                found = recogniser(path, container)
+            except (av.error.FFmpegError, OSError, ValueError) as exc:
+                _log.warning("%s: recognising it as a camera file failed (%s); playing it as an ordinary film", path, exc)
+                continue
+            if found is not None:
+                return found
+        return None
+    finally:
+        container.close()
