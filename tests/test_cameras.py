@@ -9,7 +9,7 @@ import av
 import numpy as np
 import pytest
 
-from camera_files import SEAM_MARK, gopro_max, gopro_tracks
+from camera_films import SEAM_MARK, gopro_max, gopro_tracks
 from conftest import run_cli
 from test_spatial_audio import read_wav
 from test_layouts_reference import BACK, CUBE_CORNER, DOWN, FRONT, MIN_PSNR, UP, equirect_scene, psnr, v360_convert, v360_view
@@ -154,3 +154,33 @@ def test_its_sound_is_the_ambisonic_track_turned_with_the_head(gopro, tmp_path):
     assert ahead.max() > 0.01, "silent: the stereo mix was played, not the sound field"
     assert ahead[0] > 1.5 * ahead[1]
     assert abs(facing[0] - facing[1]) < 0.25 * facing.max()
+
+
+def test_a_takes_chapters_play_as_one_film(tmp_path):
+    """GS01…, GS02… beside each other are one recording: opened at its first chapter the take plays on through the
+    second (one timeline, seekable both ways, the sound too); a chapter that is not there ends the take before it."""
+    for chapter, level in ((1, 60), (2, 200), (4, 120)):  # (no third chapter: the fourth is not part of the take)
+        gopro_max(tmp_path / f"GS0{chapter}0050.360", np.full((2 * FACE, 3 * FACE, 3), level, np.uint8), seconds=1.0)
+    first = tmp_path / "GS010050.360"
+    result = run_cli("probe", first)
+    assert result.returncode == 0, result.stderr
+    assert "chapters:    GS010050.360 + GS020050.360, played as one film" in result.stdout
+    assert json.loads(run_cli("probe", "--json", first).stdout)["duration"] == pytest.approx(2.0, abs=0.05)
+    for at, level in ((1.5, 200), (0.5, 60), (1.05, 200), (0.95, 60)):
+        picture = snapshot_at(first, tmp_path / "at.png", at)
+        assert abs(picture.mean() - level) < 6, (at, picture.mean())
+    result = run_cli("render-audio", first, "-o", tmp_path / "take.wav")
+    assert result.returncode == 0, result.stderr
+    assert len(read_wav(tmp_path / "take.wav")) == pytest.approx(2 * 48000, abs=2400)
+    # Opened at the second chapter, the take plays from there on; a damaged later chapter is named in one line.
+    assert json.loads(run_cli("probe", "--json", tmp_path / "GS020050.360").stdout)["duration"] == pytest.approx(1.0, abs=0.05)
+    (tmp_path / "GS030050.360").write_bytes(b"not a film at all")
+    result = run_cli("snapshot", first, "-o", tmp_path / "broken.png")
+    assert result.returncode != 0
+    assert "GS030050.360: a chapter of" in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def snapshot_at(film, out, at) -> np.ndarray:
+    result = run_cli("snapshot", film, "--at", at, "--size", "64x48", "-o", out)
+    assert result.returncode == 0, result.stderr
+    return read_png(str(out)).astype(float)

@@ -2,12 +2,14 @@
 `facts`), recognised from the file itself and handed to the player through media/camera.py's door.
 
 - `facts`: every fact about every camera's files, in one place, with where it comes from;
-- `gopro`: the GoPro MAX `.360`: two HEVC tracks that are one equi-angular cubemap, and its ambisonic PCM.
+- `gopro`: the GoPro MAX `.360`: two HEVC tracks that are one equi-angular cubemap, its ambisonic PCM, and a
+  long take's chapters played as one film.
 
 Importing the package adds its recognisers (the command line does, so every command knows camera files).
 """
 
 from vrplayer.cameras import gopro
-from vrplayer.media.camera import add_recogniser
+from vrplayer.media.camera import add_chapter_finder, add_recogniser
 
 add_recogniser(gopro.recognise)
+add_chapter_finder(gopro.chapters)

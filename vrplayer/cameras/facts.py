@@ -5,6 +5,8 @@ in one place when a real file says otherwise.
 
 from __future__ import annotations
 
+import re
+
 # --- GoPro MAX `.360` -------------------------------------------------------------------------------------------
 # One MP4 with two HEVC video tracks (streams 0 and 5; 0 and 4 in time-lapse), both with this handler name, beside
 # GPMF telemetry, a stereo AAC track and a 4-channel 48 kHz PCM track of first-order ambisonics (AmbiX).
@@ -30,3 +32,7 @@ def gopro_strip(width: int, height: int) -> int | None:
     if height <= 0 or spare < 0 or spare % 4 or height % 4:
         return None
     return spare // 2
+
+# A long take is split into chapters of one recording: GS01xxxx.360, GS02xxxx.360, … (chapter, then the take's
+# four-digit number).
+GOPRO_CHAPTER_NAME = re.compile(r"^GS(\d\d)(\d{4})\.360$", re.IGNORECASE)

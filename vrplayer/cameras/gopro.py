@@ -7,6 +7,8 @@ every side face at its seam, as a 3x2 EAC with no padding; the sound is its ambi
 
 from __future__ import annotations
 
+import os
+
 from vrplayer.cameras import facts
 from vrplayer.media.camera import CameraFile, Canvas, Piece
 
@@ -63,3 +65,22 @@ def _row_pieces(track: int, face: int, strip: int, row: int) -> list[Piece]:
         Piece(track, (right, 0, half, face), (2 * face, y)),
         Piece(track, (right + half + strip, 0, half, face), (2 * face + half, y)),
     ]
+
+
+def chapters(path: str) -> list[str] | None:
+    """A take's chapters from this one on (GS01xxxx.360, GS02xxxx.360, … beside it, up to the first missing), or
+    None when the name is not a GoPro chapter's."""
+    folder, name = os.path.split(path)
+    found = facts.GOPRO_CHAPTER_NAME.match(name)
+    if found is None:
+        return None
+    chapter, take = int(found.group(1)), found.group(2)
+    prefix, suffix = name[:2], name[-4:]
+    parts = [path]
+    while chapter < 99:
+        chapter += 1
+        following = os.path.join(folder, f"{prefix}{chapter:02d}{take}{suffix}")
+        if not os.path.isfile(following):
+            break
+        parts.append(following)
+    return parts

@@ -19,6 +19,7 @@ from vrplayer.errors import path_text
 from vrplayer.media import camera
 from vrplayer.media.container import (
     CorruptPacketCounter, audio_stream, decoded_frames, open_container, origin_seconds, piece_frames, reason,
+    seek_back,
 )
 from vrplayer.media.worker import DecodeWorker
 
@@ -132,7 +133,7 @@ class AudioDecoder:
         stream = self._stream
         if self._streamed is None and (target > 0 or generation > 0):
             try:
-                self._container.seek(int((target + self._origin) / stream.time_base), stream=stream, backward=True)
+                seek_back(self._container, stream, target + self._origin)
             except av.error.FFmpegError as exc:
                 _log.warning("audio seek to %.3f s failed (%s)", target, reason(exc))
             stream.codec_context.flush_buffers()

@@ -10,6 +10,9 @@ the sound's choice and the layout decision ask `recognise(path)`:
 - `sound_track` and `sound_format`: the stream that is the film's sound and what it is ("ambix1");
 - `layout`: facts for the layout decision (its "camera" source: projection, stereo, eyes swapped, fov, EAC padding);
 - `notes`: lines `probe` shows (what was recognised, what to expect).
+
+Chapter finders say which files a long take was split into (GoPro's GS01…, GS02…): `open_container` plays them as
+one film, through FFmpeg's concat demuxer.
 """
 
 from __future__ import annotations
@@ -56,8 +59,26 @@ class CameraFile:
 
 
 Recogniser = Callable[[str, object], "CameraFile | None"]  # (path, an open PyAV container) -> what it is, or None
+ChapterFinder = Callable[[str], "list[str] | None"]  # (path) -> the files of its recording from it on, or None
 _recognisers: list[Recogniser] = []
+_chapter_finders: list[ChapterFinder] = []
 _known: dict[tuple, CameraFile | None] = {}
+
+
+def add_chapter_finder(finder: ChapterFinder) -> None:
+    if finder not in _chapter_finders:
+        _chapter_finders.append(finder)
+
+
+def chapters(path: str) -> list[str]:
+    """The files that play as one film when `path` is opened: a camera's long take split into chapters (the file
+    and those after it, side by side), or just the file. Found by name alone, so it is cheap to ask."""
+    if "://" not in path:
+        for finder in _chapter_finders:
+            found = finder(path)
+            if found and len(found) > 1:
+                return found
+    return [path]
 
 
 def add_recogniser(recogniser: Recogniser) -> None:
@@ -87,7 +108,7 @@ def _ask(path: str) -> CameraFile | None:
     from vrplayer.media.container import open_container
 
     try:
-        container = open_container(path)
+        container = open_container(path, whole=False)  # (the file itself, not the chapters after it)
     except Exception:
         return None  # (opening the film to play it says what is wrong with it)
     try:

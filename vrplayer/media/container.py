@@ -10,8 +10,10 @@ what it opened).
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import stat
+import tempfile
 import threading
 
 import av
@@ -35,10 +37,18 @@ _NOT_REGULAR = (
 _SPHERICAL_NAMES = ("st3d", "sv3d", "proj", "prhd", "equi", "cbmp", "mshp", "Spherical Video", "Projection", "StereoMode")
 
 
-def open_container(path: str, source=None, kind: str = "video") -> av.container.InputContainer:
+def open_container(path: str, source=None, kind: str = "video", whole: bool = True) -> av.container.InputContainer:
     """The film at `path` (a file, or an http(s) URL: media/network.py), opened; MediaError, one line, saying why not.
-    `source`: the film's download (media/netbuffer.py), read through instead of the path."""
+    `source`: the film's download (media/netbuffer.py), read through instead of the path. A camera's take split
+    into chapters (media/camera.py) opens as one film of all of them, unless `whole` is False (the file alone)."""
     name = path_text(path)
+    if whole and source is None and not is_url(path):
+        from vrplayer.media import camera  # (camera's recognisers open files through here)
+
+        parts = camera.chapters(path)
+        if len(parts) > 1:
+            return _within_time_limit(lambda: _open_chapters(parts), f"{name}: its chapters did not open within"
+                                      f" {OPEN_TIMEOUT:g} s: the drive they are on may have stopped answering")
     if source is not None:
         return _within_time_limit(lambda: _open_source(path, source, kind), f"{name}: did not open within "
                                   f"{CONNECT_TIMEOUT:g} s: the server is too slow or stopped answering; check the "
@@ -95,6 +105,45 @@ def _open_file(path: str, name: str):
             raise MediaError(f"{name}: permission denied; check the file's read permission") from None
         why = "corrupt or unknown format" if isinstance(exc, av.error.InvalidDataError) else reason(exc)
         raise MediaError(_unreadable(path, name, why)) from None
+
+
+def _open_chapters(parts: list[str]):
+    """A take's chapters as one film: FFmpeg's concat demuxer over them (one timeline, seekable, each chapter's
+    streams in the first one's order), from a script in the temporary folder naming each with its duration."""
+    lines = ["ffconcat version 1.0"]
+    for part in parts:
+        check_readable_file(part, path_text(part))
+        try:
+            with _open(part) as chapter:
+                duration = chapter.duration / av.time_base if chapter.duration else None
+        except (av.error.FFmpegError, OSError) as exc:
+            raise MediaError(f"{path_text(part)}: a chapter of {path_text(parts[0])} cannot be read ({reason(exc)});"
+                             " move it out of the folder to play the chapters before it, or copy the take again") from None
+        quoted = os.path.abspath(part).replace("'", "'\\''")
+        lines.append(f"file '{quoted}'")
+        if duration:
+            lines.append(f"duration {duration:.6f}")
+    text = "\n".join(lines) + "\n"
+    script = os.path.join(tempfile.gettempdir(), f"vrplayer-chapters-{hashlib.sha1(text.encode()).hexdigest()[:16]}.ffconcat")
+    if not os.path.exists(script):
+        with open(script + ".part", "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(script + ".part", script)
+    try:
+        return av.open(script, "r", format="concat", options={"safe": "0"})
+    except (av.error.FFmpegError, OSError) as exc:
+        raise MediaError(f"{path_text(parts[0])}: its chapters cannot be played as one film ({reason(exc)}); play"
+                         " each chapter alone") from None
+
+
+def seek_back(container, stream, seconds: float) -> None:
+    """Seek to the key frame at or before `seconds` (the container's own timestamps). Chapters played as one film
+    (the concat demuxer) are sought on the common clock: sought by a stream's timestamps, FFmpeg's concat refuses
+    some times of it."""
+    if container.format.name == "concat":
+        container.seek(int(seconds * av.time_base), backward=True)
+    else:
+        container.seek(int(seconds / stream.time_base), stream=stream, backward=True, any_frame=False)
 
 
 def check_readable_file(path: str, name: str) -> None:

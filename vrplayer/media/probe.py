@@ -117,6 +117,9 @@ def _probe_film(path: str, flags: dict | None, audio_format: str | None, source)
                 {"width": t.width, "height": t.height, "bandwidth": t.bandwidth} for t in source.presentation.variants]}
         found = camera.recognise(path) if source is None else None
         width, height = found.canvas.size if found is not None and found.canvas else (cc.width, cc.height)
+        parts = camera.chapters(path) if source is None else [path]
+        if len(parts) > 1:
+            info["chapters"] = parts
         if found is not None:
             info["camera"] = {"camera": found.camera, "notes": list(found.notes), "sound_track": found.sound_track,
                               "video_tracks": list(found.canvas.tracks) if found.canvas else [stream.index],
@@ -229,6 +232,9 @@ def describe(info: dict, decision: layouts.LayoutDecision) -> str:
                         f" {tracks} as one {found['picture'][0]}x{found['picture'][1]} picture"
                         + (f", sound track {found['sound_track']}" if found["sound_track"] is not None else ""))
         lines[4:4] = [f"camera note: {note}" for note in found["notes"]]
+    if info.get("chapters"):
+        names = " + ".join(os.path.basename(part) for part in info["chapters"])
+        lines.insert(2, f"chapters:    {names}, played as one film")
     if info.get("stream"):
         stream = info["stream"]
         variants = ", ".join(f"{v['width']}x{v['height']} {v['bandwidth'] // 1000} kb/s" for v in stream["variants"])

@@ -23,7 +23,7 @@ from vrplayer import log
 from vrplayer.errors import MediaError, path_text
 from vrplayer.media.container import (
     CorruptPacketCounter, decoded_frames, duration_seconds, open_container, origin_seconds, piece_frames, reason,
-    video_stream,
+    seek_back, video_stream,
 )
 from vrplayer.media import camera
 from vrplayer.media.canvas import assemble, lockstep_frames
@@ -264,11 +264,9 @@ class VideoDecoder:
 
     def _decode_from(self, target: float, generation: int) -> None:
         stream = self._stream
-        tb = stream.time_base
         if self._streamed is None and (target > 0 or generation > 0):
-            ts = int((target + self._origin) / tb)
             try:
-                self._container.seek(ts, stream=stream, backward=True, any_frame=False)
+                seek_back(self._container, stream, target + self._origin)
             except av.error.FFmpegError as exc:
                 _log.warning("seek to %.3f s failed (%s); decoding from the start", target, reason(exc))
                 try:

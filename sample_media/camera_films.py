@@ -1,5 +1,5 @@
-"""Camera files made the way the cameras make them, as far as ../shared/notes/cameras.md (and
-vrplayer/cameras/facts.py) knows: no real camera's file is at hand, so these follow those facts exactly."""
+"""Camera files made the way the cameras make them, as far as vrplayer/cameras/facts.py knows (no real camera's
+file is at hand, so these follow those facts exactly): for the tests and the benchmarks."""
 
 from __future__ import annotations
 
@@ -46,16 +46,18 @@ def ambisonic_tone(seconds: float, azimuth: float, rate: int = 48000, hz: float 
 
 
 def gopro_max(path: Path, canvas: np.ndarray, seconds: float = 1.0, fps: int = 10, strip: int = 32,
-              sound_azimuth: float | None = 90.0, marked: bool = True) -> Path:
+              sound_azimuth: float | None = 90.0, marked: bool = True, grain: int = 0, progress=None,
+              preset: str = "ultrafast") -> Path:
     """A GoPro MAX `.360`: the canvas (a 3x2 EAC picture, no padding) as two HEVC tracks with GoPro's handler,
     (with sound) a stereo AAC track of silence and a 4-channel PCM track (handler "GoPro AMB") of a tone from
-    `sound_azimuth` — streams in the camera's order of kinds: video, AAC, video, PCM."""
+    `sound_azimuth` — streams in the camera's order of kinds: video, AAC, video, PCM. `grain`: ± this many levels
+    of noise, new every frame (so it decodes as camera footage does); `progress(frames_written)` after each frame."""
     first, second = gopro_tracks(canvas, strip, marked)
     height, width = first.shape[:2]
     with av.open(str(path), "w", format="mov") as out:
         videos = []
         for _ in range(2):
-            stream = out.add_stream("libx265", rate=fps, options={"crf": "12", "preset": "ultrafast",
+            stream = out.add_stream("libx265", rate=fps, options={"crf": "12" if not grain else "24", "preset": preset,
                                                                    "x265-params": "log-level=error"})
             stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
             stream.metadata["handler_name"] = facts.GOPRO_VIDEO_HANDLER
@@ -65,11 +67,17 @@ def gopro_max(path: Path, canvas: np.ndarray, seconds: float = 1.0, fps: int = 1
         if sound_azimuth is not None:
             field = out.add_stream("pcm_s16le", rate=48000, layout="quad")
             field.metadata["handler_name"] = facts.GOPRO_SOUND_HANDLER
+        noise = np.random.default_rng(7)
         for index in range(int(seconds * fps)):
             for stream, picture in zip(videos, (first, second)):
+                if grain:
+                    shake = noise.integers(-grain, grain + 1, picture.shape[:2], dtype=np.int16)[..., None]
+                    picture = np.clip(picture.astype(np.int16) + shake, 0, 255).astype(np.uint8)
                 frame = av.VideoFrame.from_ndarray(picture, format="rgb24").reformat(format="yuv420p")
                 frame.pts = index
                 out.mux(stream.encode(frame))
+            if progress is not None:
+                progress(index + 1)
         for stream in videos:
             out.mux(stream.encode(None))
         if sound_azimuth is not None:
