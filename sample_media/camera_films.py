@@ -4,6 +4,7 @@ file is at hand, so these follow those facts exactly): for the tests and the ben
 from __future__ import annotations
 
 import math
+import struct
 from pathlib import Path
 
 import av
@@ -95,3 +96,86 @@ def gopro_max(path: Path, canvas: np.ndarray, seconds: float = 1.0, fps: int = 1
                     out.mux(stream.encode(frame))
                 out.mux(stream.encode(None))
     return path
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        out.append((value & 0x7F) | (0x80 if value > 0x7F else 0))
+        value >>= 7
+        if not value:
+            return bytes(out)
+
+
+def _field(number: int, value) -> bytes:
+    if isinstance(value, int):
+        return _varint(number << 3) + _varint(value)
+    data = value.encode() if isinstance(value, str) else value
+    return _varint(number << 3 | 2) + _varint(len(data)) + data
+
+
+def insv_trailer(camera_type: str = "Insta360 X3", posture: int = 0, file_index: int | None = None,
+                 size: tuple[int, int] | None = None, orientations=()) -> bytes:
+    """An Insta360 trailer as the facts describe it: a protobuf metadata record and a quaternion record, walked
+    backwards from the 72-byte tail (padding, total size, version, magic)."""
+    metadata = _field(facts.INSV_FIELD_CAMERA_TYPE, camera_type) + _field(facts.INSV_FIELD_OFFSET, "2_1440_1440_1440_0_0_0_2880_2880")
+    metadata += _field(facts.INSV_FIELD_POSTURE, posture // 90)
+    if size is not None:
+        metadata += _field(facts.INSV_FIELD_DIMENSION, _field(1, size[0]) + _field(2, size[1]))
+    if file_index is not None:
+        metadata += _field(facts.INSV_FIELD_FILE_GROUP, _field(1, 0) + _field(2, file_index) + _field(4, 2))
+    samples = b"".join(struct.pack(facts.INSV_QUATERNION_SAMPLE, round(t * 1000), *q) for t, *q in orientations)
+    records = b""
+    for record_id, record_format, payload in ((facts.INSV_RECORD_QUATERNIONS, 0, samples),
+                                             (facts.INSV_RECORD_METADATA, 1, metadata)):
+        records += payload + struct.pack("<BBI", record_format, record_id, len(payload))
+    total = len(records) + facts.INSV_TRAILER_TAIL
+    return records + bytes(32) + struct.pack("<II", total, 3) + facts.INSV_MAGIC
+
+
+def turned_lenses(dual_fisheye: np.ndarray) -> np.ndarray:
+    """A dual-fisheye picture (back lens left, front right, upright) as an Insta360 records it: each circle turned
+    a quarter turn so the lenses' tops meet in the middle (the left clockwise, the right counter-clockwise)."""
+    half = dual_fisheye.shape[1] // 2
+    return np.concatenate([np.rot90(dual_fisheye[:, :half], k=-1), np.rot90(dual_fisheye[:, half:], k=1)], axis=1)
+
+
+def _h264_film(path: Path, pictures: list[np.ndarray], fps: int, seconds: float) -> None:
+    with av.open(str(path), "w", format="mp4") as out:
+        streams = []
+        for picture in pictures:
+            stream = out.add_stream("libx264", rate=fps, options={"crf": "10", "preset": "ultrafast"})
+            stream.width, stream.height, stream.pix_fmt = picture.shape[1], picture.shape[0], "yuv420p"
+            streams.append(stream)
+        for index in range(int(seconds * fps)):
+            for stream, picture in zip(streams, pictures):
+                frame = av.VideoFrame.from_ndarray(picture, format="rgb24").reformat(format="yuv420p")
+                frame.pts = index
+                out.mux(stream.encode(frame))
+        for stream in streams:
+            out.mux(stream.encode(None))
+
+
+def insta360_insv(folder: Path, dual_fisheye: np.ndarray, kind: str = "one", seconds: float = 1.0, fps: int = 10,
+                  orientations=()) -> Path:
+    """An Insta360 take of an upright dual-fisheye picture (back lens left, front right), each lens turned as the
+    camera records it, with a trailer: kind "one" (both lenses side by side in one stream), "streams" (one square
+    stream per lens in one file, the front lens first) or "two" (one file per lens, `…_00_…` the front lens).
+    Returns the file to open (the front lens's, of a two-file take)."""
+    turned = turned_lenses(dual_fisheye)
+    half = turned.shape[1] // 2
+    back, front = turned[:, :half], turned[:, half:]
+    files = []
+    if kind == "one":
+        files.append((folder / "VID_20260101_120000_007.insv", [turned], None))
+    elif kind == "streams":
+        files.append((folder / "VID_20260101_120000_008.insv", [front, back], None))
+    else:
+        files += [(folder / "VID_20260101_120000_00_009.insv", [front], 0),
+                  (folder / "VID_20260101_120000_10_009.insv", [back], 1)]
+    for path, pictures, index in files:
+        _h264_film(path, pictures, fps, seconds)
+        with open(path, "ab") as film:
+            film.write(insv_trailer(file_index=index, size=(turned.shape[1], turned.shape[0]), posture=0,
+                                    orientations=orientations))
+    return files[0][0]

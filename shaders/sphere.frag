@@ -31,6 +31,7 @@ uniform vec4 u_viewport;       // x, y, width, height in window pixels
 uniform vec4 u_crop;           // equirect: fractions of the full 360x180 picture cut off left, top, right, bottom
 uniform vec2 u_lens;           // fisheye: 1 / half the lens FOV (radians); flat: tan of half the screen's FOV (x, y)
 uniform float u_eac_pad;       // EAC: pixels round the outside of each row (v360 after YouTube's files: 2; GoPro MAX: 0)
+uniform vec4 u_circle[2];      // fisheye: each eye's lens circle; dual fisheye: the left and right half's (see lens_point)
 uniform vec2 u_eye_size;       // one eye's picture, pixels
 uniform vec2 u_picture_size;   // the whole decoded picture, pixels
 uniform vec2 u_eye_origin[2];  // where the left and the right eye's picture start in it, pixels (after any swap)
@@ -150,13 +151,20 @@ bool eac(vec3 d, out vec2 px, out vec4 rect) {
     return true;
 }
 
-bool fisheye(vec3 d, out vec2 px, out vec4 rect) {
-    // Equidistant lens looking forward, its circle centred with the picture's shorter side as diameter.
+// The point r (of the radius) out from a lens circle's centre along the image direction `along`, turned with the
+// circle (x, y: centre in eye pixels, z: radius in pixels, w: clockwise turn in radians).
+vec2 lens_point(vec2 along, float r, vec4 circle) {
+    float c = cos(circle.w), s = sin(circle.w);
+    return circle.xy + r * circle.z * vec2(c * along.x - s * along.y, s * along.x + c * along.y);
+}
+
+bool fisheye(vec3 d, int eye, out vec2 px, out vec4 rect) {
+    // Equidistant lens looking forward; its circle where u_circle says (centred, the shorter side its diameter,
+    // unless the film's calibration says otherwise).
     float rho = length(d.xy);
     float r = atan(rho, d.z) * u_lens.x;
     vec2 across = rho > 0.0 ? d.xy / rho : vec2(0.0);
-    vec2 k = vec2(min(u_eye_size.x, u_eye_size.y)) / u_eye_size;
-    px = (0.5 + 0.5 * r * k * across) * u_eye_size;
+    px = lens_point(across, r, u_circle[eye]);
     rect = vec4(0.0, 0.0, u_eye_size);
     return r <= 1.0;
 }
@@ -169,10 +177,8 @@ bool dual_fisheye(vec3 d, out vec2 px, out vec4 rect) {
     float r = acos(clamp(abs(d.z), 0.0, 1.0)) * u_lens.x;
     vec2 across = rho > 0.0 ? d.xy / rho : vec2(0.0);
     if (!front) across.x = -across.x;
-    vec2 half_size = vec2(half_w, u_eye_size.y);
-    vec2 k = vec2(min(half_size.x, half_size.y)) / half_size;
     float x0 = front ? u_eye_size.x - half_w : 0.0;
-    px = vec2(x0, 0.0) + (0.5 + 0.5 * r * k * across) * half_size;
+    px = lens_point(across, r, u_circle[front ? 1 : 0]);
     rect = vec4(x0, 0.0, x0 + half_w, u_eye_size.y);
     return r <= 1.0;
 }
@@ -237,7 +243,7 @@ bool locate(vec3 d, int eye, out vec2 px, out vec4 rect) {
 #elif PROJECTION == 2 || PROJECTION == 3
     return cubemap(d, px, rect);
 #elif PROJECTION == 4
-    return fisheye(d, px, rect);
+    return fisheye(d, eye, px, rect);
 #elif PROJECTION == 5
     return dual_fisheye(d, px, rect);
 #elif PROJECTION == 6

@@ -184,3 +184,84 @@ def snapshot_at(film, out, at) -> np.ndarray:
     result = run_cli("snapshot", film, "--at", at, "--size", "64x48", "-o", out)
     assert result.returncode == 0, result.stderr
     return read_png(str(out)).astype(float)
+
+
+# --- Insta360 ---------------------------------------------------------------------------------------------------
+
+LENS = 192  # each lens's square picture
+
+
+@pytest.fixture(scope="module")
+def dual_fisheye(scene):
+    """The scene as an upright dual fisheye of 200° lenses (v360: back lens left, front right)."""
+    return v360_convert(scene, "dfisheye", (2 * LENS, LENS), ":h_fov=200:v_fov=200")
+
+
+@pytest.mark.parametrize("kind", ["one", "streams", "two"])
+def test_an_insta360_take_looks_like_its_lenses_upright(dual_fisheye, kind, tmp_path):
+    """One file of both lenses, one square stream per lens, or one file per lens: each lens turned as the camera
+    records it; drawn with the default lens model, the take looks like v360's view of the upright pair."""
+    from camera_films import insta360_insv
+
+    film = insta360_insv(tmp_path, dual_fisheye, kind)
+    for view in [FRONT, BACK, (90, 0, 0, 90), (-90, 30, 0, 90), UP]:
+        ours = snapshot(film, tmp_path / "insv.png", view)
+        theirs, _ = v360_view(dual_fisheye, "dfisheye:ih_fov=200:iv_fov=200", view, VIEW)
+        assert psnr(ours, theirs) >= 30.0, (kind, view, psnr(ours, theirs))
+    result = run_cli("probe", film)
+    assert result.returncode == 0, result.stderr
+    assert "camera:      Insta360 Insta360 X3" in result.stdout
+    assert "seams show where the lenses meet" in result.stdout
+    assert "projection:  dual-fisheye, 360°×180° — camera file (Insta360 Insta360 X3)" in result.stdout
+    assert "its trailer says: camera Insta360 X3" in result.stdout
+
+
+def test_a_two_file_take_missing_its_other_lens_says_so_in_one_line(dual_fisheye, tmp_path):
+    from camera_films import insta360_insv
+
+    film = insta360_insv(tmp_path, dual_fisheye, "two")
+    (tmp_path / "VID_20260101_120000_10_009.insv").unlink()
+    result = run_cli("probe", film)
+    assert result.returncode == 0, result.stderr
+    missing = [line for line in result.stdout.splitlines() if line.startswith("warning:")]
+    assert missing == ["warning:     VID_20260101_120000_00_009.insv: the other lens's file of its take"
+                       " (VID_20260101_120000_10_009.insv) is missing: showing one lens; copy it beside this one"]
+    assert run_cli("snapshot", film, "-o", tmp_path / "one_lens.png", "--size", "64x48").returncode == 0
+
+
+def test_the_manifest_gives_a_units_own_lens_circles(dual_fisheye, tmp_path):
+    """A unit whose circles sit off centre: the manifest's lenses (pixels of the whole picture) put them right."""
+    from camera_films import insta360_insv
+
+    shifted = np.zeros_like(dual_fisheye)
+    shifted[6:, : LENS - 4] = dual_fisheye[:-6, 4:LENS]  # the left lens 4 px left and 6 px down
+    shifted[:, LENS:] = dual_fisheye[:, LENS:]
+    film = insta360_insv(tmp_path, shifted, "one")
+    # The manifest names the circles as recorded (turned): the left circle's centre moved with the turn.
+    centre_left = (LENS / 2 - 6, LENS / 2 - 4)  # turned clockwise: down becomes left, left becomes up
+    (tmp_path / (film.name + ".json")).write_text(json.dumps({"lenses": [
+        {"centre": list(centre_left), "radius": LENS / 2, "turn": 90},
+        {"centre": [LENS * 1.5, LENS / 2], "radius": LENS / 2, "turn": -90}]}))
+    view = (180, 0, 0, 90)  # the back lens's middle
+    theirs, _ = v360_view(dual_fisheye, "dfisheye:ih_fov=200:iv_fov=200", view, VIEW)
+    assert psnr(snapshot(film, tmp_path / "calibrated.png", view), theirs) >= 30.0
+    (tmp_path / (film.name + ".json")).unlink()
+    assert psnr(snapshot(film, tmp_path / "default.png", view), theirs) < 30.0  # (the default model is off there)
+
+
+def test_the_insv_trailer_is_read(tmp_path):
+    from camera_films import insv_trailer
+    from vrplayer.cameras.insta360 import read_trailer
+
+    film = tmp_path / "take.insv"
+    film.write_bytes(b"\0" * 100 + insv_trailer("Insta360 X4", posture=90, file_index=1, size=(2880, 1440),
+                                               orientations=[(0.0, 1, 0, 0, 0), (0.5, 0.99, 0.1, 0, 0)]))
+    trailer = read_trailer(str(film))
+    assert (trailer.camera_type, trailer.posture, trailer.file_index, trailer.size) == ("Insta360 X4", 90, 1, (2880, 1440))
+    assert trailer.orientations == [(0.0, 1, 0, 0, 0), (0.5, 0.99, 0.1, 0, 0)] and trailer.problems == []
+    damaged = tmp_path / "damaged.insv"
+    data = bytearray(film.read_bytes())
+    data[-40:-36] = (10 ** 9).to_bytes(4, "little")  # a total size beyond the file
+    damaged.write_bytes(bytes(data))
+    assert read_trailer(str(damaged)).problems == ["its trailer claims 1000000000 bytes, more than it can hold"]
+    assert read_trailer(str(tmp_path / "take.insv.missing")) is None

@@ -711,7 +711,7 @@ def test_unknown_manifest_keys_warn(tmp_path):
     manifest, source = load_manifest(film)  # no error
     decision = decide(filename=str(film), manifest=manifest, manifest_source=source)
     assert decision.warnings == ["film.json: unknown key 'layout' ignored (known: projection, stereo, eyes_swapped,"
-                                 " fov, coverage, crop, initial_view, audio, comment)"]
+                                 " fov, coverage, crop, initial_view, lenses, audio, comment)"]
 
 
 @pytest.mark.parametrize("content, problem", [
@@ -751,7 +751,7 @@ def test_a_malformed_manifest_given_directly_is_refused():
 def test_validate_manifest_returns_the_warnings():
     assert validate_manifest({"fov": 190, "colour": "bt709", "audio": "tbe"}, "a.json") == [
         "a.json: unknown key 'colour' ignored (known: projection, stereo, eyes_swapped, fov, coverage, crop,"
-        " initial_view, audio, comment)"]
+        " initial_view, lenses, audio, comment)"]
 
 
 def test_manifest_keys_that_do_not_apply_warn():
@@ -816,6 +816,7 @@ def test_describe_and_json_for_a_vr180_film():
         "crop": {"left": 0.25, "top": 0.0, "right": 0.25, "bottom": 0.0},
         "fov": None,
         "meshes": None,
+        "lens_circles": None,
         "initial_view": {"yaw": 30.0, "pitch": 10.0, "roll": 0.0},
         "audio": "ambix1",
         "sources": {"projection": "metadata (Spherical Video V2)", "stereo": "metadata (Spherical Video V2)",

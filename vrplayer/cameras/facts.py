@@ -36,3 +36,41 @@ def gopro_strip(width: int, height: int) -> int | None:
 # A long take is split into chapters of one recording: GS01xxxx.360, GS02xxxx.360, … (chapter, then the take's
 # four-digit number).
 GOPRO_CHAPTER_NAME = re.compile(r"^GS(\d\d)(\d{4})\.360$", re.IGNORECASE)
+
+# --- Insta360 `.insv` ----------------------------------------------------------------------------------------------
+# 5.7K takes are two files, one lens each: `…_00_NNN.insv` and `…_10_NNN.insv` (the first read here as the front
+# lens: no public source says which); lower resolutions put both lenses side by side in one file; X3–X5 may hold
+# one side-by-side stream or two square streams (one per lens, the first the front lens).
+INSV_SUFFIX = ".insv"
+INSV_PAIR_NAME = re.compile(r"^(?P<head>.+_)(?P<lens>00|10)(?P<tail>_\d+\.insv)$", re.IGNORECASE)
+INSV_FRONT_LENS, INSV_BACK_LENS = "00", "10"
+# The default lens model (the calibration's numbers are not public; the manifest's "lenses" overrides it): each
+# lens ~200°, equidistant, its circle centred in its half with the half's shorter side as diameter, turned a
+# quarter turn so the lenses' tops meet in the middle ("heads together"): the left half's clockwise, the right
+# half's counter-clockwise.
+INSV_LENS_FOV = 200.0
+INSV_LENS_TURNS = (90.0, -90.0)  # left half's, right half's (degrees clockwise)
+# The trailer at the file's end: its last 72 bytes are 32 of padding, u32 LE total size, u32 LE version and this
+# 32-byte ASCII magic; records walk backwards from there as [payload][u8 format][u8 id][u32 LE size].
+INSV_MAGIC = b"8db42d694ccc418790edff439fe026bf"
+INSV_TRAILER_TAIL = 72
+INSV_RECORD_METADATA, INSV_RECORD_GYRO, INSV_RECORD_FRAME_TIMES, INSV_RECORD_QUATERNIONS = 1, 3, 6, 18
+MAX_INSV_TRAILER = 64 << 20  # a trailer claiming more is damaged
+# Record 1 is a protobuf `ExtraMetadata`; the fields read (numbers as open tools decode them): camera type (2,
+# string), lens calibration "offset" (5, string), picture size (19: x 1, y 2), frame rate (20), file group (26:
+# index 2, total 4: which file of a two-file take), posture (46: 0, 1, 2, 3 for 0°, 90°, 180°, 270°).
+INSV_FIELD_CAMERA_TYPE, INSV_FIELD_OFFSET, INSV_FIELD_DIMENSION, INSV_FIELD_FRAME_RATE = 2, 5, 19, 20
+INSV_FIELD_FILE_GROUP, INSV_FIELD_POSTURE = 26, 46
+# Record 18 (quaternions): read as the gyro record is laid out, samples of a u64 LE timestamp in milliseconds and
+# w, x, y, z as f64 LE (the camera's orientation from the start of the take; the record's layout is not public).
+INSV_QUATERNION_SAMPLE = "<Q4d"
+
+# --- Canon RF 5.2 mm F2.8 L Dual Fisheye (EOS R5 / R5 C) ---------------------------------------------------------
+# Recognised from the file's own tags (FFmpeg's tags of the file or its video track): made by Canon, the lens named
+# below. 8192 × 4320 video of two ~190° circles, the RIGHT eye's on the left and the left eye's on the right (each
+# lens inverts its half, the camera flips the frame); the circles are ~4010 px across and not centred in their
+# halves, by a per-unit amount (the manifest's "lenses" gives a unit's centre and radius).
+CANON_MAKE = "canon"
+CANON_DUAL_FISHEYE_LENS = "RF5.2mm F2.8 L DUAL FISHEYE"
+CANON_LENS_FOV = 190.0
+CANON_CIRCLE_DIAMETER = 4010 / 4320  # of the picture's height, by default centred in each half

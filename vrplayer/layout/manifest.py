@@ -4,13 +4,14 @@ A small JSON object next to the film (`FILM.mp4.json` or `FILM.json`); every key
 
 | key            | value                                                                                     |
 |----------------|-------------------------------------------------------------------------------------------|
-| `projection`   | equirectangular, eac, cubemap-3x2, cubemap-6x1, fisheye, dual-fisheye, flat (`PROJECTIONS`) |
+| `projection`   | equirectangular, eac, cubemap-3x2, cubemap-6x1, fisheye, dual-fisheye, flat, mesh (`PROJECTIONS`) |
 | `stereo`       | mono, top-bottom, side-by-side                                                            |
 | `eyes_swapped` | true when the right eye comes first (bottom-top / right-left)                             |
 | `fov`          | degrees: a fisheye lens's field of view, each lens of a dual fisheye, a flat screen's width |
 | `coverage`     | degrees of longitude an equirectangular picture covers, centred ahead (180 for VR180)     |
 | `crop`         | `{"left", "top", "right", "bottom"}`: fractions cut off the full 360x180 picture (not with `coverage`) |
 | `initial_view` | `{"yaw", "pitch", "roll"}` degrees, our conventions (yaw right, pitch up, roll right side down) |
+| `lenses`       | fisheye lens circles, in the picture's order (left to right, top to bottom): `[{"centre": [X, Y], "radius": R, "turn": D}, …]`, pixels of the whole picture, D degrees the lens's picture is turned clockwise (default 0): a camera's calibration |
 | `audio`        | the sound's format, a string ("ambix1", "ambix1+stereo", "fuma1", "tbe", "stereo", "5.1") |
 | `comment`      | free text, ignored                                                                        |
 
@@ -25,7 +26,8 @@ from typing import Any
 
 from vrplayer.layout.model import PROJECTIONS, STEREO_MODES, is_number, name_list, valid_crop
 
-MANIFEST_KEYS = ("projection", "stereo", "eyes_swapped", "fov", "coverage", "crop", "initial_view", "audio", "comment")
+MANIFEST_KEYS = ("projection", "stereo", "eyes_swapped", "fov", "coverage", "crop", "initial_view", "lenses", "audio",
+                 "comment")
 
 
 def manifest_paths(film_path: str | Path) -> list[Path]:
@@ -87,8 +89,21 @@ def validate_manifest(manifest: Any, name: str = "manifest") -> list[str]:
         if (not isinstance(view, dict) or set(view) - {"yaw", "pitch", "roll"}
                 or not all(is_number(v) for v in view.values())):
             fail(f"initial_view must be an object with yaw, pitch, roll in degrees, not {view!r}")
+    if "lenses" in manifest:
+        lenses = manifest["lenses"]
+        if not isinstance(lenses, list) or not 1 <= len(lenses) <= 2 or not all(_is_lens(lens) for lens in lenses):
+            fail('lenses must be one or two circles, each {"centre": [X, Y], "radius": R, "turn": D} in pixels (turn'
+                 f" in degrees, optional), not {lenses!r}")
     for key in ("audio", "comment"):
         if key in manifest and not isinstance(manifest[key], str):
             fail(f"{key} must be a string, not {manifest[key]!r}")
     return [f"{name}: unknown key {key!r} ignored (known: {name_list(MANIFEST_KEYS)})"
             for key in manifest if key not in MANIFEST_KEYS]
+
+
+def _is_lens(lens: Any) -> bool:
+    if not isinstance(lens, dict) or set(lens) - {"centre", "radius", "turn"} or not {"centre", "radius"} <= set(lens):
+        return False
+    centre = lens["centre"]
+    return (isinstance(centre, list) and len(centre) == 2 and all(is_number(v) and v >= 0 for v in centre)
+            and is_number(lens["radius"]) and lens["radius"] > 0 and is_number(lens.get("turn", 0)))

@@ -66,6 +66,11 @@ class Layout:
     meshes: tuple | None = None
     # EAC: pixels of padding round the outside of each row of faces; None: v360's 2 (YouTube's files).
     eac_padding: float | None = None
+    # Fisheye lenses' circles where they are not centred in their pictures (a camera's calibration): in picture order
+    # (a stereo fisheye's first eye picture's, then the second's; a dual fisheye's left half lens's, then the right
+    # half's), each (centre x, centre y, radius, turn): the centre as fractions of the eye picture's width and
+    # height, the radius of its height, the degrees the lens's picture is turned clockwise. None: centred circles.
+    lens_circles: tuple | None = None
 
 
 @dataclass
@@ -169,6 +174,10 @@ def describe_decision(decision: LayoutDecision) -> list[str]:
         lines.append(f"fov:         {_degrees(layout.fov)} {what} — {sources['fov']}")
     if layout.projection == "mesh" and layout.meshes:
         lines.append(f"mesh:        {describe_meshes(layout)}")
+    if layout.lens_circles:
+        circles = "; ".join(f"centre {x:.3f}, {y:.3f}, radius {r:.3f}" + (f", turned {_degrees(t)}" if t else "")
+                            for x, y, r, t in layout.lens_circles)
+        lines.append(f"lenses:      {circles} (of each eye's picture) — {sources.get('lenses', 'default')}")
     lines.append(f"start view:  yaw {_degrees(layout.initial_yaw)}, pitch {_degrees(layout.initial_pitch)},"
                  f" roll {_degrees(layout.initial_roll)} — {sources['initial_view']}")
     return lines
@@ -187,6 +196,8 @@ def decision_json(decision: LayoutDecision) -> dict:
                  "bottom": layout.crop_bottom},
         "fov": layout.fov,
         "meshes": mesh_json(layout),
+        "lens_circles": [dict(zip(("centre_x", "centre_y", "radius", "turn"), c)) for c in layout.lens_circles]
+        if layout.lens_circles else None,
         "initial_view": {"yaw": layout.initial_yaw, "pitch": layout.initial_pitch, "roll": layout.initial_roll},
         "audio": decision.audio,
         "sources": dict(decision.sources),

@@ -324,16 +324,19 @@ def decide_layout(*, width: int, height: int, filename: str, flags: dict | None 
         warnings.append(f"{film}: {undrawable} cannot be drawn; showing it as {projection.value} — use"
                         f" {FLAG_OPTIONS['projection']} to choose another")
 
+    circles, circles_text = _decide_lens_circles(manifest, manifest_source, camera, camera_name, projection.value,
+                                                 stereo.value, width, height)
     layout = Layout(projection=projection.value, stereo=stereo.value, eyes_swapped=eyes.value,
                     crop_left=crop[0], crop_top=crop[1], crop_right=crop[2], crop_bottom=crop[3], fov=fov.value,
                     initial_yaw=initial_view.value[0], initial_pitch=initial_view.value[1],
                     initial_roll=initial_view.value[2], meshes=meshes,
-                    eac_padding=(camera or {}).get("eac_padding") if projection.value == "eac" else None)
+                    eac_padding=(camera or {}).get("eac_padding") if projection.value == "eac" else None,
+                    lens_circles=circles)
     return LayoutDecision(
         layout=layout,
         sources={"projection": projection.text, "stereo": stereo.text, "eyes_swapped": eyes.text,
                  "coverage": coverage.text if projection.value == "equirectangular" else _coverage_text(layout),
-                 "fov": fov.text, "initial_view": initial_view.text},
+                 "fov": fov.text, "initial_view": initial_view.text, **({"lenses": circles_text} if circles else {})},
         warnings=warnings, width=width, height=height,
         audio=manifest.get("audio") if manifest is not None else None,
     )
@@ -348,6 +351,33 @@ def _decide_meshes(projection: _Claim | None, container: ContainerLayout | None,
         raise ValueError(f"{projection.text}: {film} carries no mesh of its own (Spherical Video V2 mshp, or a"
                          " Matroska mesh Projection) to draw; choose another projection")
     return tuple(container.meshes)
+
+
+def _decide_lens_circles(manifest: dict | None, manifest_source: str | None, camera: dict | None, camera_name: str,
+                         projection: str, stereo: str, width: int, height: int) -> tuple[tuple | None, str]:
+    """A fisheye's lens circles (Layout.lens_circles) and where they came from: the manifest's `lenses` (pixels of
+    the whole picture, in picture order), else the camera file's (fractions already), else None (centred)."""
+    if projection not in ("fisheye", "dual-fisheye"):
+        return None, ""
+    if manifest and manifest.get("lenses") and width > 0 and height > 0:
+        circles = []
+        for index, lens in enumerate(manifest["lenses"]):
+            x0, y0, w, h = _lens_picture(stereo if projection == "fisheye" else "mono", index, width, height)
+            (x, y), radius = lens["centre"], lens["radius"]
+            circles.append(((x - x0) / w, (y - y0) / h, radius / h, float(lens.get("turn", 0.0))))
+        return tuple(circles), f"manifest {Path(manifest_source).name if manifest_source else 'manifest'}"
+    if camera and camera.get("lens_circles"):
+        return tuple(camera["lens_circles"]), f"camera file ({camera_name})"
+    return None, ""
+
+
+def _lens_picture(stereo: str, index: int, width: int, height: int) -> tuple[int, int, int, int]:
+    """The picture (x0, y0, width, height) the `index`th lens circle (picture order) is measured in: its eye's."""
+    if stereo == "side-by-side":
+        return (width // 2 if index else 0, 0, width // 2, height)
+    if stereo == "top-bottom":
+        return (0, height // 2 if index else 0, width, height // 2)
+    return (0, 0, width, height)
 
 
 def _equirect(projection: _Claim | None) -> bool:

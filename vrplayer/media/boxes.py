@@ -45,6 +45,8 @@ class BoxReader(BoundedReader):
         pos = start
         while pos + 8 <= min(limit, self.size):
             size, fourcc = struct.unpack(">I4s", self.read(pos, 8))
+            if end is None and not all(32 <= c < 127 for c in fourcc):
+                return  # not a box: data a camera appends after the film's boxes (an Insta360's trailer)
             name = f"{parent}/{fourcc_text(fourcc)}" if parent else fourcc_text(fourcc)
             header = 8
             if size == 1:

@@ -31,10 +31,11 @@ class Piece:
     """A rectangle of one track's picture (x, y, width, height, in luma pixels) placed at (x, y) of the canvas,
     turned `turn` degrees clockwise (0, 90, 180, 270) on the way."""
 
-    track: int  # the video stream's index in the file
+    track: int  # the video stream's index in its file
     source: tuple[int, int, int, int]
     at: tuple[int, int]
     turn: int = 0
+    file: int = 0  # which file: 0 the film's own, k its CameraFile.files[k - 1] (a take of two files)
 
 
 @dataclass(frozen=True)
@@ -43,9 +44,9 @@ class Canvas:
     pieces: tuple[Piece, ...]
 
     @property
-    def tracks(self) -> tuple[int, ...]:
-        """The video streams used, the first one leading (its timestamps and seeks)."""
-        return tuple(dict.fromkeys(piece.track for piece in self.pieces))
+    def tracks(self) -> tuple[tuple[int, int], ...]:
+        """The video streams used, as (file, stream index), the first one leading (its timestamps and seeks)."""
+        return tuple(dict.fromkeys((piece.file, piece.track) for piece in self.pieces))
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,8 @@ class CameraFile:
     sound_format: str | None = None
     layout: dict = field(default_factory=dict)  # keys as the layout decision's "camera" source takes them
     notes: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()  # the take's other files whose tracks the canvas takes (file 1, 2, …)
+    warnings: tuple[str, ...] = ()  # what is wrong with the take (a sibling file missing), one line each
 
 
 Recogniser = Callable[[str, object], "CameraFile | None"]  # (path, an open PyAV container) -> what it is, or None

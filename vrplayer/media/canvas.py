@@ -16,26 +16,47 @@ from vrplayer.media.container import reason
 PLANAR = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "yuv420p10le", "yuv444p10le", "gray"}
 
 
-def lockstep_frames(container, streams, keep_going, on_corrupt, logger, before_packet=None):
+def lockstep_frames(groups, keep_going, on_corrupt, logger, before_packet=None):
     """Frames of several video streams in step: for each time the lead stream (the first) shows a picture, a tuple
-    of every stream's picture at that time. A picture one stream has and another lacks (a damaged packet) is
+    of every stream's picture at that time, in the order given. `groups`: (container, streams) for each file the
+    streams come from (a take may be two files). A picture one stream has and another lacks (a damaged packet) is
     passed over; the pairing goes on with the next."""
-    waiting = {stream.index: deque() for stream in streams}
-    order = [stream.index for stream in streams]
-    lead_rate = streams[0].average_rate or streams[0].guessed_rate or 30
-    tolerance = 0.5 / float(lead_rate)
-
-    def paired():
-        while all(waiting[index] for index in order):
-            heads = [waiting[index][0] for index in order]
+    order = [(container, stream) for container, streams in groups for stream in streams]
+    keys = [id(stream) for _, stream in order]
+    waiting = {key: deque() for key in keys}
+    lead = order[0][1]
+    tolerance = 0.5 / float(lead.average_rate or lead.guessed_rate or 30)
+    feeds = [(_decoded(container, streams, keep_going, on_corrupt, logger, before_packet, lead), streams)
+             for container, streams in groups]
+    ended: set[int] = set()
+    while True:
+        while all(waiting[key] for key in keys):
+            heads = [waiting[key][0] for key in keys]
             times = [t for t, _ in heads]
             if max(times) - min(times) <= tolerance:
-                for index in order:
-                    waiting[index].popleft()
+                for key in keys:
+                    waiting[key].popleft()
                 yield tuple(frame for _, frame in heads)
             else:
-                waiting[order[times.index(min(times))]].popleft()
+                waiting[keys[times.index(min(times))]].popleft()
+        # Read on in a file one of whose streams has nothing waiting.
+        hungry = [n for n, (_, streams) in enumerate(feeds) if n not in ended
+                  and any(not waiting[id(stream)] for stream in streams)]
+        if not hungry:
+            return
+        feed = feeds[hungry[0]][0]
+        for _ in range(8):  # a few packets' worth at a time
+            item = next(feed, None)
+            if item is None:
+                ended.add(hungry[0])
+                break
+            stream, frame = item
+            if frame.pts is not None and frame.time_base is not None:
+                waiting[id(stream)].append((float(frame.pts * frame.time_base), frame))
 
+
+def _decoded(container, streams, keep_going, on_corrupt, logger, before_packet, lead):
+    """(stream, frame) for the frames of one file's streams, packet by packet, then what the decoders still hold."""
     by_index = {stream.index: stream for stream in streams}
     try:
         for packet in container.demux(*streams):
@@ -44,35 +65,28 @@ def lockstep_frames(container, streams, keep_going, on_corrupt, logger, before_p
             stream = by_index.get(packet.stream.index)
             if stream is None:
                 continue
-            if before_packet is not None and stream is streams[0]:
+            if before_packet is not None and stream is lead:
                 before_packet(packet)
             try:
                 for frame in stream.codec_context.decode(packet):
-                    _queue(waiting[stream.index], frame)
+                    yield stream, frame
             except av.error.EOFError:
                 raise
             except av.error.FFmpegError as exc:
                 on_corrupt(packet, exc)
-            yield from paired()
     except av.error.FFmpegError as exc:
         logger.warning("video streams end early: %s", reason(exc))
     for stream in streams:
         try:
             for frame in stream.codec_context.decode(None):
-                _queue(waiting[stream.index], frame)
+                yield stream, frame
         except av.error.FFmpegError:
             pass
-    yield from paired()
 
 
-def _queue(queue: deque, frame) -> None:
-    if frame.pts is not None and frame.time_base is not None:
-        queue.append((float(frame.pts * frame.time_base), frame))
-
-
-def assemble(frames: dict[int, av.VideoFrame], canvas: Canvas) -> av.VideoFrame:
-    """The canvas's picture from one frame of each of its tracks (by stream index), in the lead frame's format,
-    timestamp and colour tags."""
+def assemble(frames: dict[tuple[int, int], av.VideoFrame], canvas: Canvas) -> av.VideoFrame:
+    """The canvas's picture from one frame of each of its tracks (by (file, stream index)), in the lead frame's
+    format, timestamp and colour tags."""
     lead = frames[canvas.tracks[0]]
     name = lead.format.name
     if name not in PLANAR:
@@ -92,7 +106,7 @@ def assemble(frames: dict[int, av.VideoFrame], canvas: Canvas) -> av.VideoFrame:
         target = _samples(plane, wide)
         sx, sy = width // plane.width, height // plane.height  # chroma subsampling
         for piece in canvas.pieces:
-            source = _samples(frames[piece.track].planes[p], wide)
+            source = _samples(frames[(piece.file, piece.track)].planes[p], wide)
             x, y, w, h = piece.source
             part = source[y // sy:(y + h) // sy, x // sx:(x + w) // sx]
             part = np.rot90(part, k=-(piece.turn // 90) % 4)

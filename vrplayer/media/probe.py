@@ -52,13 +52,16 @@ def decide_film_layout(path: str, width: int, height: int, flags: dict | None = 
     manifest, manifest_source = film_manifest(path)
     found = camera.recognise(path) if source is None and photo_facts is None else None
     try:
-        return layouts.decide_layout(
+        decision = layouts.decide_layout(
             width=width, height=height, filename=os.path.basename(path), flags=flags, manifest=manifest,
             manifest_source=manifest_source, container=container,
             camera=found.layout if found is not None else None, camera_name=found.camera if found is not None else "",
         )
     except ValueError as exc:
         raise PlayerError(str(exc)) from None
+    if found is not None:
+        decision.warnings.extend(found.warnings)
+    return decision
 
 
 def probe(path: str, flags: dict | None = None, audio_format: str | None = None) -> tuple[dict, layouts.LayoutDecision]:
@@ -122,7 +125,8 @@ def _probe_film(path: str, flags: dict | None, audio_format: str | None, source)
             info["chapters"] = parts
         if found is not None:
             info["camera"] = {"camera": found.camera, "notes": list(found.notes), "sound_track": found.sound_track,
-                              "video_tracks": list(found.canvas.tracks) if found.canvas else [stream.index],
+                              "video_tracks": [track for _, track in found.canvas.tracks] if found.canvas else [stream.index],
+                              "files": [os.path.basename(path)] + [os.path.basename(f) for f in found.files],
                               "picture": [width, height]}
         decision = decide_film_layout(path, width, height, flags, source)
         info["layout"] = layouts.decision_json(decision)

@@ -96,9 +96,9 @@ class VideoDecoder:
         self.camera = camera.recognise(path) if source is None else None
         self._canvas = self.camera.canvas if self.camera is not None else None
         self._streams = [self._stream]
+        self._groups = []  # (container, streams) of each file the canvas takes pictures from
         if self._canvas is not None:
-            self._streams = [self._container.streams[index] for index in self._canvas.tracks]
-            self._stream = self._streams[0]
+            self._open_canvas(path)
         for stream in self._streams:
             stream.thread_type = threads
         self._origin = origin_seconds(self._container)
@@ -121,6 +121,23 @@ class VideoDecoder:
         self.converted_from: str | None = None
         self._worker = DecodeWorker("video-decode", self._run, self._release)
         self._stop = self._worker.stop
+
+    def _open_canvas(self, path: str) -> None:
+        """The files and streams of a camera's canvas: the film's own, and the take's other files (opened here)."""
+        containers = [self._container]
+        try:
+            for other in self.camera.files:
+                containers.append(open_container(other))
+        except Exception:
+            for container in containers:
+                container.close()
+            raise
+        for file, container in enumerate(containers):
+            streams = [container.streams[index] for f, index in self._canvas.tracks if f == file]
+            if streams:
+                self._groups.append((container, streams))
+        self._streams = [stream for _, streams in self._groups for stream in streams]
+        self._stream = self._streams[0]
 
     # -- consumer side (the player's thread) -------------------------------------------------------------------
 
@@ -156,6 +173,9 @@ class VideoDecoder:
 
     def _release(self) -> None:
         self._drain()  # anything the worker queued while stopping
+        for container, _ in self._groups[1:]:
+            container.close()
+        self._groups = []
         self._container.close()
         # The last references to the codec: it (and its threads) goes now, not at the next garbage collection.
         self._stream = self._container = None
@@ -266,6 +286,8 @@ class VideoDecoder:
         stream = self._stream
         if self._streamed is None and (target > 0 or generation > 0):
             try:
+                for container, streams in self._groups[1:]:  # (a take's other files: each sought to the same time)
+                    seek_back(container, streams[0], target + self._origin)
                 seek_back(self._container, stream, target + self._origin)
             except av.error.FFmpegError as exc:
                 _log.warning("seek to %.3f s failed (%s); decoding from the start", target, reason(exc))
@@ -310,8 +332,7 @@ class VideoDecoder:
         if self._canvas is not None:
             canvas = self._canvas
             return (assemble(dict(zip(canvas.tracks, frames)), canvas)
-                    for frames in lockstep_frames(self._container, self._streams, keep_going, self.corrupt_packets,
-                                                  _log, before_packet))
+                    for frames in lockstep_frames(self._groups, keep_going, self.corrupt_packets, _log, before_packet))
         return decoded_frames(self._container, self._stream, keep_going, self.corrupt_packets, _log, before_packet)
 
     def _piece_frames(self, target: float, generation: int):

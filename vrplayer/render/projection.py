@@ -213,47 +213,58 @@ def eac_uv(x, y, z, w: int, h: int, pad: float = EAC_PAD_PIXELS):
     return u, v, np.ones(np.shape(u), dtype=bool)
 
 
-def _lens_scale(w: float, h: float) -> tuple[float, float]:
-    """(ku, kv): texture units per unit of normalised lens radius. The lens circle is centred, its diameter the
-    picture's shorter side, and spans `fov` degrees (so a square picture's circle touches all four edges)."""
-    d = min(w, h)
-    return d / w, d / h
-
-
-def fisheye_uv(x, y, z, fov_deg: float, w: float, h: float):
+def fisheye_uv(x, y, z, fov_deg: float, w: float, h: float, circle=None):
     """One circular fisheye lens looking forward (+z), equidistant: the distance from the circle's centre is
     proportional to the angle from the lens axis, r = angle / (fov/2), r = 1 on the circle (v360 `xyz_to_fisheye`
     with ih_fov = fov·w/d, iv_fov = fov·h/d, d = min(w, h)). Image x right = world +x, image down = world +y.
-    Valid inside the circle (angle ≤ fov/2); the corners outside it are black."""
+    Valid inside the circle (angle ≤ fov/2); the corners outside it are black.
+
+    `circle`: where the lens's circle lies, when not centred with the shorter side as diameter: (centre x, centre
+    y, radius, turn) — the centre as fractions of the picture's width and height, the radius of its height, and
+    the degrees the lens's picture is turned clockwise in the frame (a camera's own calibration)."""
     rho = np.hypot(x, y)
     angle = np.arctan2(rho, z)
     r = angle / math.radians(fov_deg / 2.0)
-    ku, kv = _lens_scale(w, h)
     cx, cy = _safe_div(x, rho), _safe_div(y, rho)
     cx, cy = np.where(rho > 0, cx, 0.0), np.where(rho > 0, cy, 0.0)
-    u = 0.5 + 0.5 * r * ku * cx
-    v = 0.5 + 0.5 * r * kv * cy
+    u, v = _lens_point(cx, cy, r, circle or centred_circle(w, h), w, h)
     return u, v, r <= 1.0
 
 
-def dual_fisheye_uv(x, y, z, fov_deg: float, w: int, h: int):
+def centred_circle(w: float, h: float, x0: float = 0.0, width: float | None = None) -> tuple[float, float, float, float]:
+    """The default circle of a lens in a `width`-wide part of a w × h picture from x0: centred in it, the part's
+    shorter side its diameter, not turned (as fractions, like a `circle`)."""
+    width = w if width is None else width
+    return ((x0 + width / 2.0) / w, 0.5, min(width, h) / 2.0 / h, 0.0)
+
+
+def _lens_point(cx, cy, r, circle, w: float, h: float):
+    """(u, v) of a point `r` (of the radius) out from a lens circle's centre along the image direction (cx, cy),
+    turned with the circle."""
+    centre_x, centre_y, radius, turn = circle
+    c, s = math.cos(math.radians(turn)), math.sin(math.radians(turn))
+    along_x, along_y = c * cx - s * cy, s * cx + c * cy  # clockwise on the picture (its y runs down)
+    return centre_x + r * radius * h * along_x / w, centre_y + r * radius * along_y
+
+
+def dual_fisheye_uv(x, y, z, fov_deg: float, w: int, h: int, circles=None):
     """Two fisheye lenses back to back in one picture, each in its own half (v360 `xyz_to_dfisheye`): the FRONT
     lens (+z) in the RIGHT half, the back lens (−z) in the LEFT half, mirrored left-right (it looks backwards).
-    Each lens is equidistant like `fisheye_uv`, with `fov` per lens, its circle centred in its half. The lens is
-    chosen by the sign of z alone (no blending in the overlap), so with fov ≥ 180 every direction is valid."""
+    Each lens is equidistant like `fisheye_uv`, with `fov` per lens, its circle centred in its half (or where
+    `circles` say: the left half's lens's and the right half's, as `fisheye_uv`'s circle, fractions of the whole
+    picture). The lens is chosen by the sign of z alone (no blending in the overlap), so with fov ≥ 180 every
+    direction is valid."""
     half_w = w // 2
     front = z >= 0.0
     rho = np.hypot(x, y)
     angle = np.arccos(np.clip(np.abs(z), 0.0, 1.0))  # angle from the chosen lens's axis
     r = angle / math.radians(fov_deg / 2.0)
-    ku, kv = _lens_scale(half_w, h)
     cx, cy = _safe_div(x, rho), _safe_div(y, rho)
     cx, cy = np.where(rho > 0, cx, 0.0), np.where(rho > 0, cy, 0.0)
-    u_half = 0.5 + 0.5 * r * ku * np.where(front, cx, -cx)
-    v = 0.5 + 0.5 * r * kv * cy
-    x0 = np.where(front, w - half_w, 0.0)  # v360: the front half starts at ceil(w/2)
-    u = (x0 + u_half * half_w) / w
-    return u, v, r <= 1.0
+    back_circle, front_circle = circles or (centred_circle(w, h, 0.0, half_w), centred_circle(w, h, w - half_w, half_w))
+    ub, vb = _lens_point(-cx, cy, r, back_circle, w, h)  # v360: the front half starts at ceil(w/2)
+    uf, vf = _lens_point(cx, cy, r, front_circle, w, h)
+    return np.where(front, uf, ub), np.where(front, vf, vb), r <= 1.0
 
 
 def flat_uv(x, y, z, fov_deg: float, w: float, h: float):
@@ -285,6 +296,18 @@ def eye_rect(layout, size: tuple[int, int], eye: str = "left") -> tuple[int, int
     if layout.stereo == "mono":
         return (0, 0, w, h)
     raise ValueError(f"unknown stereo mode {layout.stereo!r}")
+
+
+def lens_circles(layout, eye: str = "left"):
+    """The layout's own lens circles for an eye's picture (vrplayer.layout's `lens_circles`, in picture order):
+    a fisheye eye's one circle, a dual fisheye's two (left half's, right half's); None: the default circles."""
+    circles = layout.lens_circles
+    if not circles:
+        return None
+    if layout.projection == "dual-fisheye":
+        return tuple(circles[:2]) if len(circles) >= 2 else None
+    second = layout.stereo != "mono" and ((eye == "right") != bool(layout.eyes_swapped))
+    return circles[1] if second and len(circles) > 1 else circles[0]
 
 
 def eac_pad(layout) -> float:
@@ -323,9 +346,9 @@ def eye_uv(layout, directions: np.ndarray, eye_size: tuple[int, int], eye: str =
         if p == "eac":
             return eac_uv(x, y, z, w, h, eac_pad(layout))
         if p == "fisheye":
-            return fisheye_uv(x, y, z, layout_fov(layout), w, h)
+            return fisheye_uv(x, y, z, layout_fov(layout), w, h, lens_circles(layout, eye))
         if p == "dual-fisheye":
-            return dual_fisheye_uv(x, y, z, layout_fov(layout), w, h)
+            return dual_fisheye_uv(x, y, z, layout_fov(layout), w, h, lens_circles(layout, eye))
         if p == "flat":
             return flat_uv(x, y, z, layout_fov(layout), w, h)
     raise ValueError(f"unknown projection {p!r}")

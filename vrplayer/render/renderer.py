@@ -43,13 +43,26 @@ def colour_transform_for(layout: PixelLayout, avcol_spc: int | None, avcol_range
 
 _UNIFORMS = (
     "u_plane0", "u_plane1", "u_plane2", "u_half_texel", "u_colour_matrix", "u_colour_offset",
-    "u_neutral_chroma", "u_view", "u_tan_bounds", "u_viewport", "u_crop", "u_lens", "u_eac_pad", "u_eye_size",
+    "u_neutral_chroma", "u_view", "u_tan_bounds", "u_viewport", "u_crop", "u_lens", "u_eac_pad", "u_circle", "u_eye_size",
     "u_picture_size", "u_eye_origin", "u_face_rect", "u_wrap", "u_eye", "u_brightness", "u_positions",
     "u_outline_view", "u_outline_tan", "u_mesh_cells", "u_mesh_triangles", "u_mesh_grid", "u_mesh_row",
 )
 _POSITIONS_UNIT = 3  # the texture unit of a view's sample positions (units 0-2 hold the planes)
 _POSITION_CACHES = 4  # viewports (eye, rectangle) whose positions are kept: side by side uses two
 _TILE_CACHES = 8  # views whose needed tiles are kept (both eyes of a headset, side by side, the mirror...)
+
+
+def _lens_circles(layout: Layout, eye_w: int, eye_h: int) -> np.ndarray:
+    """sphere.frag's u_circle: a fisheye's circle for the left and the right eye, or a dual fisheye's left and right
+    half's, in eye pixels (centre x, y, radius) and radians (turn)."""
+    if layout.projection == "dual-fisheye":
+        half = eye_w // 2
+        circles = projection.lens_circles(layout) or (projection.centred_circle(eye_w, eye_h, 0.0, half),
+                                                      projection.centred_circle(eye_w, eye_h, eye_w - half, half))
+    else:
+        circles = [projection.lens_circles(layout, eye) or projection.centred_circle(eye_w, eye_h) for eye in ("left", "right")]
+    return np.array([(x * eye_w, y * eye_h, radius * eye_h, math.radians(turn)) for x, y, radius, turn in circles],
+                    dtype=np.float32)
 
 
 class _SphereProgram:
@@ -237,6 +250,7 @@ class SphereRenderer:
             u_crop=(GL.glUniform4f, (layout.crop_left, layout.crop_top, layout.crop_right, layout.crop_bottom)),
             u_lens=(GL.glUniform2f, lens),
             u_eac_pad=(GL.glUniform1f, (projection.eac_pad(layout),)),
+            u_circle=(GL.glUniform4fv, (2, _lens_circles(layout, eye_w, eye_h))),
             u_eye_size=(GL.glUniform2f, (eye_w, eye_h)),
             u_picture_size=(GL.glUniform2f, (width, height)),
             u_eye_origin=(GL.glUniform2fv, (2, np.array([left[:2], right[:2]], dtype=np.float32))),
