@@ -179,3 +179,20 @@ def insta360_insv(folder: Path, dual_fisheye: np.ndarray, kind: str = "one", sec
             film.write(insv_trailer(file_index=index, size=(turned.shape[1], turned.shape[0]), posture=0,
                                     orientations=orientations))
     return files[0][0]
+
+
+def canon_dual_fisheye(path: Path, right_eye: np.ndarray, left_eye: np.ndarray, seconds: float = 1.0,
+                       fps: int = 10) -> Path:
+    """A Canon RF 5.2 mm dual-fisheye film: the right eye's fisheye picture on the left, the left eye's on the
+    right, with the camera's tags (made by Canon, the lens named) as FFmpeg writes QuickTime metadata."""
+    picture = np.concatenate([right_eye, left_eye], axis=1)
+    with av.open(str(path), "w", format="mp4", options={"movflags": "use_metadata_tags"}) as out:
+        out.metadata.update({"make": "Canon", "model": "Canon EOS R5 C", "lens": facts.CANON_DUAL_FISHEYE_LENS})
+        stream = out.add_stream("libx264", rate=fps, options={"crf": "10", "preset": "ultrafast"})
+        stream.width, stream.height, stream.pix_fmt = picture.shape[1], picture.shape[0], "yuv420p"
+        for index in range(int(seconds * fps)):
+            frame = av.VideoFrame.from_ndarray(picture, format="rgb24").reformat(format="yuv420p")
+            frame.pts = index
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path

@@ -265,3 +265,46 @@ def test_the_insv_trailer_is_read(tmp_path):
     damaged.write_bytes(bytes(data))
     assert read_trailer(str(damaged)).problems == ["its trailer claims 1000000000 bytes, more than it can hold"]
     assert read_trailer(str(tmp_path / "take.insv.missing")) is None
+
+
+# --- Canon RF 5.2 mm dual fisheye --------------------------------------------------------------------------------
+
+def test_a_canon_dual_fisheye_film_is_a_vr180_pair_with_its_eyes_swapped(scene, tmp_path):
+    """Recognised by its tags; the left half is the right eye's; the circles (92.8 % of the height, 190°) drawn as
+    the lens drew them — and an ordinary film with the same picture is not taken for one."""
+    from camera_films import canon_dual_fisheye
+    from vrplayer.cameras import facts
+
+    wide_fov = facts.CANON_LENS_FOV / facts.CANON_CIRCLE_DIAMETER  # the 190° circle spans 92.8 % of the square
+    eye = v360_convert(scene, "fisheye", (LENS, LENS), f":h_fov={wide_fov}:v_fov={wide_fov}")
+    left, right = eye, (eye * np.array((0.6, 0.6, 1.0))).astype(np.uint8)  # the right eye's bluer
+    film = canon_dual_fisheye(tmp_path / "A001C002_R5C.MP4", right, left)
+    result = run_cli("probe", film)
+    assert result.returncode == 0, result.stderr
+    assert "camera:      Canon EOS R5 C with the RF5.2mm F2.8 L DUAL FISHEYE" in result.stdout
+    assert "stereo:      side-by-side, eyes swapped (right eye first) — camera file" in result.stdout
+    assert "fov:         190° lens — camera file" in result.stdout
+    for which, picture in (("left", left), ("right", right)):
+        for view in [FRONT, (40, 20, 0, 90), (-60, -30, 10, 90)]:
+            ours = snapshot_eye(film, tmp_path / "canon.png", view, which)
+            theirs, valid = v360_view(picture, f"fisheye:ih_fov={wide_fov}:iv_fov={wide_fov}", view, VIEW)
+            # (v360's picture goes on past the 190° circle, where the lens saw nothing: compared inside it)
+            inside = valid & (theirs.max(axis=-1) > 0.02) & (ours.max(axis=-1) > 0.02)
+            assert inside.mean() > 0.6, (which, view)
+            assert psnr(ours[inside], theirs[inside]) >= 30.0, (which, view, psnr(ours[inside], theirs[inside]))
+    plain = tmp_path / "plain_dual.mp4"
+    with av.open(str(film)) as source, av.open(str(plain), "w") as copy:
+        stream = copy.add_stream_from_template(source.streams.video[0])
+        for packet in source.demux(source.streams.video[0]):
+            if packet.dts is not None:
+                packet.stream = stream
+                copy.mux(packet)
+    assert "camera:" not in run_cli("probe", plain).stdout
+
+
+def snapshot_eye(film, out, view, eye) -> np.ndarray:
+    yaw, pitch, roll, fov = view
+    result = run_cli("snapshot", film, "--yaw", yaw, "--pitch", pitch, "--roll", roll, "--fov", fov, "--eye", eye,
+                     "--size", f"{VIEW[0]}x{VIEW[1]}", "-o", out)
+    assert result.returncode == 0, result.stderr
+    return read_png(str(out)) / 255.0
