@@ -46,16 +46,33 @@ def ambisonic_tone(seconds: float, azimuth: float, rate: int = 48000, hz: float 
     return np.stack([s, s * math.sin(a), 0 * s, s * math.cos(a)])
 
 
-def gopro_max(path: Path, canvas: np.ndarray, seconds: float = 1.0, fps: int = 10, strip: int = 32,
+def _klv(key: str, kind: str, size: int, repeat: int, data: bytes) -> bytes:
+    """One GPMF entry, its data padded to 4 bytes."""
+    head = key.encode() + bytes([0 if kind == "\0" else ord(kind), size]) + struct.pack(">H", repeat)
+    return head + data + bytes((-len(data)) % 4)
+
+
+def gpmf_gravity(samples) -> bytes:
+    """A GPMF payload (DEVC → STRM → SCAL, GRAV) of gravity vectors (x, y, z in g)."""
+    values = b"".join(struct.pack(">3h", *(round(v * 32767) for v in g)) for g in samples)
+    stream = _klv("SCAL", "s", 2, 1, struct.pack(">h", 32767)) + _klv("GRAV", "s", 6, len(samples), values)
+    return _klv("DEVC", "\0", 1, len(_klv("STRM", "\0", 1, len(stream), stream)),
+                _klv("STRM", "\0", 1, len(stream), stream))
+
+
+def gopro_max(path: Path, canvas, seconds: float = 1.0, fps: int = 10, strip: int = 32,
               sound_azimuth: float | None = 90.0, marked: bool = True, grain: int = 0, progress=None,
-              preset: str = "ultrafast") -> Path:
+              preset: str = "ultrafast", gravity=None) -> Path:
     """A GoPro MAX `.360`: the canvas (a 3x2 EAC picture, no padding) as two HEVC tracks with GoPro's handler,
     (with sound) a stereo AAC track of silence and a 4-channel PCM track (handler "GoPro AMB") of a tone from
     `sound_azimuth` — streams in the camera's order of kinds: video, AAC, video, PCM. `grain`: ± this many levels
-    of noise, new every frame (so it decodes as camera footage does); `progress(frames_written)` after each frame."""
-    first, second = gopro_tracks(canvas, strip, marked)
-    height, width = first.shape[:2]
-    with av.open(str(path), "w", format="mov") as out:
+    of noise, new every frame (so it decodes as camera footage does); `progress(frames_written)` after each frame.
+    `canvas` may be a list, one picture per frame. `gravity`: a telemetry track ("GoPro MET", GPMF) of the gravity
+    vector, a function of film time giving (x, y, z), sampled 20 times a second (the film is then an MP4)."""
+    canvases = canvas if isinstance(canvas, list) else [canvas]
+    tracks = [gopro_tracks(c, strip, marked) for c in canvases]
+    height, width = tracks[0][0].shape[:2]
+    with av.open(str(path), "w", format="mp4" if gravity is not None else "mov") as out:
         videos = []
         for _ in range(2):
             stream = out.add_stream("libx265", rate=fps, options={"crf": "12" if not grain else "24", "preset": preset,
@@ -68,8 +85,17 @@ def gopro_max(path: Path, canvas: np.ndarray, seconds: float = 1.0, fps: int = 1
         if sound_azimuth is not None:
             field = out.add_stream("pcm_s16le", rate=48000, layout="quad")
             field.metadata["handler_name"] = facts.GOPRO_SOUND_HANDLER
+        if gravity is not None:
+            telemetry = out.add_mux_stream("bin_data")
+            telemetry.time_base = __import__("fractions").Fraction(1, 1000)
+            telemetry.metadata["handler_name"] = facts.GOPRO_TELEMETRY_HANDLER
+            for start in np.arange(0.0, seconds, 0.5):
+                packet = av.Packet(gpmf_gravity([gravity(start + i / 20) for i in range(10)]))
+                packet.stream, packet.pts, packet.dts, packet.duration = telemetry, round(start * 1000), round(start * 1000), 500
+                out.mux(packet)
         noise = np.random.default_rng(7)
         for index in range(int(seconds * fps)):
+            first, second = tracks[min(index, len(tracks) - 1)]
             for stream, picture in zip(videos, (first, second)):
                 if grain:
                     shake = noise.integers(-grain, grain + 1, picture.shape[:2], dtype=np.int16)[..., None]
@@ -140,15 +166,19 @@ def turned_lenses(dual_fisheye: np.ndarray) -> np.ndarray:
     return np.concatenate([np.rot90(dual_fisheye[:, :half], k=-1), np.rot90(dual_fisheye[:, half:], k=1)], axis=1)
 
 
-def _h264_film(path: Path, pictures: list[np.ndarray], fps: int, seconds: float) -> None:
+def _h264_film(path: Path, pictures: list, fps: int, seconds: float) -> None:
+    """An H.264 MP4 of one video stream per entry of `pictures`: a picture, or a list of them (one per frame)."""
     with av.open(str(path), "w", format="mp4") as out:
         streams = []
         for picture in pictures:
+            first = picture[0] if isinstance(picture, list) else picture
             stream = out.add_stream("libx264", rate=fps, options={"crf": "10", "preset": "ultrafast"})
-            stream.width, stream.height, stream.pix_fmt = picture.shape[1], picture.shape[0], "yuv420p"
+            stream.width, stream.height, stream.pix_fmt = first.shape[1], first.shape[0], "yuv420p"
             streams.append(stream)
         for index in range(int(seconds * fps)):
             for stream, picture in zip(streams, pictures):
+                if isinstance(picture, list):
+                    picture = picture[min(index, len(picture) - 1)]
                 frame = av.VideoFrame.from_ndarray(picture, format="rgb24").reformat(format="yuv420p")
                 frame.pts = index
                 out.mux(stream.encode(frame))
@@ -158,13 +188,14 @@ def _h264_film(path: Path, pictures: list[np.ndarray], fps: int, seconds: float)
 
 def insta360_insv(folder: Path, dual_fisheye: np.ndarray, kind: str = "one", seconds: float = 1.0, fps: int = 10,
                   orientations=()) -> Path:
-    """An Insta360 take of an upright dual-fisheye picture (back lens left, front right), each lens turned as the
-    camera records it, with a trailer: kind "one" (both lenses side by side in one stream), "streams" (one square
+    """An Insta360 take of an upright dual-fisheye picture (back lens left, front right; or a list, one per frame),
+    each lens turned as the camera records it, with a trailer (`orientations`: (seconds, w, x, y, z) samples): kind "one" (both lenses side by side in one stream), "streams" (one square
     stream per lens in one file, the front lens first) or "two" (one file per lens, `…_00_…` the front lens).
     Returns the file to open (the front lens's, of a two-file take)."""
-    turned = turned_lenses(dual_fisheye)
-    half = turned.shape[1] // 2
-    back, front = turned[:, :half], turned[:, half:]
+    frames = dual_fisheye if isinstance(dual_fisheye, list) else [dual_fisheye]  # (one picture per frame, or one)
+    turned = [turned_lenses(picture) for picture in frames]
+    half = turned[0].shape[1] // 2
+    back, front = [t[:, :half] for t in turned], [t[:, half:] for t in turned]
     files = []
     if kind == "one":
         files.append((folder / "VID_20260101_120000_007.insv", [turned], None))
@@ -176,7 +207,7 @@ def insta360_insv(folder: Path, dual_fisheye: np.ndarray, kind: str = "one", sec
     for path, pictures, index in files:
         _h264_film(path, pictures, fps, seconds)
         with open(path, "ab") as film:
-            film.write(insv_trailer(file_index=index, size=(turned.shape[1], turned.shape[0]), posture=0,
+            film.write(insv_trailer(file_index=index, size=(turned[0].shape[1], turned[0].shape[0]), posture=0,
                                     orientations=orientations))
     return files[0][0]
 

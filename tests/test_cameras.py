@@ -308,3 +308,148 @@ def snapshot_eye(film, out, view, eye) -> np.ndarray:
                      "--size", f"{VIEW[0]}x{VIEW[1]}", "-o", out)
     assert result.returncode == 0, result.stderr
     return read_png(str(out)) / 255.0
+
+
+# --- a level horizon -----------------------------------------------------------------------------------------------
+
+SKY, GROUND = np.array([90, 160, 230]), np.array([120, 80, 40])
+
+
+def tilted_world(pitch: float, roll: float, size=(512, 256)) -> np.ndarray:
+    """What a camera pitched and rolled so (degrees) records of a world of sky over ground, as equirect."""
+    from vrplayer.geometry import view_rotation
+    from vrplayer.render.projection import view_rays  # noqa: F401 (same conventions)
+
+    w, h = size
+    lon = np.radians((np.arange(w) + 0.5) / w * 360 - 180)
+    lat = np.radians(90 - (np.arange(h) + 0.5) / h * 180)
+    lon, lat = np.meshgrid(lon, lat)
+    d = np.stack([np.cos(lat) * np.sin(lon), -np.sin(lat), np.cos(lat) * np.cos(lon)], -1)
+    world = d @ view_rotation(0.0, pitch, roll).T  # the camera's directions, in the world
+    up = np.clip(-world[..., 1] * 40 + 0.5, 0, 1)[..., None]  # a sharp (anti-aliased) horizon
+    return (up * SKY + (1 - up) * GROUND).astype(np.uint8)
+
+
+def horizon(picture: np.ndarray) -> tuple[float, float]:
+    """(angle in degrees, row at the middle column) of the sky/ground line in a view: per column, where blue
+    crosses halfway between the two, fitted with a line."""
+    blue = picture[..., 2].astype(float)
+    middle = (SKY[2] + GROUND[2]) / 2
+    rows, columns = [], []
+    for x in range(4, picture.shape[1] - 4):
+        column = blue[:, x]
+        crossing = np.nonzero((column[:-1] >= middle) & (column[1:] < middle))[0]
+        if len(crossing) == 1:
+            y = crossing[0]
+            rows.append(y + (column[y] - middle) / (column[y] - column[y + 1]) + 0.5)
+            columns.append(x + 0.5)
+    slope, offset = np.polyfit(columns, rows, 1)
+    return float(np.degrees(np.arctan(slope))), float(slope * picture.shape[1] / 2 + offset)
+
+
+def test_level_turns_a_tilted_camera_film_level(tmp_path):
+    """A camera pitched 8°→14° and rolled 15°→5° over a second, its orientation in the Insta360 trailer: with
+    --level the horizon is level in every direction and at every moment (within 0.5°, in snapshots), between
+    samples too; without, it tilts as the camera did."""
+    from camera_films import insta360_insv
+    from vrplayer.geometry import view_rotation
+    from vrplayer.xr_pose import quaternion_from_rotation
+
+    def tilt(t):
+        return 8 + 6 * t, 15 - 10 * t
+
+    fps, seconds = 10, 1.0
+    frames = [v360_convert(tilted_world(*tilt(i / fps)), "dfisheye", (2 * LENS, LENS), ":h_fov=200:v_fov=200")
+              for i in range(int(seconds * fps))]
+    samples = []
+    for t in np.arange(0, seconds + 1e-9, 0.25):  # fewer samples than frames: the turn is interpolated between
+        x, y, z, w = quaternion_from_rotation(view_rotation(0.0, *tilt(t)))
+        samples.append((float(t), w, x, y, z))
+    film = insta360_insv(tmp_path, frames, "one", seconds=seconds, fps=fps, orientations=samples)
+    size = (320, 240)
+    rows_per_degree = size[1] / 2 / np.degrees(np.arctan(np.tan(np.radians(45)) * size[1] / size[0]))
+    for at in (0.0, 0.4, 0.8):
+        for yaw in (0, 90, -90, 180, 45):
+            args = ("--at", at, "--yaw", yaw, "--pitch", 0, "--size", f"{size[0]}x{size[1]}")
+            result = run_cli("snapshot", film, *args, "--level", "-o", tmp_path / "level.png")
+            assert result.returncode == 0, result.stderr
+            angle, row = horizon(read_png(str(tmp_path / "level.png")))
+            assert abs(angle) <= 0.5, (at, yaw, angle)
+            assert abs(row - size[1] / 2) <= 0.5 * rows_per_degree, (at, yaw, row)
+    result = run_cli("snapshot", film, "--at", 0.0, "--yaw", 0, "--size", f"{size[0]}x{size[1]}", "-o", tmp_path / "as_filmed.png")
+    assert result.returncode == 0, result.stderr
+    assert abs(horizon(read_png(str(tmp_path / "as_filmed.png")))[0]) > 10  # (rolled 15°: the measure can fail)
+    probe = run_cli("probe", film).stdout
+    assert "5 orientation samples" in probe
+
+
+def test_level_from_a_gopro_films_gravity_telemetry(tmp_path):
+    """A GoPro MAX film rolled 12° and pitched 6°, its GPMF gravity vector in a "GoPro MET" track: level with
+    --level (within 0.5°), tilted without."""
+    from vrplayer.cameras.level import tilt_from_gravity
+    from vrplayer.geometry import view_rotation
+
+    pitch, roll = 6.0, 12.0
+    down = view_rotation(0.0, pitch, roll).T @ np.array([0.0, 1.0, 0.0])  # gravity, in the camera's axes
+    assert tilt_from_gravity(*down) == pytest.approx((pitch, roll))
+    padded = v360_convert(tilted_world(pitch, roll), "eac", (3 * FACE + 2 * PAD, 2 * FACE + 4 * PAD))
+    film = gopro_max(tmp_path / "GS010077.360", unpad_rows(padded, FACE), seconds=1.0, sound_azimuth=None,
+                     gravity=lambda t: tuple(down))
+    assert "20 gravity samples (GPMF GRAV)" in run_cli("probe", film).stdout
+    size = (320, 240)
+    for yaw in (0, 120, -100):
+        result = run_cli("snapshot", film, "--yaw", yaw, "--pitch", 0, "--size", f"{size[0]}x{size[1]}", "--level",
+                         "-o", tmp_path / "level.png")
+        assert result.returncode == 0, result.stderr
+        angle, row = horizon(read_png(str(tmp_path / "level.png")))
+        assert abs(angle) <= 0.5 and abs(row - size[1] / 2) <= 2.0, (yaw, angle, row)
+    result = run_cli("snapshot", film, "--yaw", 0, "--size", f"{size[0]}x{size[1]}", "-o", tmp_path / "as_filmed.png")
+    assert abs(horizon(read_png(str(tmp_path / "as_filmed.png")))[0]) > 8
+
+
+@pytest.fixture(scope="module")
+def tilted_gopro(tmp_path_factory):
+    padded = v360_convert(tilted_world(6.0, 12.0), "eac", (3 * FACE + 2 * PAD, 2 * FACE + 4 * PAD))
+    down = tuple(__import__("vrplayer.geometry", fromlist=["view_rotation"]).view_rotation(0.0, 6.0, 12.0).T
+                 @ np.array([0.0, 1.0, 0.0]))
+    return gopro_max(tmp_path_factory.mktemp("tilted") / "GS010078.360", unpad_rows(padded, FACE), seconds=3.0,
+                     sound_azimuth=None, gravity=lambda t: down)
+
+
+def test_compare_and_the_desk_level_by_default(tilted_gopro, xvfb, tmp_path):
+    """compare levels each cut by default (--no-level shows them as filmed); so does the creator's desk (a desktop
+    window of films), and key G takes the levelling off and on again."""
+    import subprocess
+    import sys
+    import time
+
+    from conftest import ROOT
+    from test_desktop import find_window, focus, window_picture, xdotool
+
+    for flags, level in (((), True), (("--no-level",), False)):
+        out = tmp_path / "compared.png"
+        result = run_cli("compare", tilted_gopro, tilted_gopro, "--mode", "split", "--no-label", "--size", "320x240",
+                         "-o", out, *flags)
+        assert result.returncode == 0, result.stderr
+        angle, _ = horizon(read_png(str(out))[:, :150])
+        assert (abs(angle) <= 0.5) if level else (abs(angle) > 8), (flags, angle)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vrplayer", "play", str(tilted_gopro), "--display", "desktop", "--no-audio", "--loop",
+         "--size", "320x240", "--duration", "30"],
+        env={"DISPLAY": xvfb, "PATH": "/usr/bin:/bin"}, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    try:
+        window = find_window(xvfb)
+        focus(xvfb, window)
+        time.sleep(1.0)
+        levelled = horizon(window_picture(xvfb, window))[0]
+        xdotool(xvfb, "key", "--window", window, "g")
+        time.sleep(0.6)
+        as_filmed = horizon(window_picture(xvfb, window))[0]
+    finally:
+        subprocess.run(["xdotool", "key", "--window", window, "q"], env={"DISPLAY": xvfb}, capture_output=True)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    assert abs(levelled) <= 0.5 and abs(as_filmed) > 8, (levelled, as_filmed)

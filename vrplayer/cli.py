@@ -53,6 +53,9 @@ def _view_arguments(parser: argparse.ArgumentParser, roll: bool = False) -> None
         parser.add_argument("--roll", type=float, metavar="D", help="tip the view's right side down by D degrees")
     parser.add_argument("--fov", type=_fov, default=90.0, metavar="D", help="horizontal field of view, 30–120 (default 90)")
     parser.add_argument("--eye", choices=EYE_MODES, default="left", help="which eye of a stereo film to show, or both side by side, or a red-cyan anaglyph (default left)")
+    parser.add_argument("--level", action=argparse.BooleanOptionalAction, default=None,
+                        help="turn the picture by the camera's own orientation (GoPro GPMF, VR180 camm, Insta360"
+                             " quaternions) so its horizon stays level; key G (default: off to play, on to compare)")
 
 
 def _layout_arguments(parser: argparse.ArgumentParser, suffix: str = "", whose: str = "the film's") -> None:
@@ -240,6 +243,7 @@ def play_options(args, **overrides):
         volume=max(0.0, min(2.0, args.volume)), show_info=args.info, timing_log=args.timing_log, view=ViewState(fov=args.fov),
         start_view=_start_view(args), layout_flags=layout_flags(args), eye=args.eye, xr_layer=args.xr_layer,
         audio_format=args.audio_format, hrtf=args.hrtf, head_path=_head_path(args), photo_seconds=getattr(args, "photo_seconds", None),
+        level=bool(getattr(args, "level", None)), level_asked=bool(getattr(args, "level", None)),
     )
     fields.update(overrides)
     return PlayOptions(**fields)
@@ -253,7 +257,10 @@ def open_player(args, title: str, work) -> int:
 
     display = open_display(args.display, size=args.size, title=title, fullscreen=args.fullscreen, mirror=args.mirror)
     try:
-        player = Player(display, play_options(args), audio=not args.no_audio)
+        options = play_options(args)
+        if getattr(args, "level", None) is None:  # the creator's desk (a desktop window of films) levels by default
+            options.level = display.name == "desktop" and bool(getattr(args, "files", None))
+        player = Player(display, options, audio=not args.no_audio)
         try:
             _analytics(player, args)
             if getattr(args, "files", None):  # (a room's seat is no creator's desk)
@@ -363,7 +370,7 @@ def _snapshot(args) -> int:
 
         overview = field_of_view(args.headset, args.headset_fov)
     picture, view = render_view(args.file, args.at, _start_view(args), args.fov, args.size, layout_flags(args), args.eye,
-                                overview=overview, overlays=_subtitles(args, patient=True))
+                                overview=overview, overlays=_subtitles(args, patient=True), level=bool(args.level))
     write_png(picture, args.output)
     log.get("snapshot").info("wrote %s (%dx%d, %.3f s, yaw %g pitch %g roll %g fov %g, %s)", args.output, *args.size, args.at, view.yaw, view.pitch, view.roll, view.fov, args.eye)
     return 0

@@ -34,7 +34,7 @@ SEEK_STEP = 5.0
 _COMMANDS = {
     "space": ("pause",), "left": ("seek", -SEEK_STEP), "right": ("seek", SEEK_STEP),
     "comma": ("step", -1), "period": ("step", 1), "f": ("fullscreen",), "m": ("mute",), "i": ("info",), "h": ("heatmap",),
-    "e": ("eye",), "x": ("swap",), "n": ("next",), "p": ("previous",),
+    "e": ("eye",), "x": ("swap",), "g": ("level",), "n": ("next",), "p": ("previous",),
     "q": ("quit",), "escape": ("quit",),
 }
 _LOOKS = {"up": (0, 1), "w": (0, 1), "down": (0, -1), "s": (0, -1), "a": (-1, 0), "d": (1, 0)}

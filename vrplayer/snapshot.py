@@ -7,6 +7,7 @@ import numpy as np
 
 from vrplayer.errors import PlayerError, path_text
 from vrplayer.log import get as get_log
+from vrplayer.media.camera import level_turn
 from vrplayer.media.probe import decide_film_layout
 from vrplayer.media.still import open_pictures
 from vrplayer.view import ViewState, start_pose
@@ -15,11 +16,12 @@ _log = get_log("snapshot")
 
 
 def render_view(path: str, at: float, start: tuple, fov: float, size: tuple[int, int], layout_flags: dict | None = None,
-                eye: str = "left", display=None, overview=None, overlays=()) -> tuple[np.ndarray, ViewState]:
+                eye: str = "left", display=None, overview=None, overlays=(), level: bool = False) -> tuple[np.ndarray, ViewState]:
     """The picture (H, W, 3 uint8) a viewer sees at `at` seconds, and the view: `start` is (yaw, pitch, roll), each
     None for the film's initial view. `overview`: a headset's FieldOfView (creator/headsets.py) to draw the whole
     picture unwrapped instead, that headset's view outlined on it (creator/overview.py). `overlays`: each has
-    cards_at(film, t) → the cards over the view at the frame's time (subtitles), drawn as the player draws them."""
+    cards_at(film, t) → the cards over the view at the frame's time (subtitles), drawn as the player draws them.
+    `level`: the horizon levelled by the camera's own orientation samples, where the film has them."""
     from vrplayer.display.offscreen import OffscreenDisplay
     from vrplayer.render.renderer import PictureTooLarge, SphereRenderer
 
@@ -36,6 +38,8 @@ def render_view(path: str, at: float, start: tuple, fov: float, size: tuple[int,
         try:
             renderer = SphereRenderer()
             renderer.layout = decision.layout
+            if level:
+                renderer.picture_turn = level_turn(path)
             try:
                 renderer.upload(item)
             except PictureTooLarge as exc:

@@ -74,3 +74,13 @@ CANON_MAKE = "canon"
 CANON_DUAL_FISHEYE_LENS = "RF5.2mm F2.8 L DUAL FISHEYE"
 CANON_LENS_FOV = 190.0
 CANON_CIRCLE_DIAMETER = 4010 / 4320  # of the picture's height, by default centred in each half
+
+# GoPro telemetry: GPMF in a data track with this handler; KLV entries (a 4-character key, a type character, a
+# struct size byte, a 16-bit big-endian repeat count, the data padded to 4 bytes), DEVC and STRM nesting (type
+# 0), SCAL dividing the values after it. GRAV: the gravity vector (x, y, z), CORI: the camera orientation
+# quaternion (w, x, y, z) from the start of the take, both int16 before scaling. Their axes are taken here to be
+# vrplayer's (x right, y down, z forward: a level camera's gravity reads (0, 1, 0)); the samples of a payload are
+# spread evenly over its packet's duration.
+GOPRO_TELEMETRY_HANDLER = "GoPro MET"
+GPMF_NESTED = 0
+GPMF_TYPES = {"b": "b", "B": "B", "s": "h", "S": "H", "l": "i", "L": "I", "f": "f", "d": "d", "j": "q", "J": "Q"}

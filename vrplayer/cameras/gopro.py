@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 
 from vrplayer.cameras import facts
+from vrplayer.cameras.gpmf import read_telemetry
+from vrplayer.cameras.level import Tilt, quaternion_rotation, tilt_from_gravity
 from vrplayer.media.camera import CameraFile, Canvas, Piece
 
 
@@ -42,14 +44,35 @@ def recognise(path: str, container) -> CameraFile | None:
     if sound is not None:
         notes.append(f"its sound is track {sound.index}, four channels of first-order ambisonics (AmbiX), turned with"
                      " the head, not the stereo mix")
+    level, level_source = _level(container)
+    if level is not None:
+        notes.append(f"its telemetry holds {level_source}: --level keeps the horizon level")
     return CameraFile(
         camera="GoPro MAX",
         canvas=Canvas((3 * face, 2 * face), tuple(pieces)),
         sound_track=sound.index if sound is not None else None,
         sound_format=facts.GOPRO_SOUND_FORMAT if sound is not None else None,
         layout={"projection": "eac", "stereo": "mono", "eac_padding": facts.GOPRO_EAC_PADDING},
-        notes=tuple(notes),
+        notes=tuple(notes), level=level, level_source=level_source,
     )
+
+
+def _level(container):
+    """The horizon's turn from the telemetry: the gravity vector where recorded (it knows where down is from the
+    first sample on), else the orientation quaternions (from the start of the take)."""
+    origin = container.start_time / 1e6 if container.start_time is not None else 0.0
+    telemetry = read_telemetry(container, origin)
+    container.seek(0)
+    if telemetry.get("GRAV"):
+        samples = telemetry["GRAV"]
+        tilt = Tilt(tuple(t for t, *_ in samples), *zip(*[tilt_from_gravity(*g) for _, *g in samples]),
+                    source="GoPro GPMF GRAV")
+        return tilt.turn, f"{len(samples)} gravity samples (GPMF GRAV)"
+    if telemetry.get("CORI"):
+        samples = telemetry["CORI"]
+        tilt = Tilt.from_rotations([(t, quaternion_rotation(*q)) for t, *q in samples], "GoPro GPMF CORI")
+        return tilt.turn, f"{len(samples)} orientation samples (GPMF CORI)"
+    return None, ""
 
 
 def _row_pieces(track: int, face: int, strip: int, row: int) -> list[Piece]:

@@ -13,6 +13,7 @@ import struct
 from dataclasses import dataclass, field
 
 from vrplayer.cameras import facts, protobuf
+from vrplayer.cameras.level import Tilt, quaternion_rotation
 from vrplayer.media.camera import CameraFile, Canvas, Piece
 
 
@@ -120,6 +121,11 @@ def recognise(path: str, container) -> CameraFile | None:
             notes.append("its trailer says: " + ", ".join(k for k in known if k))
         notes += [f"its trailer: {problem}" for problem in trailer.problems]
     layout = {"projection": "dual-fisheye", "stereo": "mono", "fov": facts.INSV_LENS_FOV}
+    level = {}
+    if trailer is not None and trailer.orientations:
+        tilt = Tilt.from_rotations([(t, quaternion_rotation(w, x, y, z)) for t, w, x, y, z in trailer.orientations],
+                                   "Insta360 trailer quaternions")
+        level = {"level": tilt.turn, "level_source": f"{len(trailer.orientations)} {tilt.source}"}
     first = videos[0].codec_context
     width, height = first.width, first.height
     other, lens, front = sibling(path)
@@ -127,26 +133,27 @@ def recognise(path: str, container) -> CameraFile | None:
         if other is None or not os.path.isfile(other):
             return CameraFile(camera, layout={"projection": "fisheye", "stereo": "mono", "fov": facts.INSV_LENS_FOV,
                                               "lens_circles": (_circle(0.5, 0.5, facts.INSV_LENS_TURNS[1 if front else 0]),)},
-                              notes=tuple(notes), warnings=(f"{os.path.basename(path)}: the other lens's file of its take"
+                              notes=tuple(notes), **level, warnings=(f"{os.path.basename(path)}: the other lens's file of its take"
                                                             f" ({os.path.basename(other or '?')}) is missing: showing one"
                                                             " lens; copy it beside this one",))
         other_track = _first_video(other, (width, height))
         if other_track is None:
-            return CameraFile(camera, layout=layout, notes=tuple(notes), warnings=(
+            return CameraFile(camera, layout=layout, notes=tuple(notes), **level, warnings=(
                 f"{os.path.basename(other)}: the other lens's file of the take has no picture of this one's size;"
                 " showing both lenses of this file only",))
         pieces = (Piece(videos[0].index, (0, 0, width, height), (width if front else 0, 0), file=0),
                   Piece(other_track, (0, 0, width, height), (0 if front else width, 0), file=1))
         layout["lens_circles"] = _two_circles()
         return CameraFile(camera, canvas=Canvas((2 * width, height), pieces), layout=layout, notes=tuple(notes),
-                          files=(other,))
+                          files=(other,), **level)
     if len(videos) >= 2:  # one square stream per lens in one file: the first the front lens
         pieces = (Piece(videos[0].index, (0, 0, width, height), (width, 0)),
                   Piece(videos[1].index, (0, 0, width, height), (0, 0)))
         layout["lens_circles"] = _two_circles()
-        return CameraFile(camera, canvas=Canvas((2 * width, height), pieces), layout=layout, notes=tuple(notes))
+        return CameraFile(camera, canvas=Canvas((2 * width, height), pieces), layout=layout, notes=tuple(notes),
+                          **level)
     layout["lens_circles"] = _two_circles()
-    return CameraFile(camera, layout=layout, notes=tuple(notes))
+    return CameraFile(camera, layout=layout, notes=tuple(notes), **level)
 
 
 def _circle(centre_x: float, centre_y: float, turn: float) -> tuple[float, float, float, float]:

@@ -7,6 +7,8 @@ file, a longer head, is lined up by a positive S)."""
 
 from __future__ import annotations
 
+import argparse
+
 from vrplayer import log
 from vrplayer.errors import MediaError, path_text
 from vrplayer.render.compare_pass import MODES, Composition
@@ -41,6 +43,9 @@ def add_parser(sub) -> None:
     compare.add_argument("--pitch", type=float, metavar="D", help="look up by D degrees (default: A's initial view)")
     compare.add_argument("--fov", type=cli._fov, default=90.0, metavar="D", help="horizontal field of view, 30–120 (default 90)")
     compare.add_argument("--eye", choices=EYE_MODES, default="left", help="which eye of stereo cuts to show (default left)")
+    compare.add_argument("--level", action=argparse.BooleanOptionalAction, default=True,
+                         help="turn each cut by its camera's own orientation so its horizon stays level, where the file"
+                              " has one (default on; --no-level shows the pictures as filmed)")
     compare.add_argument("--size", type=cli._size, default=(1280, 720), metavar="WxH", help="window or picture size (default 1280x720)")
     compare.add_argument("--no-label", action="store_true", help="no label saying which cut is where")
     compare.add_argument("-o", "--output", metavar="OUT.png", help="write the comparison at --at to this PNG, offscreen, and exit")
@@ -92,7 +97,8 @@ def run(args) -> int:
     if args.output:
         picture = render_comparison(args.cut_a, args.cut_b, args.at, args.offset_b, (args.yaw, args.pitch, None), args.fov,
                                     args.size, composition_of(args), args.eye, not args.no_label,
-                                    heatmaps=(args.heatmap_a, args.heatmap_b), layout_flags=layouts_of(args))
+                                    heatmaps=(args.heatmap_a, args.heatmap_b), layout_flags=layouts_of(args),
+                                    level=args.level)
         from vrplayer.snapshot import write_png
 
         write_png(picture, args.output)
@@ -105,18 +111,19 @@ def run(args) -> int:
         fov=args.fov, eye=args.eye, size=args.size, labels=not args.no_label, display=args.display,
         fullscreen=args.fullscreen, volume=max(0.0, min(2.0, args.volume)), audio=not args.no_audio,
         duration=args.duration, timing_log=args.timing_log, heatmaps=(args.heatmap_a, args.heatmap_b),
-        mirror=args.mirror, layout_flags=layouts_of(args))
+        mirror=args.mirror, layout_flags=layouts_of(args), level=args.level)
     return run_window(args.cut_a, args.cut_b, options)
 
 
 def render_comparison(path_a: str, path_b: str, at: float, offset_b: float, start: tuple, fov: float,
                       size: tuple[int, int], composition: Composition, eye: str = "left", labels: bool = True,
-                      display=None, heatmaps=(None, None), layout_flags=(None, None)):
+                      display=None, heatmaps=(None, None), layout_flags=(None, None), level: bool = True):
     """The comparison's picture (H, W, 3 uint8) at A's time `at` (B's at + offset_b), offscreen: each cut's exact
     frame there (VideoDecoder.wait_picture, as a snapshot's), composed. `start`: (yaw, pitch, roll), None each for
     A's initial view. `heatmaps`: each cut's audience traces (or None), its heat-map drawn over its part.
-    `layout_flags`: each cut's layout overrides (or None)."""
-    from vrplayer.creator.compare_view import CompareDrawing, audiences_of, cut_label, label_texts
+    `layout_flags`: each cut's layout overrides (or None). `level`: each cut levelled by its camera's orientation
+    where recorded."""
+    from vrplayer.creator.compare_view import CompareDrawing, audiences_of, cut_label, label_texts, level_turns
     from vrplayer.display.offscreen import OffscreenDisplay
     from vrplayer.media.probe import decide_film_layout
     from vrplayer.media.video import VideoDecoder
@@ -143,7 +150,7 @@ def render_comparison(path_a: str, path_b: str, at: float, offset_b: float, star
         own_display = display is None
         display = display or OffscreenDisplay(size)
         try:
-            drawing = CompareDrawing(layouts, (path_text(path_a), path_text(path_b)))
+            drawing = CompareDrawing(layouts, (path_text(path_a), path_text(path_b)), level_turns((path_a, path_b), level))
             try:
                 drawing.draw(frames, view, composition, size, eye, label_texts(composition, texts) if labels else None, cards)
                 display.present()

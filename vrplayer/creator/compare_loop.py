@@ -49,6 +49,7 @@ class CompareOptions:
     heatmaps: tuple = (None, None)  # each cut's audience: head traces (files or folders), or None
     mirror: bool = False  # in a headset: the operator's window too
     layout_flags: tuple = (None, None)  # each cut's layout overrides (see layout.decide_layout), or None
+    level: bool = True  # each cut levelled by its camera's own orientation, where recorded (--no-level: as filmed)
 
 
 def sound_cut(composition: Composition, width: int) -> int:
@@ -61,7 +62,7 @@ def sound_cut(composition: Composition, width: int) -> int:
 
 
 def run_window(path_a: str, path_b: str, options: CompareOptions) -> int:
-    from vrplayer.creator.compare_view import CompareDrawing
+    from vrplayer.creator.compare_view import CompareDrawing, level_turns
     from vrplayer.creator.cut_pair import CutPair
 
     if options.display == "offscreen":
@@ -88,7 +89,8 @@ def run_window(path_a: str, path_b: str, options: CompareOptions) -> int:
                     _log.info("%s %s: %s, %s (%s)", cut.name, path_text(cut.playback.path), decision.layout.projection,
                               decision.layout.stereo, cut.playback.clock.name)
                 drawing = CompareDrawing([cut.playback.layout.layout for cut in pair.cuts],
-                                         tuple(path_text(cut.playback.path) for cut in pair.cuts))
+                                         tuple(path_text(cut.playback.path) for cut in pair.cuts),
+                                         level_turns([cut.playback.path for cut in pair.cuts], options.level))
                 try:
                     if options.display == "xr":
                         from vrplayer.creator.compare_headset import HeadsetCompareLoop

@@ -46,13 +46,22 @@ def audiences_of(heatmaps) -> tuple:
     return found
 
 
+def level_turns(paths, level: bool) -> tuple:
+    """Each cut's level-horizon turn (media/camera.py), where asked for and its file has the camera's orientation."""
+    from vrplayer.media.camera import level_turn
+
+    return tuple(level_turn(path, quiet=True) if level else None for path in paths)
+
+
 class CompareDrawing:
-    def __init__(self, layouts, names: tuple[str, str]):
-        """layouts: each cut's Layout (from media.probe.decide_film_layout); names: each cut's, for messages."""
+    def __init__(self, layouts, names: tuple[str, str], turns=(None, None)):
+        """layouts: each cut's Layout (from media.probe.decide_film_layout); names: each cut's, for messages;
+        turns: each cut's level-horizon turn (SphereRenderer.picture_turn), or None."""
         self.names = names
         self.renderers = (SphereRenderer(), SphereRenderer())
-        for renderer, layout in zip(self.renderers, layouts):
+        for renderer, layout, turn in zip(self.renderers, layouts, turns):
             renderer.layout = layout
+            renderer.picture_turn = turn
         self.composite = ComparePass()
         self.overlay = OverlayRenderer()
         self._uploaded = [None, None]  # the frame each renderer holds

@@ -9,7 +9,8 @@ the sound's choice and the layout decision ask `recognise(path)`:
   played (media/canvas.py puts it together);
 - `sound_track` and `sound_format`: the stream that is the film's sound and what it is ("ambix1");
 - `layout`: facts for the layout decision (its "camera" source: projection, stereo, eyes swapped, fov, EAC padding);
-- `notes`: lines `probe` shows (what was recognised, what to expect).
+- `notes`: lines `probe` shows (what was recognised, what to expect);
+- `level`: the turn that levels the horizon at each moment, from the camera's orientation samples (`--level`).
 
 Chapter finders say which files a long take was split into (GoPro's GS01…, GS02…): `open_container` plays them as
 one film, through FFmpeg's concat demuxer.
@@ -59,6 +60,10 @@ class CameraFile:
     notes: tuple[str, ...] = ()
     files: tuple[str, ...] = ()  # the take's other files whose tracks the canvas takes (file 1, 2, …)
     warnings: tuple[str, ...] = ()  # what is wrong with the take (a sibling file missing), one line each
+    # The camera's own orientation over the film, when it recorded one: level(t) is the world → picture rotation
+    # that puts the picture's horizon level at film time t (vrplayer.cameras.level); level_source says from what.
+    level: Callable[[float], object] | None = None
+    level_source: str = ""
 
 
 Recogniser = Callable[[str, object], "CameraFile | None"]  # (path, an open PyAV container) -> what it is, or None
@@ -126,3 +131,17 @@ def _ask(path: str) -> CameraFile | None:
         return None
     finally:
         container.close()
+
+
+def level_turn(path: str, quiet: bool = False):
+    """The film's level-horizon turn (CameraFile.level), or None — with one log line saying it has no orientation,
+    unless `quiet` (levelling by default, where there is something to level by)."""
+    found = recognise(path)
+    if found is not None and found.level is not None:
+        _log.info("%s: horizon levelled from %s", path, found.level_source)
+        return found.level
+    if quiet:
+        return None
+    _log.warning("%s: the camera recorded no orientation in it (GoPro GPMF, VR180 camm, Insta360 quaternions):"
+                 " --level leaves the picture as it is", path)
+    return None

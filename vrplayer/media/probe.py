@@ -51,6 +51,8 @@ def decide_film_layout(path: str, width: int, height: int, flags: dict | None = 
         container = None  # opening the film for decoding reports an unreadable file
     manifest, manifest_source = film_manifest(path)
     found = camera.recognise(path) if source is None and photo_facts is None else None
+    if found is not None and found.canvas is not None:
+        width, height = found.canvas.size  # (a camera's picture put together from its tracks: what is drawn)
     try:
         decision = layouts.decide_layout(
             width=width, height=height, filename=os.path.basename(path), flags=flags, manifest=manifest,

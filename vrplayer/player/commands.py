@@ -1,7 +1,7 @@
 """Keys and remote commands become actions on the film being played.
 
 Keys arrive as commands from `controls.apply` (desktop) or the headset's mirror window: ("pause",), ("seek", s),
-("step", ±1), ("fullscreen",), ("mute",), ("info",), ("heatmap",), ("eye",), ("swap",), ("next",), ("previous",),
+("step", ±1), ("fullscreen",), ("mute",), ("info",), ("heatmap",), ("eye",), ("swap",), ("level",), ("next",), ("previous",),
 ("quit",). Remote commands come from
 elsewhere (the kiosk's staff API, its presence policy): pause, resume, restart, recenter and fade act on the film;
 any other ends it and goes back to the caller ("remote", name, args). They are carried out in the order given, and
@@ -20,7 +20,7 @@ from vrplayer.player.options import clock_text
 _log = log.get("player")
 
 # What the keyboard may still do in front of an audience (kiosk): look around (applied in controls), and these.
-AUDIENCE_COMMANDS = {"info", "mute", "eye", "swap"}
+AUDIENCE_COMMANDS = {"info", "mute", "eye", "swap", "level"}
 # Remote commands the loop carries out itself; the others end the film and go to the caller.
 REMOTE_IN_FILM = {"pause", "resume", "restart", "recenter"}
 
@@ -72,6 +72,10 @@ class Commands:
         elif name == "swap":
             player.renderer.swap_eyes = not player.renderer.swap_eyes
             _log.info("eyes %s", "swapped" if player.renderer.swap_eyes else "as the film has them")
+        elif name == "level":
+            player.options.level = not player.options.level
+            player.level_picture(playback)
+            _log.info("horizon %s", "levelled by the camera's orientation" if player.options.level else "as filmed")
         return None
 
     def remote(self, playback, film, name: str) -> None:

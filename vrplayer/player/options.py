@@ -27,6 +27,8 @@ class PlayOptions:
     hrtf: str | None = None  # --hrtf: a SOFA file for the listener (default: MIT KEMAR)
     head_path: object = None  # --head-path: a scripted head (audio.offline.HeadPath) the view and the sound follow
     photo_seconds: float | None = None  # --photo-seconds: how long a photo stays on screen (None: until moved on)
+    level: bool = False  # --level (key G): the horizon levelled by the camera's own orientation, where recorded
+    level_asked: bool = False  # --level given (a film with nothing to level by is then said in the log)
 
 
 @dataclass

@@ -24,6 +24,7 @@ import math
 import time
 
 from vrplayer import log, memory
+from vrplayer.media.camera import level_turn
 from vrplayer.errors import AudioUnavailable, MediaError, PlayerError, path_text
 from vrplayer.layout import covered
 from vrplayer.player import desktop_loop, headset_loop
@@ -280,9 +281,15 @@ class Player:
             layout.stereo, ", eyes swapped" if layout.eyes_swapped else "", "; ".join(sources),
         )
         self.renderer.layout = layout
+        self.level_picture(playback)
         self.view.set_home(*start_pose(layout, start_view))
         if self.display.name == "xr":
             self.display.recenter(self.view.home_yaw)  # each film starts facing its initial view, horizon level
+
+    def level_picture(self, playback: Playback) -> None:
+        """With --level (or key G), the picture turned by the camera's own orientation so its horizon stays level."""
+        self.renderer.picture_turn = (level_turn(playback.path, quiet=not self.options.level_asked)
+                                      if self.options.level else None)
 
     def schedule_first(self, playback: Playback, first, paused: bool) -> None:
         """A paused seek shows its frame at once; a playing one shows it when the clock (the sound) gets there,

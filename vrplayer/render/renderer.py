@@ -130,6 +130,9 @@ class SphereRenderer:
         self._layout_key = None
         self.layout = Layout()
         self.swap_eyes = False  # the viewer's own swap, on top of the layout's
+        # picture_turn(pts): world → the picture's own axes for the picture at film time pts (a level horizon from
+        # the camera's orientation: vrplayer.cameras.level), or None: the picture as it is.
+        self.picture_turn = None
         self.brightness = 1.0  # below 1 while the picture fades out
         self.linear_output = False  # True to write linear light (a headset swapchain that is not sRGB)
         self.has_frame = False
@@ -289,6 +292,8 @@ class SphereRenderer:
             return
         GL.glDisable(GL.GL_BLEND)
         self._apply_layout(*self._picture_size)
+        if self.picture_turn is not None and self._frame is not None:
+            rotation = self.picture_turn(self._frame.pts) @ np.asarray(rotation, dtype=np.float64)
         rotation = np.asarray(rotation, dtype=np.float32)
         layout = self._layout_key[0]
         eyes = ("left", "right") if eye == "anaglyph" else (eye,)
