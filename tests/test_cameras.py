@@ -453,3 +453,19 @@ def test_compare_and_the_desk_level_by_default(tilted_gopro, xvfb, tmp_path):
             proc.kill()
             proc.wait()
     assert abs(levelled) <= 0.5 and abs(as_filmed) > 8, (levelled, as_filmed)
+
+
+def test_damaged_telemetry_and_trailer_records_are_refused_not_trusted():
+    """GPMF and protobuf read strictly: an entry running past its container, or a varint past the message, is a
+    ValueError (the readers skip that payload, and the film plays without it)."""
+    from camera_films import gpmf_gravity
+    from vrplayer.cameras import gpmf, protobuf
+
+    payload = gpmf_gravity([(0.0, 1.0, 0.0), (0.1, 0.99, 0.0)])
+    assert gpmf.streams(payload)["GRAV"] == [pytest.approx((0.0, 1.0, 0.0), abs=1e-4), pytest.approx((0.1, 0.99, 0.0), abs=1e-4)]
+    with pytest.raises(ValueError, match="runs past"):
+        gpmf.streams(payload[:-6])
+    with pytest.raises(ValueError, match="runs past"):
+        protobuf.fields(b"\x12\x10abc")  # a 16-byte string in 3 bytes
+    with pytest.raises(ValueError, match="varint"):
+        protobuf.fields(b"\x08\xff\xff")
