@@ -424,7 +424,7 @@ def test_compare_and_the_desk_level_by_default(tilted_gopro, xvfb, tmp_path):
     import time
 
     from conftest import ROOT
-    from test_desktop import find_window, focus, window_picture, xdotool
+    from test_desktop import close_window, find_window, focus, window_picture, xdotool
 
     for flags, level in (((), True), (("--no-level",), False)):
         out = tmp_path / "compared.png"
@@ -446,12 +446,7 @@ def test_compare_and_the_desk_level_by_default(tilted_gopro, xvfb, tmp_path):
         time.sleep(0.6)
         as_filmed = horizon(window_picture(xvfb, window))[0]
     finally:
-        subprocess.run(["xdotool", "key", "--window", window, "q"], env={"DISPLAY": xvfb}, capture_output=True)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        close_window(xvfb, window, proc)
     assert abs(levelled) <= 0.5 and abs(as_filmed) > 8, (levelled, as_filmed)
 
 

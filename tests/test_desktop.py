@@ -81,6 +81,16 @@ def press_quit(display: str, window_id: str) -> None:
     subprocess.run(["xdotool", "key", "--window", window_id, "q"], env={"DISPLAY": display}, capture_output=True)
 
 
+def close_window(display: str, window_id: str, proc) -> None:
+    """Q to the player's window, and its process waited for (killed after 10 s)."""
+    press_quit(display, window_id)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def window_size(display, window_id):
     geometry = subprocess.run(["xdotool", "getwindowgeometry", "--shell", window_id], capture_output=True, text=True,
                               check=True, env={"DISPLAY": display}).stdout
@@ -190,9 +200,4 @@ def test_eye_keys_switch_between_eyes_side_by_side_and_anaglyph(xvfb, make_film)
         after("e")  # back to the left eye
         assert np.abs(colour(after("x")) - (0, 0, 200)).max() < 30  # eyes swapped: "left" is now the blue half
     finally:
-        subprocess.run(["xdotool", "key", "--window", window, "q"], env={"DISPLAY": xvfb}, capture_output=True)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        close_window(xvfb, window, proc)

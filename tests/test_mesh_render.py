@@ -15,13 +15,11 @@ import pytest
 
 from conftest import ROOT, run_cli
 from test_mesh import fisheye_mesh
-from test_render_layouts import as_frame
+from test_render_layouts import VIEW, as_frame, gl  # noqa: F401 (a fixture)
 from test_spherical import mshp, prhd, st3d, sv3d, with_entry_boxes
-from vrplayer.display.offscreen import OffscreenDisplay
 from vrplayer.layout import Layout
 from vrplayer.layout.mesh import Mesh, sphere_share, span
 from vrplayer.render import mesh_lookup, projection
-from vrplayer.render.renderer import SphereRenderer
 from vrplayer.snapshot import read_png
 from vrplayer.view import ViewState
 
@@ -108,18 +106,6 @@ def test_each_eye_takes_its_own_mesh_and_swapping_the_eyes_swaps_the_meshes():
 
 
 # --- the real renderer -------------------------------------------------------------------------------------------
-
-VIEW = (96, 72)
-
-
-@pytest.fixture(scope="module")
-def gl():
-    display = OffscreenDisplay(VIEW)
-    renderer = SphereRenderer()
-    yield display, renderer
-    renderer.close()
-    display.close()
-
 
 def pattern(width: int, height: int, tint=(1.0, 1.0, 1.0)) -> np.ndarray:
     """A picture with detail everywhere (no two nearby points alike) and a smooth part."""
@@ -244,7 +230,7 @@ def test_a_mesh_film_looks_as_the_same_picture_as_fisheye_within_a_pixel(mesh_fi
 
 
 def test_the_desktop_window_shows_each_eyes_mesh(xvfb, mesh_films, tmp_path):
-    from test_desktop import SIZE, find_window, focus, window_picture, xdotool
+    from test_desktop import SIZE, close_window, find_window, focus, window_picture, xdotool
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "vrplayer", "play", str(mesh_films["each"]), "--display", "desktop", "--no-audio",
@@ -260,12 +246,7 @@ def test_the_desktop_window_shows_each_eyes_mesh(xvfb, mesh_films, tmp_path):
         time.sleep(0.6)
         shown["right"] = window_picture(xvfb, window).astype(int)
     finally:
-        subprocess.run(["xdotool", "key", "--window", window, "q"], env={"DISPLAY": xvfb}, capture_output=True)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        close_window(xvfb, window, proc)
     for eye, picture in shown.items():
         expected = snapshot(mesh_films["each"], tmp_path / f"{eye}.png", "--yaw", "30", "--pitch", "10",
                             "--eye", eye, "--size", f"{picture.shape[1]}x{picture.shape[0]}")
