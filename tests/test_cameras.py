@@ -464,3 +464,36 @@ def test_damaged_telemetry_and_trailer_records_are_refused_not_trusted():
         protobuf.fields(b"\x12\x10abc")  # a 16-byte string in 3 bytes
     with pytest.raises(ValueError, match="varint"):
         protobuf.fields(b"\x08\xff\xff")
+
+
+def test_level_from_a_vr180_cameras_camm_track(tmp_path):
+    """An equirect film from a camera pitched 10° and rolling 4°→-8°, its orientation in a camm track (angle-axis):
+    level with --level (within 0.5°), between samples too."""
+    from camera_films import with_camm
+    from vrplayer.cameras.camm import rotation_from_angle_axis
+    from vrplayer.geometry import view_rotation
+
+    def tilt(t):
+        return 10.0, 4.0 - 12.0 * t
+
+    def angle_axis(rotation):
+        angle = np.arccos(np.clip((np.trace(rotation) - 1) / 2, -1, 1))
+        axis = np.array([rotation[2, 1] - rotation[1, 2], rotation[0, 2] - rotation[2, 0], rotation[1, 0] - rotation[0, 1]])
+        return tuple(axis / (2 * np.sin(angle)) * angle)
+
+    rotation = view_rotation(0.0, *tilt(0.3))
+    np.testing.assert_allclose(rotation_from_angle_axis(*angle_axis(rotation)), rotation, atol=1e-9)
+    fps = 10
+    pictures = [tilted_world(*tilt(i / fps)) for i in range(10)]
+    film = with_camm(tmp_path / "motion_take.mp4", pictures, fps,
+                     [(t, angle_axis(view_rotation(0.0, *tilt(t)))) for t in np.arange(0, 1.01, 0.2)])
+    assert "its camm track holds 6 orientation samples" in run_cli("probe", film).stdout
+    size = (320, 240)
+    rows_per_degree = size[1] / 2 / np.degrees(np.arctan(size[1] / size[0]))
+    for at in (0.0, 0.5):
+        for yaw in (0, 130):
+            result = run_cli("snapshot", film, "--at", at, "--yaw", yaw, "--pitch", 0, "--size", f"{size[0]}x{size[1]}",
+                             "--level", "-o", tmp_path / "level.png")
+            assert result.returncode == 0, result.stderr
+            angle, row = horizon(read_png(str(tmp_path / "level.png")))
+            assert abs(angle) <= 0.5 and abs(row - size[1] / 2) <= 0.5 * rows_per_degree, (at, yaw, angle, row)

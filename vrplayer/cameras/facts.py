@@ -84,3 +84,11 @@ CANON_CIRCLE_DIAMETER = 4010 / 4320  # of the picture's height, by default centr
 GOPRO_TELEMETRY_HANDLER = "GoPro MET"
 GPMF_NESTED = 0
 GPMF_TYPES = {"b": "b", "B": "B", "s": "h", "S": "H", "l": "i", "L": "I", "f": "f", "d": "d", "j": "q", "J": "Q"}
+
+# --- VR180 cameras' `camm` motion track ------------------------------------------------------------------------------
+# Google's camera motion metadata: a track whose sample entry is `camm`; each sample little-endian, a u16 reserved
+# and a u16 type, then the type's data; type 0 is the camera's orientation as an angle-axis (3 float32, radians:
+# the axis times the angle) from the camera's axes to the world's, taken here to be vrplayer's axes.
+CAMM_ENTRY = b"camm"
+CAMM_ANGLE_AXIS = 0
+CAMM_SAMPLE_SIZES = {0: 12, 1: 8, 2: 12, 3: 12, 4: 12, 5: 52, 6: 28, 7: 12}  # the data's bytes, by type
