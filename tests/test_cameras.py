@@ -497,3 +497,32 @@ def test_level_from_a_vr180_cameras_camm_track(tmp_path):
             assert result.returncode == 0, result.stderr
             angle, row = horizon(read_png(str(tmp_path / "level.png")))
             assert abs(angle) <= 0.5 and abs(row - size[1] / 2) <= 0.5 * rows_per_degree, (at, yaw, angle, row)
+
+
+# --- Apple spatial video --------------------------------------------------------------------------------------------
+
+def test_apple_spatial_video_plays_its_base_layer_as_a_flat_film_and_says_why(make_film, tmp_path):
+    """An HEVC film whose sample entry carries Apple's `vexu` (eyes: left and right) but only its base layer, as no
+    encoder here writes a second view (nor a layered configuration FFmpeg accepts without one): recognised, drawn
+    as a flat film, and one line saying that FFmpeg decodes one view of it."""
+    from test_spherical import Box, find, rewrite, video_trak
+
+    plain = make_film("spatial_base.mp4", width=320, height=180, seconds=1.0, audio=False, fps=10, codec="libx265")
+    vexu = Box(b"vexu", children=[Box(b"eyes", children=[Box(b"stri", bytes(4) + bytes([0x03]))])])
+
+    def edit(tree):
+        stsd = find(video_trak(tree).children, b"mdia", b"minf", b"stbl", b"stsd")
+        entry = next(b for b in stsd.children if b.fourcc in (b"hvc1", b"hev1"))
+        entry.children = (entry.children or []) + [vexu]
+
+    film = rewrite(plain, tmp_path / "IMG_0042.MOV.mp4", edit)
+    result = run_cli("probe", film)
+    assert result.returncode == 0, result.stderr
+    assert "camera:      Apple spatial video (MV-HEVC)" in result.stdout
+    assert "projection:  flat" in result.stdout
+    warnings = [line for line in result.stdout.splitlines() if "spatial video" in line and line.startswith("warning:")]
+    assert warnings == ["warning:     IMG_0042.MOV.mp4: Apple spatial video: playing its base layer (the left eye) as a"
+                        " flat 2-D film: FFmpeg decodes one view of it (its second view is missing or not one FFmpeg"
+                        " here can decode)"]
+    assert run_cli("snapshot", film, "-o", tmp_path / "spatial.png", "--size", "64x36").returncode == 0
+    assert "camera:" not in run_cli("probe", plain).stdout

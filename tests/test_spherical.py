@@ -100,7 +100,7 @@ def v2_mp4(films, tagged_mkv):
 # MP4 box tree: parse, edit, write back (with chunk offsets fixed, so the film still plays)
 
 CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"sv3d", b"proj"}
-FIXED_PREFIX = {b"stsd": 8, b"avc1": 78}  # bytes before the child boxes: entry count / visual sample entry fields
+FIXED_PREFIX = {b"stsd": 8, b"avc1": 78, b"hvc1": 78, b"hev1": 78}  # bytes before the child boxes: entry count / visual sample entry fields
 
 
 @dataclass

@@ -92,3 +92,10 @@ GPMF_TYPES = {"b": "b", "B": "B", "s": "h", "S": "H", "l": "i", "L": "I", "f": "
 CAMM_ENTRY = b"camm"
 CAMM_ANGLE_AXIS = 0
 CAMM_SAMPLE_SIZES = {0: 12, 1: 8, 2: 12, 3: 12, 4: 12, 5: 52, 6: 28, 7: 12}  # the data's bytes, by type
+
+# --- Apple spatial video (iPhone 15 Pro and later, Vision Pro) --------------------------------------------------------
+# One MV-HEVC track: the base layer (the left eye, a 2-D film on its own) and a second view; the sample entry
+# carries the layered HEVC configuration (`lhvC`) and Apple's video extended usage (`vexu`, its `eyes` box saying
+# which views are there). FFmpeg ≥ 7.1's HEVC decoder gives both views with its `view_ids` option (-1: all).
+APPLE_SPATIAL_BOXES = (b"lhvC", b"vexu")
+APPLE_SPATIAL_FOV = 60.0  # a 2-D (or stereo) film on a screen ahead, as vrplayer shows flat films
