@@ -293,8 +293,9 @@ void main() {
     // Whatever the film's projection, every direction of the sphere looked up through it; the headset's view is
     // the set of directions inside its frustum, so its outline is exact wherever it falls (curved, across the seam,
     // over a pole): a pixel is on it when it and a neighbour a pixel away disagree on being inside.
+    // (u_view here turns the world into the picture's own axes: identity, or a level horizon's turn.)
     vec3 d = overview_direction(p);
-    vec3 colour = film_colour(eye_positions(d, u_eye));
+    vec3 colour = film_colour(eye_positions(u_view * d, u_eye));
     if (u_outline_tan.x > 0.0) {
         vec2 px = 1.0 / u_viewport.zw;
         bool inside = in_outline(d);

@@ -526,3 +526,22 @@ def test_apple_spatial_video_plays_its_base_layer_as_a_flat_film_and_says_why(ma
                         " here can decode)"]
     assert run_cli("snapshot", film, "-o", tmp_path / "spatial.png", "--size", "64x36").returncode == 0
     assert "camera:" not in run_cli("probe", plain).stdout
+
+
+def test_the_overview_of_a_levelled_film_has_its_horizon_on_the_equator(tilted_gopro, tmp_path):
+    """With --level the whole picture unwrapped shows the horizon straight along its middle (within 0.5°); as
+    filmed, it waves round the sphere by the camera's tilt."""
+    size = (720, 360)  # two pixels a degree
+
+    def horizon_rows(*flags):
+        result = run_cli("snapshot", tilted_gopro, "--overview", "--size", f"{size[0]}x{size[1]}", "-o",
+                         tmp_path / "overview.png", *flags)
+        assert result.returncode == 0, result.stderr
+        picture = read_png(str(tmp_path / "overview.png")).astype(int)
+        sky = picture[..., 2] > picture[..., 0]  # (blue over red: sky, dimmed or not, outside the headset's outline)
+        away = np.r_[0:size[0] // 2 - 150, size[0] // 2 + 150:size[0]]  # the columns the outline (±55°) does not cross
+        return sky[:, away].sum(axis=0)  # sky rows from the top of each column: where its horizon is
+
+    level = horizon_rows("--level")
+    assert np.abs(level - size[1] / 2).max() <= 1.0, (level.min(), level.max())  # (0.5° is a row)
+    assert np.ptp(horizon_rows()) > 20  # as filmed: 6° and 12° of tilt make it wave

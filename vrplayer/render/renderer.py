@@ -387,6 +387,8 @@ class SphereRenderer:
         program.use(self._settings, self._settings_version)
         self._bind_textures()
         u = program.u
+        turn = self.picture_turn(self._frame.pts) if self.picture_turn is not None and self._frame is not None else np.eye(3)
+        GL.glUniformMatrix3fv(u["u_view"], 1, GL.GL_TRUE, np.asarray(turn, dtype=np.float32))
         rotation, tan_x, tan_y = outline if outline is not None else (np.eye(3), -1.0, -1.0)
         # World → camera is the transpose of the view's rotation.
         GL.glUniformMatrix3fv(u["u_outline_view"], 1, GL.GL_FALSE, np.asarray(rotation, dtype=np.float32))
