@@ -39,7 +39,7 @@ def render_view(path: str, at: float, start: tuple, fov: float, size: tuple[int,
             renderer = SphereRenderer()
             renderer.layout = decision.layout
             if level:
-                renderer.picture_turn = level_turn(path)
+                renderer.picture_turn = level_turn(path, wait=True)
             try:
                 renderer.upload(item)
             except PictureTooLarge as exc:

@@ -10,7 +10,7 @@ import struct
 import numpy as np
 
 from vrplayer.cameras import facts
-from vrplayer.cameras.level import Tilt
+from vrplayer.cameras.level import LazyTilt, Tilt
 from vrplayer.media.boxes import BoxReader, looks_like_mp4
 from vrplayer.media.camera import CameraFile
 
@@ -73,12 +73,17 @@ def recognise(path: str, container) -> CameraFile | None:
         return None
     if index is None or index >= len(container.streams):
         return None
-    origin = container.start_time / 1e6 if container.start_time is not None else 0.0
-    samples = orientations(container, index, origin)
-    container.seek(0)
-    if not samples:
-        return None
-    tilt = Tilt.from_rotations(samples, "VR180 camm")
-    return CameraFile("VR180 camera", notes=(f"its camm track holds {len(samples)} orientation samples: --level keeps"
-                                             " the horizon level",),
-                      level=tilt.turn, level_source=f"{len(samples)} orientation samples (camm)")
+    return CameraFile("VR180 camera", notes=("its camm motion track can keep the horizon level (--level)",),
+                      level=LazyTilt(lambda: _tilt(path, index), f"{path.rsplit('/', 1)[-1]}'s camm track"),
+                      level_source="its camm motion track")
+
+
+def _tilt(path: str, index: int) -> Tilt | None:
+    from vrplayer.media.container import open_container, origin_seconds
+
+    container = open_container(path, whole=False)
+    try:
+        samples = orientations(container, index, origin_seconds(container))
+    finally:
+        container.close()
+    return Tilt.from_rotations(samples, f"{len(samples)} orientation samples (camm)") if samples else None

@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 
 from vrplayer.cameras import facts
-from vrplayer.cameras.gpmf import read_telemetry
-from vrplayer.cameras.level import Tilt, quaternion_rotation, tilt_from_gravity
+from vrplayer.cameras.gpmf import read_telemetry, telemetry_track
+from vrplayer.cameras.level import LazyTilt, Tilt, quaternion_rotation, tilt_from_gravity
 from vrplayer.media.camera import CameraFile, Canvas, Piece
 
 
@@ -44,35 +44,40 @@ def recognise(path: str, container) -> CameraFile | None:
     if sound is not None:
         notes.append(f"its sound is track {sound.index}, four channels of first-order ambisonics (AmbiX), turned with"
                      " the head, not the stereo mix")
-    level, level_source = _level(container)
-    if level is not None:
-        notes.append(f"its telemetry holds {level_source}: --level keeps the horizon level")
+    level = level_source = None
+    if telemetry_track(container) is not None:
+        level = LazyTilt(lambda: _tilt(path), f"{os.path.basename(path)}'s telemetry (GPMF)")
+        level_source = "its GPMF telemetry (the gravity vector GRAV, else the orientation CORI)"
+        notes.append("its telemetry track can keep the horizon level (--level)")
     return CameraFile(
         camera="GoPro MAX",
         canvas=Canvas((3 * face, 2 * face), tuple(pieces)),
         sound_track=sound.index if sound is not None else None,
         sound_format=facts.GOPRO_SOUND_FORMAT if sound is not None else None,
         layout={"projection": "eac", "stereo": "mono", "eac_padding": facts.GOPRO_EAC_PADDING},
-        notes=tuple(notes), level=level, level_source=level_source,
+        notes=tuple(notes), level=level, level_source=level_source or "",
     )
 
 
-def _level(container):
-    """The horizon's turn from the telemetry: the gravity vector where recorded (it knows where down is from the
-    first sample on), else the orientation quaternions (from the start of the take)."""
-    origin = container.start_time / 1e6 if container.start_time is not None else 0.0
-    telemetry = read_telemetry(container, origin)
-    container.seek(0)
+def _tilt(path: str) -> Tilt | None:
+    """The camera's tilt over the film from its telemetry: the gravity vector where recorded (it knows where down
+    is from the first sample on), else the orientation quaternions (from the start of the take)."""
+    from vrplayer.media.container import open_container, origin_seconds
+
+    container = open_container(path, whole=False)
+    try:
+        telemetry = read_telemetry(container, origin_seconds(container))
+    finally:
+        container.close()
     if telemetry.get("GRAV"):
         samples = telemetry["GRAV"]
-        tilt = Tilt(tuple(t for t, *_ in samples), *zip(*[tilt_from_gravity(*g) for _, *g in samples]),
-                    source="GoPro GPMF GRAV")
-        return tilt.turn, f"{len(samples)} gravity samples (GPMF GRAV)"
+        return Tilt(tuple(t for t, *_ in samples), *zip(*[tilt_from_gravity(*g) for _, *g in samples]),
+                    source=f"{len(samples)} gravity samples (GPMF GRAV)")
     if telemetry.get("CORI"):
         samples = telemetry["CORI"]
-        tilt = Tilt.from_rotations([(t, quaternion_rotation(*q)) for t, *q in samples], "GoPro GPMF CORI")
-        return tilt.turn, f"{len(samples)} orientation samples (GPMF CORI)"
-    return None, ""
+        return Tilt.from_rotations([(t, quaternion_rotation(*q)) for t, *q in samples],
+                                   f"{len(samples)} orientation samples (GPMF CORI)")
+    return None
 
 
 def _row_pieces(track: int, face: int, strip: int, row: int) -> list[Piece]:

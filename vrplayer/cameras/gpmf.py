@@ -51,12 +51,17 @@ def streams(payload: bytes) -> dict[str, list[tuple]]:
     return found
 
 
+def telemetry_track(container):
+    """The film's GPMF telemetry stream, or None."""
+    return next((s for s in container.streams
+                 if s.type == "data" and (s.metadata or {}).get("handler_name", "").strip() == facts.GOPRO_TELEMETRY_HANDLER),
+                None)
+
+
 def read_telemetry(container, origin: float = 0.0) -> dict[str, list[tuple]]:
     """{"GRAV": [(t, x, y, z), …], "CORI": [(t, w, x, y, z), …]} from the film's telemetry track (empty when it has
     none); t in film seconds, each payload's samples spread over its packet's duration."""
-    track = next((s for s in container.streams
-                  if s.type == "data" and (s.metadata or {}).get("handler_name", "").strip() == facts.GOPRO_TELEMETRY_HANDLER),
-                 None)
+    track = telemetry_track(container)
     timed: dict[str, list[tuple]] = {}
     if track is None:
         return timed

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import bisect
 import math
+import threading
 from dataclasses import dataclass
 
 import numpy as np
 
+from vrplayer import log
 from vrplayer.geometry import view_rotation
 from vrplayer.xr_pose import yaw_pitch_roll
+
+_log = log.get("level")
 
 
 def quaternion_rotation(w: float, x: float, y: float, z: float) -> np.ndarray:
@@ -71,3 +75,46 @@ class Tilt:
         """World → picture rotation at film time t: where a level view's ray lies in the tilted camera's picture."""
         pitch, roll = self.at(t)
         return view_rotation(0.0, pitch, roll).T
+
+
+class LazyTilt:
+    """A film's level turn whose samples are read on first need, away from the picture: a long take's telemetry
+    is spread through the whole file, and reading it at the start would hold the first picture back. Until the
+    samples are in, the picture is shown as filmed (the identity turn). `load()` reads them now (a snapshot);
+    `start()` reads them on a thread of their own (playing)."""
+
+    def __init__(self, read, what: str):
+        self._read, self.what = read, what  # read() -> Tilt or None
+        self._tilt = None
+        self._done = threading.Event()
+        self._started = False
+        self._lock = threading.Lock()
+        self.source = what
+
+    def start(self) -> None:
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+        threading.Thread(target=self._load, name="level-samples", daemon=True).start()
+
+    def load(self) -> None:
+        self.start()
+        self._done.wait()
+
+    def _load(self) -> None:
+        try:
+            self._tilt = self._read()
+        except Exception as exc:  # (a damaged track: the picture stays as filmed, and the log says why)
+            _log.warning("%s could not be read (%s): the horizon stays as filmed", self.what, exc)
+        if self._tilt is not None:
+            self.source = self._tilt.source
+            _log.info("horizon levelled from %s", self._tilt.source)
+        else:
+            _log.warning("%s holds no orientation samples: the horizon stays as filmed", self.what)
+        self._done.set()
+
+    def __call__(self, t: float) -> np.ndarray:
+        if not self._started:
+            self.start()
+        return self._tilt.turn(t) if self._tilt is not None else np.eye(3)

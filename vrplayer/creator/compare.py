@@ -150,7 +150,7 @@ def render_comparison(path_a: str, path_b: str, at: float, offset_b: float, star
         own_display = display is None
         display = display or OffscreenDisplay(size)
         try:
-            drawing = CompareDrawing(layouts, (path_text(path_a), path_text(path_b)), level_turns((path_a, path_b), level))
+            drawing = CompareDrawing(layouts, (path_text(path_a), path_text(path_b)), level_turns((path_a, path_b), level, wait=True))
             try:
                 drawing.draw(frames, view, composition, size, eye, label_texts(composition, texts) if labels else None, cards)
                 display.present()

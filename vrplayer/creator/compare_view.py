@@ -46,11 +46,12 @@ def audiences_of(heatmaps) -> tuple:
     return found
 
 
-def level_turns(paths, level: bool) -> tuple:
-    """Each cut's level-horizon turn (media/camera.py), where asked for and its file has the camera's orientation."""
+def level_turns(paths, level: bool, wait: bool = False) -> tuple:
+    """Each cut's level-horizon turn (media/camera.py), where asked for and its file has the camera's orientation
+    (`wait`: its samples read before returning, for a single picture)."""
     from vrplayer.media.camera import level_turn
 
-    return tuple(level_turn(path, quiet=True) if level else None for path in paths)
+    return tuple(level_turn(path, quiet=True, wait=wait) if level else None for path in paths)
 
 
 class CompareDrawing:

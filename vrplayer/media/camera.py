@@ -26,6 +26,8 @@ from vrplayer import log
 
 _log = log.get("media.camera")
 
+KNOWN_FILES = 64  # files whose answers are kept
+
 
 @dataclass(frozen=True)
 class Piece:
@@ -106,13 +108,13 @@ def recognise(path: str) -> CameraFile | None:
         return None
     key = (path, stat.st_mtime_ns, stat.st_size)
     if key not in _known:
+        if len(_known) >= KNOWN_FILES:
+            _known.pop(next(iter(_known)))  # (the oldest: a kiosk's day of films keeps this small)
         _known[key] = _ask(path)
     return _known[key]
 
 
 def _ask(path: str) -> CameraFile | None:
-    import av
-
     from vrplayer.media.container import open_container
 
     try:
@@ -123,7 +125,7 @@ def _ask(path: str) -> CameraFile | None:
         for recogniser in _recognisers:
             try:
                 found = recogniser(path, container)
-            except (av.error.FFmpegError, OSError, ValueError) as exc:
+            except Exception as exc:  # (a hostile or odd file: whatever a recogniser trips on)
                 _log.warning("%s: recognising it as a camera file failed (%s); playing it as an ordinary film", path, exc)
                 continue
             if found is not None:
@@ -133,12 +135,17 @@ def _ask(path: str) -> CameraFile | None:
         container.close()
 
 
-def level_turn(path: str, quiet: bool = False):
+def level_turn(path: str, quiet: bool = False, wait: bool = False):
     """The film's level-horizon turn (CameraFile.level), or None — with one log line saying it has no orientation,
-    unless `quiet` (levelling by default, where there is something to level by)."""
+    unless `quiet` (levelling by default, where there is something to level by). Samples spread through the file
+    are read on a thread of their own (the picture as filmed meanwhile), or, with `wait`, before returning (a
+    single picture: a snapshot, a comparison)."""
     found = recognise(path)
     if found is not None and found.level is not None:
         _log.info("%s: horizon levelled from %s", path, found.level_source)
+        prepare = getattr(found.level, "load" if wait else "start", None)
+        if prepare is not None:
+            prepare()
         return found.level
     if quiet:
         return None
