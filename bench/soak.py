@@ -247,11 +247,12 @@ def main() -> int:
     args = parser.parse_args()
     warmup = args.warmup if args.warmup is not None else min(5.0, args.minutes / 5)
 
-    from vrplayer import log
+    from vrplayer import log, memory
     from vrplayer.display import open_display
     from vrplayer.kiosk.runner import Kiosk, KioskOptions
     from vrplayer.player import Player, PlayOptions
 
+    memory.limit_arenas()  # as the command line does, before any thread
     log.setup(-1)  # warnings and errors only: the samples are the output
     films = make_films(args.films)
     sink = NullSink() if args.sound == "null-sink" and shutil.which("pulseaudio") else None

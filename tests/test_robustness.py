@@ -212,6 +212,38 @@ def test_no_collector_pass_walks_what_was_alive_before_the_film_while_it_plays(s
         display.close()
 
 
+ARENAS_AFTER = r"""
+import ctypes, sys
+from vrplayer import cli
+status = cli.main(sys.argv[1:])
+libc = ctypes.CDLL(None)
+libc.fdopen.restype, libc.fdopen.argtypes = ctypes.c_void_p, [ctypes.c_int, ctypes.c_char_p]
+out = ctypes.c_void_p(libc.fdopen(1, b"w"))
+sys.stdout.flush()
+libc.malloc_info(0, out)  # the allocator's own account: one <heap> per arena
+libc.fflush(out)
+sys.exit(status)
+"""
+
+
+def test_the_player_keeps_its_memory_in_two_arenas(make_film):
+    """Each thread that allocates while another holds an arena gets one of its own (up to eight per core), and
+    trimming cannot give back their part-used pages: a kiosk's memory climbed by hundreds of MB. The player keeps
+    to two; the same film with the allocator's default (MALLOC_ARENA_MAX set, which the player leaves alone)
+    spreads over more."""
+    film = make_film("arenas.mp4", width=1280, height=640, seconds=2.0, fps=24, audio=False)
+
+    def arenas(env: dict) -> int:
+        result = subprocess.run([sys.executable, "-c", ARENAS_AFTER, "play", str(film), "--display", "offscreen",
+                                 "--size", "320x180", "--no-audio"], capture_output=True, text=True, timeout=120,
+                                cwd=ROOT, env=dict(os.environ, **env))
+        assert result.returncode == 0, result.stderr
+        return result.stdout.count("<heap nr=")
+
+    assert arenas({}) <= 2
+    assert arenas({"MALLOC_ARENA_MAX": "16"}) > 2
+
+
 # -- point 12: a picture wider than the GPU's largest texture --------------------------------------------------
 
 def test_a_picture_wider_than_the_gpus_textures_is_one_line_and_the_next_film_plays(tmp_path, small_film):

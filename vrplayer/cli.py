@@ -8,7 +8,7 @@ import importlib
 import json
 import sys
 
-from vrplayer import __version__, log
+from vrplayer import __version__, log, memory
 import vrplayer.cameras  # noqa: F401  (camera files: adds its recognisers to the media door)
 from vrplayer.errors import PlayerError, path_text
 from vrplayer.layout import EYE_MODES, PROJECTIONS, STEREO_MODES
@@ -205,6 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    memory.limit_arenas()  # before any thread of ours allocates (see vrplayer.memory)
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
