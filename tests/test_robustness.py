@@ -298,6 +298,23 @@ def test_a_truncated_film_is_said_to_be_truncated(tmp_path, small_film):
     assert "WARNING" in result.stderr and "truncated" in result.stderr
 
 
+def test_a_matroska_film_whose_sound_runs_past_its_picture_is_not_called_truncated(tmp_path):
+    """Matroska keeps no track's length in its index, only the segment's — the longest track's: the picture's own
+    length is the DURATION tag its muxer wrote. A film cut short is still said to be truncated."""
+    film = tmp_path / "longer_sound.mkv"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=160x80:rate=24:duration=2", "-f",
+                    "lavfi", "-i", "sine=duration=3.5", "-c:v", "libx264", "-g", "12", "-c:a", "aac", str(film)],
+                   check=True)
+    result = run_cli("play", film, *OFFSCREEN, timeout=60)
+    assert result.returncode == 0 and not error_lines(result), result.stderr
+    assert "48 frames shown" in result.stderr
+    cut = tmp_path / "cut.mkv"
+    data = film.read_bytes()
+    cut.write_bytes(data[: len(data) * 5 // 10])
+    line = one_error(run_cli("play", cut, *OFFSCREEN, timeout=60))
+    assert re.search(r"cut\.mkv: truncated at \d\.\d\d s of 2\.0\d s", line), line
+
+
 @pytest.mark.parametrize("command", ["probe", "snapshot", "play"])
 def test_ffmpegs_generic_error_is_not_a_permissions_problem(tmp_path, small_film, command):
     # A ctts box of size 0 runs to the end of its parent, swallowing the sample tables: FFmpeg's seek answers with

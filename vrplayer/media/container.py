@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import math
 import os
 import stat
 import tempfile
@@ -303,12 +304,28 @@ def piece_frames(source, kind: str, target: float, keep_going, on_corrupt, logge
 
 
 def duration_seconds(container, stream) -> float | None:
-    """The film's length: the video stream's own duration, else the container's, else unknown."""
+    """The film's length: the video stream's own duration (or, in Matroska, the track's DURATION tag its muxer
+    wrote), else the container's — the longest track's, which a sound running past the picture lengthens — else
+    unknown."""
     if stream.duration is not None and stream.time_base is not None:
         return float(stream.duration * stream.time_base)
+    if (tagged := _tagged_duration(stream.metadata.get("DURATION"))) is not None:
+        return tagged
     if container.duration is not None:
         return container.duration / av.time_base
     return None
+
+
+def _tagged_duration(text) -> float | None:
+    """A Matroska track's DURATION tag ("HH:MM:SS.nnnnnnnnn", as FFmpeg's and mkvmerge's muxers write it)."""
+    parts = str(text).split(":") if text else []
+    try:
+        hours, minutes, seconds = (float(part) for part in parts) if len(parts) == 3 else (None, None, None)
+    except ValueError:
+        return None
+    if hours is None or not all(math.isfinite(v) and v >= 0 for v in (hours, minutes, seconds)):
+        return None
+    return hours * 3600 + minutes * 60 + seconds
 
 
 def origin_seconds(container) -> float:
