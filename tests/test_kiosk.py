@@ -571,6 +571,24 @@ def test_every_way_of_stopping_ends_the_film_and_the_kiosk_in_the_log(make_film,
     assert events(log)[-1]["event"] == "kiosk_stopped"
 
 
+def test_a_film_that_played_but_not_whole_says_why_in_the_session_log(make_film, films, tmp_path):
+    whole = make_film("kiosk_cut_whole.mp4", width=320, height=160, seconds=3.0, audio=False)
+    cut = tmp_path / "cut.mp4"
+    data = whole.read_bytes()
+    cut.write_bytes(data[: len(data) * 4 // 10])  # its index first: it plays up to where the copy stopped
+    prog = programme(tmp_path / "prog.toml", [cut, films["b"]], loop=False)
+    log = tmp_path / "log"
+    proc = start_kiosk(prog, log, "--no-audio", "--duration", "30")
+    try:
+        wait_for(lambda: len(events(log, "film_ended")) >= 2, what="both films")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        finish(proc)
+    first, second = events(log, "film_ended")[:2]
+    assert first["item"] == 1 and re.search(r"cut\.mp4: truncated at \d\.\d\d s of 3\.00 s", first["problem"]), first
+    assert second["item"] == 2 and "problem" not in second
+
+
 def test_the_status_says_when_it_was_last_updated(films, tmp_path):
     prog = programme(tmp_path / "prog.toml", [films["a"], films["b"]])
     port = free_port()

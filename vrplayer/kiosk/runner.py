@@ -475,7 +475,9 @@ class Kiosk:
             outcome = event.data["outcome"]
             counts = {key: event.data[key] for key in ("frames_shown", "frames_dropped", "audio_underruns", "audio_late_blocks")}
             reason = "stopped" if outcome == "quit" else outcome if isinstance(outcome, str) else outcome[1]
-            self.session.event("film_ended", item=item.number, title=item.display_title, reason=reason, **counts)
+            problem = {"problem": event.data["problem"]} if event.data.get("problem") else {}  # (played, not whole)
+            self.session.event("film_ended", item=item.number, title=item.display_title, reason=reason, **counts,
+                               **problem)
 
     def _tick(self, playback) -> str | None:
         """The heartbeat, a stop asked for (its reason ends the film), the grace period of a viewer who left
