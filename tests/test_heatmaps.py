@@ -285,8 +285,9 @@ def test_the_heat_map_over_the_film_in_the_player(recorded, tmp_path):
     assert len(xs) > 20 and abs(np.median(xs) - centre[0]) < 3 and abs(np.median(ys) - centre[1]) < 3
 
 
-def test_a_kiosk_records_each_viewing_for_the_heat_map(recorded, tmp_path):
-    film, _ = recorded["stereo"]
+@pytest.mark.parametrize("kind", ["mono", "stereo", "vr180"])
+def test_a_kiosk_records_each_viewing_for_the_heat_map(recorded, tmp_path, kind):
+    film, _ = recorded[kind]
     head = tmp_path / "head.txt"
     head.write_text(f"0 {-HEAD[0]} {HEAD[1]}\n60 {-HEAD[0]} {HEAD[1]}\n")
     programme = tmp_path / "prog.toml"

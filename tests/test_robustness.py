@@ -4,6 +4,7 @@ and a seeded fuzz run of damaged films through probe, snapshot and play (the lon
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import os
@@ -85,12 +86,48 @@ def test_a_playlist_skips_a_fifo_and_plays_the_next(tmp_path, small_film):
     assert f"finished {small_film}" in result.stderr
 
 
-@pytest.fixture
-def leased(tmp_path, small_film):
-    """A copy of the film that cannot be opened while a write lease on it is held (the kernel makes an open wait for
-    the holder, up to /proc/sys/fs/lease-break-time: 45 s): a real open that hangs, as on a stuck share."""
-    path = tmp_path / "leased.mp4"
-    shutil.copy(small_film, path)
+def test_a_local_hls_playlist_plays_only_the_regular_files_in_its_folder(tmp_path, small_film):
+    """A local HLS playlist makes FFmpeg open the files it names, past the regular-file check: a FIFO among them
+    held the film for good, and it could reach other folders and hosts. Each such part is left out with one
+    warning; the rest plays."""
+    folder = tmp_path / "stream"
+    folder.mkdir()
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=160x80:rate=24:duration=3", "-c:v",
+                    "libx264", "-g", "12", "-f", "hls", "-hls_time", "0.5", "-hls_list_size", "0",
+                    str(folder / "film.m3u8")], check=True)
+    segments = sorted(folder.glob("film*.ts"), key=lambda p: int(p.stem[4:]))
+    assert len(segments) >= 4
+    shutil.move(segments[1], tmp_path / "outside.ts")
+    segments[2].unlink()
+    os.mkfifo(segments[2])
+    text = (folder / "film.m3u8").read_text()
+    text = text.replace(segments[1].name, "../outside.ts").replace(segments[3].name, "http://127.0.0.1:9/film.ts")
+    (folder / "film.m3u8").write_text(text)
+    result = run_cli("play", folder / "film.m3u8", small_film, *OFFSCREEN, timeout=60)
+    assert not error_lines(result), result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "that part is left out" in line]
+    assert len(warnings) == 3, result.stderr
+    assert "outside.ts: lies outside the playlist's folder" in warnings[0]
+    assert f"{segments[2].name}: is a FIFO (named pipe), not a regular file" in result.stderr
+    assert "http://127.0.0.1:9/film.ts: is on another host" in result.stderr
+    assert re.search(r"finished .*film\.m3u8: \d+ frames shown", result.stderr), result.stderr
+    assert f"finished {small_film}" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["probe", "snapshot", "play"])
+def test_a_concat_script_is_refused_before_ffmpeg_opens_what_it_names(tmp_path, small_film, command):
+    fifo = tmp_path / "part.mp4"
+    os.mkfifo(fifo)
+    concat = tmp_path / "list.mp4"  # (its name says nothing)
+    concat.write_text(f"ffconcat version 1.0\nfile '{fifo}'\nfile '{small_film}'\n")
+    line = one_error(run_in(tmp_path, command, concat, timeout=30))
+    assert "is an FFmpeg concat script" in line and "not a film" in line and "did not open" not in line, line
+
+
+@contextlib.contextmanager
+def lease_held(path: Path):
+    """`path` cannot be opened while a write lease on it is held (the kernel makes an open wait for the holder, up
+    to /proc/sys/fs/lease-break-time: 45 s): a real open that hangs, as on a stuck share."""
     holder = subprocess.Popen([sys.executable, "-c", (
         "import fcntl, os, signal, sys, time\n"
         "signal.signal(signal.SIGIO, signal.SIG_IGN)\n"
@@ -102,9 +139,20 @@ def leased(tmp_path, small_film):
     if not answer.startswith("held"):
         holder.wait()
         pytest.skip(f"this file system takes no lease ({answer.strip()})")
-    yield path
-    holder.kill()
-    holder.wait()
+    try:
+        yield path
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+@pytest.fixture
+def leased(tmp_path, small_film):
+    """A copy of the film whose opening hangs (lease_held)."""
+    path = tmp_path / "leased.mp4"
+    shutil.copy(small_film, path)
+    with lease_held(path):
+        yield path
 
 
 def test_a_film_that_does_not_open_in_time_fails_in_one_line_and_the_playlist_goes_on(leased, small_film, tmp_path):
@@ -124,9 +172,8 @@ def test_a_film_whose_data_stops_coming_mid_film_ends_in_one_line(tmp_path, smal
                     "-hls_list_size", "0", str(tmp_path / "film.m3u8")], check=True)
     segments = sorted(tmp_path.glob("film*.ts"))
     assert len(segments) >= 2
-    segments[1].unlink()
-    os.mkfifo(segments[1])
-    result = run_cli("play", tmp_path / "film.m3u8", small_film, *OFFSCREEN, timeout=120)
+    with lease_held(segments[1]):  # its second part's file stops answering
+        result = run_cli("play", tmp_path / "film.m3u8", small_film, *OFFSCREEN, timeout=120)
     line = one_error(result)
     assert "film.m3u8: stopped at" in line and "no data came from the file" in line
     assert f"finished {small_film}" in result.stderr  # the next film played: the player did not freeze

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import io
 import math
 import os
 import stat
@@ -97,10 +98,58 @@ def _within_time_limit(work, late_message: str, limit: float = OPEN_TIMEOUT):
     return outcome["result"]
 
 
+# A local file that FFmpeg would read as a list of other files to open reaches, through them, past the regular-file
+# check: FIFOs, devices, other folders, other hosts. An HLS playlist (an exported stream's folder) plays with every
+# file it names checked (_ListedFiles); a concat script is refused. Both are told by the first bytes their demuxers'
+# own probes look for.
+_HLS = b"#EXTM3U"
+_CONCAT = b"ffconcat version"
+
+
+def _first_bytes(path: str) -> bytes:
+    with open(path, "rb") as file:
+        return file.read(32).removeprefix(b"\xef\xbb\xbf")
+
+
+class _ListedFiles:
+    """FFmpeg's opener for the files a local HLS playlist names (PyAV's io_open): only regular files in the
+    playlist's folder or below. One that is not is left out — an empty file to FFmpeg, whose HLS reader steps over
+    it — with one warning naming it (an exception here would reach FFmpeg through PyAV's callback, which crashes)."""
+
+    def __init__(self, playlist: str):
+        self.playlist = os.path.realpath(playlist)
+        self.folder = os.path.dirname(self.playlist)
+        self.name = path_text(playlist)
+
+    def __call__(self, url: str, flags: int, options: dict):
+        named = url.removeprefix("file:")
+        try:
+            if "://" in named:
+                raise MediaError(f"{path_text(named)}: is on another host; a local playlist plays local files")
+            real = os.path.realpath(named)
+            if real != self.playlist and not real.startswith(self.folder + os.sep):
+                raise MediaError(f"{path_text(named)}: lies outside the playlist's folder")
+            check_readable_file(real, path_text(named))
+            return open(real, "rb")
+        except Exception as exc:  # (MediaError's line, or what open() said)
+            why = str(exc).split(";")[0] if isinstance(exc, MediaError) else f"{path_text(named)}: {reason(exc)}"
+            if (self.playlist, named) not in _left_out:
+                _left_out.add((self.playlist, named))
+                _log.warning("%s: names %s; that part is left out", self.name, why)
+            return io.BytesIO(b"")
+
+
+_left_out: set = set()  # (playlist, file) pairs already warned of: the picture's and the sound's readers both ask
+
+
 def _open_file(path: str, name: str):
     check_readable_file(path, name)
+    start = _first_bytes(path)
+    if start.startswith(_CONCAT):
+        raise MediaError(f"{name}: is an FFmpeg concat script (a list of other files to play), not a film; give the "
+                         "films themselves, or a kiosk programme naming them")
     try:
-        return _open(path)
+        return _open(path, _ListedFiles(path) if start.startswith(_HLS) else None)
     except (av.error.FFmpegError, OSError) as exc:
         if getattr(exc, "errno", None) == errno.EACCES:
             raise MediaError(f"{name}: permission denied; check the file's read permission") from None
@@ -200,12 +249,13 @@ def open_piece(reader, format_name: str | None = None):
     return av.open(reader, "r", format=format_name, buffer_size=SOURCE_BUFFER)
 
 
-def _open(path: str):
+def _open(path: str, io_open=None):
+    more = {"io_open": io_open} if io_open is not None else {}
     try:
         # PyAV 18: undecodable metadata (a badly tagged title) must not stop the film from opening.
-        return av.open(path, "r", metadata_errors="ignore")
+        return av.open(path, "r", metadata_errors="ignore", **more)
     except TypeError:
-        return av.open(path, "r")  # PyAV 19 has no such option (and no longer fails on such metadata)
+        return av.open(path, "r", **more)  # PyAV 19 has no such option (and no longer fails on such metadata)
 
 
 def video_stream(container, path: str):
