@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Compare-mode speed: two 1920×960 cuts (H.264 with camera-like grain, so they decode like real footage) compared
 at 640×360 as fast as it goes — both decoded in lockstep (`CutPair`: every frame of A, B's frame due at the same
-moment), each drawn by its own sphere renderer into its texture, composed, presented (glFinish) — against FFmpeg's
+moment), each drawn by its own sphere renderer (a wipe or a split straight into its columns of the picture; the difference through a texture per cut and a composite pass), presented (glFinish) — against FFmpeg's
 decode-only frame rate of one of the films, measured in the same run. Two decodes share the machine's cores, so the
 goal is ≥ 0.45 × one film's decode-only rate (0.5 is the most two equal decodes can get).
 

@@ -8,7 +8,10 @@ from __future__ import annotations
 from vrplayer import log
 from vrplayer.player.options import clock_text
 from vrplayer.render import placement
-from vrplayer.render.compare_pass import ComparePass, Composition, column_bounds, columns_read, wipe_line, split_halves
+from OpenGL import GL
+
+from vrplayer.render.compare_pass import (Composition, DifferencePass, column_bounds, columns_read, draw_wipe_line,
+                                          fill_columns, parts_drawn, split_halves, wipe_line)
 from vrplayer.render.overlay import OverlayRenderer, TextCard
 from vrplayer.render.placement import InView
 from vrplayer.render.projection import tan_half_fov, view_rotation
@@ -63,7 +66,7 @@ class CompareDrawing:
         for renderer, layout, turn in zip(self.renderers, layouts, turns):
             renderer.layout = layout
             renderer.picture_turn = turn
-        self.composite = ComparePass()
+        self.difference = DifferencePass()
         self.overlay = OverlayRenderer()
         self._uploaded = [None, None]  # the frame each renderer holds
 
@@ -71,7 +74,7 @@ class CompareDrawing:
         self._uploaded = [None, None]
         for renderer in self.renderers:
             renderer.close()
-        self.composite.close()
+        self.difference.close()
         self.overlay.close()
 
     def draw(self, frames, view, composition: Composition, size: tuple[int, int], eye: str = "left",
@@ -93,42 +96,59 @@ class CompareDrawing:
         `viewport` (x, y, w, h) of the bound framebuffer: a window's view, or one eye of a headset (then `eye`
         is that eye's)."""
         x0, y0, width, height = viewport
-        self.composite.prepare((width, height))
-        for index, columns in enumerate(columns_read(composition, width)):
-            if columns is None or columns[1] <= 0:
-                continue
-            target, renderer, frame = self.composite.targets[index], self.renderers[index], frames[index]
-            with target.drawing():
-                if frame is None:
-                    target.clear()
-                    continue
-                if frame is not self._uploaded[index]:
-                    try:
-                        renderer.upload(frame)
-                    except PictureTooLarge as exc:
-                        raise exc.for_film(self.names[index]) from None
-                    self._uploaded[index] = frame
-                bounds = column_bounds(tan_bounds, width, columns)
-                part = (columns[0], 0, columns[1], height)
-                if eye == "side-by-side":
-                    # Both eyes of the part's view in its two halves, as the player shows them in a window: each
-                    # eye its whole width, its height following its half's shape.
-                    half = columns[1] // 2
-                    left, right, down, up = bounds
-                    taller = columns[1] / max(1, half)
-                    for eye_name, x, w in (("left", columns[0], half), ("right", columns[0] + half, columns[1] - half)):
-                        if w > 0:
-                            eye_bounds, eye_viewport = (left, right, down * taller, up * taller), (x, 0, w, height)
-                            renderer.draw_rays(rotation, eye_bounds, eye_viewport, eye_name)
-                            self._draw_cards(cards, index, composition, rotation, eye_bounds, eye_viewport)
-                else:
-                    renderer.draw_rays(rotation, bounds, part, eye)
-                    self._draw_cards(cards, index, composition, rotation, bounds, part)
-        self.composite.compose(composition, (x0, y0, width, height))
+        if composition.mode == "difference":
+            self.difference.prepare((width, height))
+            for index, columns in enumerate(columns_read(composition, width)):
+                with self.difference.targets[index].drawing():
+                    self._draw_part(index, frames[index], rotation, column_bounds(tan_bounds, width, columns),
+                                    (columns[0], 0, columns[1], height), composition, eye, ())
+            self.difference.compose(composition.gain, viewport)
+            return
+        # Each cut's part straight into its columns of the framebuffer (see render/compare_pass.py).
+        for index, drawn in enumerate(parts_drawn(composition, width)):
+            if drawn is not None and drawn[0][1] > 0:
+                columns, at = drawn
+                self._draw_part(index, frames[index], rotation, column_bounds(tan_bounds, width, columns),
+                                (x0 + at, y0, columns[1], height), composition, eye, cards)
+        if composition.mode == "wipe":
+            draw_wipe_line(composition, viewport)
+
+    def _draw_part(self, index: int, frame, rotation, bounds, part, composition: Composition, eye: str, cards) -> None:
+        """Cut `index`'s `frame` (None: black) seen through `bounds` into the rectangle `part` (x, y, w, h) of the
+        bound framebuffer, with its cards; nothing of it outside `part`."""
+        if frame is None:
+            fill_columns(part, (0.0, 0.0, 0.0))
+            return
+        renderer = self.renderers[index]
+        if frame is not self._uploaded[index]:
+            try:
+                renderer.upload(frame)
+            except PictureTooLarge as exc:
+                raise exc.for_film(self.names[index]) from None
+            self._uploaded[index] = frame
+        if eye == "side-by-side":
+            # Both eyes of the part's view in its two halves, as the player shows them in a window: each eye its
+            # whole width, its height following its half's shape.
+            x, y, w, h = part
+            half = w // 2
+            left, right, down, up = bounds
+            taller = w / max(1, half)
+            for eye_name, ex, ew in (("left", x, half), ("right", x + half, w - half)):
+                if ew > 0:
+                    eye_bounds, eye_viewport = (left, right, down * taller, up * taller), (ex, y, ew, h)
+                    renderer.draw_rays(rotation, eye_bounds, eye_viewport, eye_name)
+                    self._draw_cards(cards, index, composition, rotation, eye_bounds, eye_viewport)
+        else:
+            renderer.draw_rays(rotation, bounds, part, eye)
+            self._draw_cards(cards, index, composition, rotation, bounds, part)
 
     def _draw_cards(self, cards, index: int, composition: Composition, rotation, bounds, viewport) -> None:
-        if cards[index] and composition.mode != "difference":
+        if cards and cards[index]:
+            # Kept to the cut's own part: a card reaching past it must not fall on the other cut's pixels.
+            GL.glEnable(GL.GL_SCISSOR_TEST)
+            GL.glScissor(*viewport)
             self.overlay.draw(cards[index], rotation, bounds, viewport, placement.desktop_frame(bounds, viewport))
+            GL.glDisable(GL.GL_SCISSOR_TEST)
 
     def _draw_labels(self, composition: Composition, labels: list[str], size: tuple[int, int]) -> None:
         width, height = size

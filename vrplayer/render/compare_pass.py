@@ -1,9 +1,14 @@
-"""Two pictures composed into one (shaders/compare.frag): a wipe, a split, a toggle between them, their difference.
+"""Two pictures composed into one: a wipe, a split, a toggle between them, their difference.
 
-Each picture is drawn first into a texture of its own at the viewport's size (`CutTarget`), by whoever draws it
-(the sphere renderer, with the same view for both); the composite pass reads them texel by texel into the bound
-framebuffer. Which columns of each texture the composite reads, per mode, is pure arithmetic (`columns_read`), so
-a drawer can draw only those: a wipe or a split then costs one view's rasterising, not two.
+A wipe, a split and a toggle put each cut's pixels side by side, unchanged: each cut's part is drawn straight into
+its columns of the bound framebuffer (`parts_drawn`: which columns of its whole view, and where they go), the wipe's
+line cleared in between (`draw_wipe_line`) — one view's rasterising for both cuts, and no pass after it (on a
+software GL a composite pass and a texture per cut cost as much again as the drawing).
+
+The difference needs both pictures at every pixel: each is drawn into a texture of its own at the viewport's size
+(`CutTarget`), by whoever draws it (the sphere renderer, with the same view for both), and the composite pass
+(shaders/difference.frag) reads them texel by texel into the bound framebuffer. Which columns each mode reads is pure
+arithmetic (`columns_read`).
 """
 
 from __future__ import annotations
@@ -16,8 +21,8 @@ from OpenGL import GL
 from vrplayer.render import shaders
 
 MODES = ("wipe", "split", "toggle", "difference")
-_MODE_CODE = {name: code for code, name in enumerate(MODES)}
 CUTS = ("A", "B")
+LINE_COLOUR = (0.9, 0.9, 0.9)  # the wipe's line: light, but not white (a white picture still shows it)
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,35 @@ def columns_read(composition: Composition, width: int) -> tuple[tuple[int, int] 
     if mode == "difference":
         return (0, width), (0, width)
     raise ValueError(f"unknown comparison mode {mode!r}")
+
+
+def parts_drawn(composition: Composition, width: int) -> tuple[tuple[tuple[int, int], int] | None, ...]:
+    """For A and B in a wipe, a split or a toggle: ((first, count) columns of its whole view, the column of the
+    viewport they go to), or None where it shows nothing."""
+    if composition.mode == "difference":
+        raise ValueError("the difference is composed from both pictures whole (columns_read)")
+    left = split_halves(width)[0] if composition.mode == "split" else None
+    places = (0, left) if left is not None else None
+    return tuple(None if columns is None else (columns, places[index] if places else columns[0])
+                 for index, columns in enumerate(columns_read(composition, width)))
+
+
+def draw_wipe_line(composition: Composition, viewport) -> None:
+    """The wipe's line, light, in its column of the viewport (x, y, w, h) of the bound framebuffer (none when it is
+    off the right edge)."""
+    x, y, width, height = viewport
+    line = wipe_line(composition.wipe, width)
+    if line < width:
+        fill_columns((x + line, y, 1, height), LINE_COLOUR)
+
+
+def fill_columns(rectangle, colour) -> None:
+    """Fill a rectangle (x, y, w, h) of the bound framebuffer with `colour` (r, g, b), and nothing outside it."""
+    GL.glEnable(GL.GL_SCISSOR_TEST)
+    GL.glScissor(*rectangle)
+    GL.glClearColor(*colour, 1.0)
+    GL.glClear(GL.GL_COLOR_BUFFER_BIT)
+    GL.glDisable(GL.GL_SCISSOR_TEST)
 
 
 def column_bounds(tan_bounds, width: int, columns: tuple[int, int]) -> tuple[float, float, float, float]:
@@ -116,11 +150,10 @@ class CutTarget:
         GL.glDeleteTextures([self.texture])
 
 
-class ComparePass:
+class DifferencePass:
     def __init__(self):
-        self._program = shaders.program("fullscreen.vert", "compare.frag")
-        self._u = shaders.uniforms(self._program, "u_cut_a", "u_cut_b", "u_mode", "u_viewport", "u_line", "u_shift",
-                                   "u_half", "u_shown", "u_gain")
+        self._program = shaders.program("fullscreen.vert", "difference.frag")
+        self._u = shaders.uniforms(self._program, "u_cut_a", "u_cut_b", "u_viewport", "u_gain")
         self._vao = GL.glGenVertexArrays(1)
         self.targets = (CutTarget(), CutTarget())
 
@@ -129,10 +162,9 @@ class ComparePass:
         for target in self.targets:
             target.ensure(size)
 
-    def compose(self, composition: Composition, viewport) -> None:
-        """Compose the two targets into the viewport (x, y, w, h) of the bound framebuffer."""
+    def compose(self, gain: float, viewport) -> None:
+        """|A - B| × gain of the two targets into the viewport (x, y, w, h) of the bound framebuffer."""
         x, y, width, height = viewport
-        left, shift_a, shift_b = split_halves(width)
         GL.glDisable(GL.GL_BLEND)
         GL.glViewport(x, y, width, height)
         GL.glUseProgram(self._program)
@@ -143,13 +175,8 @@ class ComparePass:
         GL.glActiveTexture(GL.GL_TEXTURE0)
         GL.glUniform1i(u["u_cut_a"], 0)
         GL.glUniform1i(u["u_cut_b"], 1)
-        GL.glUniform1i(u["u_mode"], _MODE_CODE[composition.mode])
         GL.glUniform4f(u["u_viewport"], x, y, width, height)
-        GL.glUniform1i(u["u_line"], wipe_line(composition.wipe, width))
-        GL.glUniform2i(u["u_shift"], shift_a, shift_b)
-        GL.glUniform1i(u["u_half"], left)
-        GL.glUniform1i(u["u_shown"], composition.shown)
-        GL.glUniform1f(u["u_gain"], composition.gain)
+        GL.glUniform1f(u["u_gain"], gain)
         GL.glBindVertexArray(self._vao)
         GL.glDrawArrays(GL.GL_TRIANGLES, 0, 3)
 
