@@ -88,7 +88,14 @@ def eye_tiles(layout, picture_size: tuple[int, int], eye: str) -> np.ndarray:
 
 def rectangles(tiles: np.ndarray) -> list[tuple[int, int, int, int]]:
     """Marked tiles as few rectangles (column, row, end column, end row; ends exclusive): runs along each row,
-    joined with the same run on the rows below."""
+    joined with the same run on the rows below. (A view that stays put asks for the same tiles every frame: the
+    answer is kept for the last few.)"""
+    return list(_rectangles(np.asarray(tiles, dtype=bool).tobytes(), tiles.shape))
+
+
+@lru_cache(maxsize=16)
+def _rectangles(packed: bytes, shape: tuple[int, int]) -> tuple[tuple[int, int, int, int], ...]:
+    tiles = np.frombuffer(packed, dtype=bool).reshape(shape)
     open_runs: dict[tuple[int, int], int] = {}  # (first column, end column) -> first row
     found = []
     for row in range(tiles.shape[0] + 1):
@@ -97,7 +104,7 @@ def rectangles(tiles: np.ndarray) -> list[tuple[int, int, int, int]]:
             found.append((run[0], open_runs.pop(run), run[1], row))
         for run in runs:
             open_runs.setdefault(run, row)
-    return sorted(found, key=lambda r: (r[1], r[0]))
+    return tuple(sorted(found, key=lambda r: (r[1], r[0])))
 
 
 def plane_rectangle(rectangle: tuple[int, int, int, int], plane_size: tuple[int, int]) -> tuple[int, int, int, int]:
