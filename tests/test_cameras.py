@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from camera_films import SEAM_MARK, gopro_max, gopro_tracks
-from conftest import run_cli
+from conftest import ROOT, run_cli
 from test_spatial_audio import read_wav
 from test_layouts_reference import BACK, CUBE_CORNER, DOWN, FRONT, MIN_PSNR, UP, equirect_scene, psnr, v360_convert, v360_view
 from vrplayer.snapshot import read_png
@@ -546,3 +546,59 @@ def test_the_overview_of_a_levelled_film_has_its_horizon_on_the_equator(tilted_g
     level = horizon_rows("--level")
     assert np.abs(level - size[1] / 2).max() <= 1.0, (level.min(), level.max())  # (0.5° is a row)
     assert np.ptp(horizon_rows()) > 20  # as filmed: 6° and 12° of tilt make it wave
+
+
+SPATIAL_FILM = ROOT / "sample_media" / "spatial_two_views.mov"
+
+
+def _eye_seen(picture: np.ndarray) -> tuple[str, str, int]:
+    """What one eye's snapshot of the spatial test film shows (sample_media/spatial_film.py): which band ("red" or
+    "blue"), on which side of the screen's centre its white block is, and the frame the bar at its foot counts."""
+    from spatial_film import BAR_STEP, HEIGHT, WIDTH
+
+    lit = picture.max(axis=2) > 60
+    rows, columns = np.flatnonzero(lit.any(axis=1)), np.flatnonzero(lit.any(axis=0))
+    top, bottom, left, right = rows[0], rows[-1], columns[0], columns[-1]
+    scale = (right - left + 1) / WIDTH
+    band = picture[top + 2, (left + right) // 2].astype(int)
+    white = np.flatnonzero((picture[(top + bottom) // 2] > 230).all(axis=1))
+    foot = picture[bottom - round(4 * scale), left:right + 1].max(axis=1)  # the bar's row: black from the left
+    bar = np.flatnonzero(foot > 60)[0] / scale
+    assert abs(bottom - top + 1 - HEIGHT * scale) <= 2
+    return ("red" if band[0] > band[2] else "blue", "left" if white.mean() < (left + right) / 2 else "right",
+            round(bar / BAR_STEP) - 1)
+
+
+def test_apple_spatial_video_plays_both_views_each_to_its_eye(tmp_path):
+    """An MV-HEVC film of two views (made by x265 with multiview, sample_media/spatial_film.py): both decoded in
+    lockstep, the base layer to the left eye and the second view to the right, the same frame in both at every
+    moment; a `stri` that says the views are reversed swaps them."""
+    from test_spherical import Box, find, rewrite, video_trak
+
+    result = run_cli("probe", SPATIAL_FILM)
+    assert result.returncode == 0, result.stderr
+    assert "camera:      Apple spatial video (MV-HEVC)" in result.stdout
+    assert "both views decoded, each to its eye" in result.stdout
+    assert "stereo:      side-by-side" in result.stdout and "warning:" not in result.stdout, result.stdout
+
+    def seen(film, at, eye):
+        out = tmp_path / f"{eye}.png"
+        shot = run_cli("snapshot", film, "--at", at, "--eye", eye, "--size", "320x180", "-o", out)
+        assert shot.returncode == 0, shot.stderr
+        return _eye_seen(read_png(str(out)))
+
+    for at, frame in ((0.05, 0), (0.35, 3), (0.95, 9)):
+        assert seen(SPATIAL_FILM, at, "left") == ("red", "left", frame)
+        assert seen(SPATIAL_FILM, at, "right") == ("blue", "right", frame)
+
+    stri = Box(b"vexu", children=[Box(b"eyes", children=[Box(b"stri", bytes(4) + bytes([0x0B]))])])
+
+    def edit(tree):
+        stsd = find(video_trak(tree).children, b"mdia", b"minf", b"stbl", b"stsd")
+        entry = next(b for b in stsd.children if b.fourcc in (b"hvc1", b"hev1"))
+        entry.children = (entry.children or []) + [stri]
+
+    swapped = rewrite(SPATIAL_FILM, tmp_path / "reversed.mov", edit)
+    assert "the second view the left eye" in run_cli("probe", swapped).stdout
+    assert seen(swapped, 0.35, "left") == ("blue", "right", 3)
+    assert seen(swapped, 0.35, "right") == ("red", "left", 3)

@@ -7,7 +7,8 @@
 - `insta360`: the `.insv`, one file or two, its trailer read, drawn with a documented default lens model;
 - `canon`: the RF 5.2 mm dual fisheye's VR180 pair, eyes swapped as the camera records them;
 - `camm`: a VR180 camera's motion track, for a level horizon;
-- `apple`: Apple spatial video (MV-HEVC), its base layer as a flat film.
+- `apple`: Apple spatial video (MV-HEVC): both views, each to its eye, where FFmpeg decodes them; else its base
+  layer as a flat film.
 
 Importing the package adds its recognisers (the command line does, so every command knows camera files).
 """

@@ -98,4 +98,7 @@ CAMM_SAMPLE_SIZES = {0: 12, 1: 8, 2: 12, 3: 12, 4: 12, 5: 52, 6: 28, 7: 12}  # t
 # carries the layered HEVC configuration (`lhvC`) and Apple's video extended usage (`vexu`, its `eyes` box saying
 # which views are there). FFmpeg ≥ 7.1's HEVC decoder gives both views with its `view_ids` option (-1: all).
 APPLE_SPATIAL_BOXES = (b"lhvC", b"vexu")
+# vexu/eyes/stri's own flags byte (after its version and flags): has the left eye's view (0x01), the right's (0x02),
+# more views (0x04), and the eye views reversed (0x08: the second view is the left eye), as FFmpeg's reader takes it.
+APPLE_STRI_EYE_VIEWS_REVERSED = 0x08
 APPLE_SPATIAL_FOV = 60.0  # a 2-D (or stereo) film on a screen ahead, as vrplayer shows flat films

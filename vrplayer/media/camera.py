@@ -39,6 +39,7 @@ class Piece:
     at: tuple[int, int]
     turn: int = 0
     file: int = 0  # which file: 0 the film's own, k its CameraFile.files[k - 1] (a take of two files)
+    view: int = 0  # which view of a multiview (MV-HEVC) track: 0 its base layer, 1 its second view
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,15 @@ class Canvas:
     def tracks(self) -> tuple[tuple[int, int], ...]:
         """The video streams used, as (file, stream index), the first one leading (its timestamps and seeks)."""
         return tuple(dict.fromkeys((piece.file, piece.track) for piece in self.pieces))
+
+    def views(self, file: int, track: int) -> int:
+        """How many views of a track the canvas takes (2 for both views of an MV-HEVC track; else 1)."""
+        return 1 + max(piece.view for piece in self.pieces if (piece.file, piece.track) == (file, track))
+
+    @property
+    def sources(self) -> tuple[tuple[int, int, int], ...]:
+        """(file, stream index, view) of every picture a canvas picture is made from, in the order of `tracks`."""
+        return tuple((file, track, view) for file, track in self.tracks for view in range(self.views(file, track)))
 
 
 @dataclass(frozen=True)

@@ -16,15 +16,18 @@ from vrplayer.media.container import reason
 PLANAR = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "yuv420p10le", "yuv444p10le", "gray"}
 
 
-def lockstep_frames(groups, keep_going, on_corrupt, logger, before_packet=None):
+def lockstep_frames(groups, keep_going, on_corrupt, logger, before_packet=None, views=None):
     """Frames of several video streams in step: for each time the lead stream (the first) shows a picture, a tuple
     of every stream's picture at that time, in the order given. `groups`: (container, streams) for each file the
-    streams come from (a take may be two files). A picture one stream has and another lacks (a damaged packet) is
-    passed over; the pairing goes on with the next."""
+    streams come from (a take may be two files). `views`: for a multiview stream (its decoder asked for all its
+    views), {id(stream): how many}: its views count as streams of their own, in view order. A picture one stream
+    has and another lacks (a damaged packet) is passed over; the pairing goes on with the next."""
+    views = views or {}
     order = [(container, stream) for container, streams in groups for stream in streams]
-    keys = [id(stream) for _, stream in order]
+    keys = [(id(stream), view) for _, stream in order for view in range(views.get(id(stream), 1))]
     waiting = {key: deque() for key in keys}
     lead = order[0][1]
+    last_time: dict[int, tuple[float, int]] = {}  # a multiview stream's last picture: (its time, its view)
     tolerance = 0.5 / float(lead.average_rate or lead.guessed_rate or 30)
     feeds = [(_decoded(container, streams, keep_going, on_corrupt, logger, before_packet, lead), streams)
              for container, streams in groups]
@@ -41,7 +44,7 @@ def lockstep_frames(groups, keep_going, on_corrupt, logger, before_packet=None):
                 waiting[keys[times.index(min(times))]].popleft()
         # Read on in a file one of whose streams has nothing waiting.
         hungry = [n for n, (_, streams) in enumerate(feeds) if n not in ended
-                  and any(not waiting[id(stream)] for stream in streams)]
+                  and any(not waiting[key] for key in keys if key[0] in {id(stream) for stream in streams})]
         if not hungry:
             return
         feed = feeds[hungry[0]][0]
@@ -52,7 +55,15 @@ def lockstep_frames(groups, keep_going, on_corrupt, logger, before_packet=None):
                 break
             stream, frame = item
             if frame.pts is not None and frame.time_base is not None:
-                waiting[id(stream)].append((float(frame.pts * frame.time_base), frame))
+                time = float(frame.pts * frame.time_base)
+                # The views of one moment leave the decoder one after the other, base layer first, at one time.
+                view = 0
+                if id(stream) in views:
+                    before = last_time.get(id(stream))
+                    view = before[1] + 1 if before is not None and before[0] == time else 0
+                    last_time[id(stream)] = (time, view)
+                if (id(stream), view) in waiting:
+                    waiting[(id(stream), view)].append((time, frame))
 
 
 def _decoded(container, streams, keep_going, on_corrupt, logger, before_packet, lead):
@@ -84,15 +95,15 @@ def _decoded(container, streams, keep_going, on_corrupt, logger, before_packet, 
             pass
 
 
-def assemble(frames: dict[tuple[int, int], av.VideoFrame], canvas: Canvas) -> av.VideoFrame:
-    """The canvas's picture from one frame of each of its tracks (by (file, stream index)), in the lead frame's
-    format, timestamp and colour tags."""
-    lead = frames[canvas.tracks[0]]
+def assemble(frames: dict[tuple[int, int, int], av.VideoFrame], canvas: Canvas) -> av.VideoFrame:
+    """The canvas's picture from one frame of each of its sources (by (file, stream index, view)), in the lead
+    frame's format, timestamp and colour tags."""
+    lead = frames[canvas.sources[0]]
     name = lead.format.name
     if name not in PLANAR:
         name = "yuv420p"
         frames = {index: frame.reformat(format=name) for index, frame in frames.items()}
-        lead = frames[canvas.tracks[0]]
+        lead = frames[canvas.sources[0]]
     width, height = canvas.size
     out = av.VideoFrame(width, height, name)
     out.pts, out.time_base = lead.pts, lead.time_base
@@ -106,7 +117,7 @@ def assemble(frames: dict[tuple[int, int], av.VideoFrame], canvas: Canvas) -> av
         target = _samples(plane, wide)
         sx, sy = width // plane.width, height // plane.height  # chroma subsampling
         for piece in canvas.pieces:
-            source = _samples(frames[(piece.file, piece.track)].planes[p], wide)
+            source = _samples(frames[(piece.file, piece.track, piece.view)].planes[p], wide)
             x, y, w, h = piece.source
             part = source[y // sy:(y + h) // sy, x // sx:(x + w) // sx]
             part = np.rot90(part, k=-(piece.turn // 90) % 4)
