@@ -583,6 +583,21 @@ def test_a_vr180_camera_film_shows_each_eye_its_own_mesh_in_the_headset(monado, 
         assert abs(np.median(lit[:, 2]) - blue) < 25, f"an eye shows blue {np.median(lit[:, 2])}, not {blue}"
 
 
+def test_apple_spatial_video_shows_each_eye_its_own_view_in_the_headset(monado):
+    """The two-view MV-HEVC film (sample_media/spatial_film.py): the left eye sees the base layer (its red band),
+    the right eye the second view (its blue band)."""
+    film = ROOT / "sample_media" / "spatial_two_views.mov"
+    shot, err = play_in_headset(monado, film, 2.5, "--loop", "--duration", "4")
+    assert "WARNING" not in err, err
+    width = shot.shape[1]
+    for half, band in ((shot[:, : width // 2], "red"), (shot[:, width // 2:], "blue")):
+        pixels = half.reshape(-1, 3).astype(int)
+        red = ((pixels[:, 0] > 150) & (pixels[:, 2] < 90)).sum()
+        blue = ((pixels[:, 2] > 150) & (pixels[:, 0] < 90)).sum()
+        assert max(red, blue) > 200, "the eye shows little of the film"
+        assert (red > 10 * blue) if band == "red" else (blue > 10 * red), (band, red, blue)
+
+
 def test_taking_the_headset_off_pauses_the_film_and_putting_it_on_resumes(display, monado, sample_film):
     from vrplayer.display.base import InputEvent
     from vrplayer.player import Film, Player, PlayOptions
