@@ -502,21 +502,25 @@ def test_level_from_a_vr180_cameras_camm_track(tmp_path):
 
 # --- Apple spatial video --------------------------------------------------------------------------------------------
 
-def test_apple_spatial_video_plays_its_base_layer_as_a_flat_film_and_says_why(make_film, tmp_path):
-    """An HEVC film whose sample entry carries Apple's `vexu` (eyes: left and right) but only its base layer, as no
-    encoder here writes a second view (nor a layered configuration FFmpeg accepts without one): recognised, drawn
-    as a flat film, and one line saying that FFmpeg decodes one view of it."""
+def with_vexu(film, target, stri_flags: int):
+    """A copy of an HEVC film whose sample entry carries Apple's `vexu` box, its `eyes`/`stri` flags these."""
     from test_spherical import Box, find, rewrite, video_trak
 
-    plain = make_film("spatial_base.mp4", width=320, height=180, seconds=1.0, audio=False, fps=10, codec="libx265")
-    vexu = Box(b"vexu", children=[Box(b"eyes", children=[Box(b"stri", bytes(4) + bytes([0x03]))])])
+    vexu = Box(b"vexu", children=[Box(b"eyes", children=[Box(b"stri", bytes(4) + bytes([stri_flags]))])])
 
     def edit(tree):
         stsd = find(video_trak(tree).children, b"mdia", b"minf", b"stbl", b"stsd")
         entry = next(b for b in stsd.children if b.fourcc in (b"hvc1", b"hev1"))
         entry.children = (entry.children or []) + [vexu]
 
-    film = rewrite(plain, tmp_path / "IMG_0042.MOV.mp4", edit)
+    return rewrite(film, target, edit)
+
+
+def test_apple_spatial_video_plays_its_base_layer_as_a_flat_film_and_says_why(make_film, tmp_path):
+    """An HEVC film whose sample entry carries Apple's `vexu` (eyes: left and right) but only its base layer:
+    recognised, drawn as a flat film, and one line saying that FFmpeg decodes one view of it."""
+    plain = make_film("spatial_base.mp4", width=320, height=180, seconds=1.0, audio=False, fps=10, codec="libx265")
+    film = with_vexu(plain, tmp_path / "IMG_0042.MOV.mp4", 0x03)
     result = run_cli("probe", film)
     assert result.returncode == 0, result.stderr
     assert "camera:      Apple spatial video (MV-HEVC)" in result.stdout
@@ -573,8 +577,6 @@ def test_apple_spatial_video_plays_both_views_each_to_its_eye(tmp_path):
     """An MV-HEVC film of two views (made by x265 with multiview, sample_media/spatial_film.py): both decoded in
     lockstep, the base layer to the left eye and the second view to the right, the same frame in both at every
     moment; a `stri` that says the views are reversed swaps them."""
-    from test_spherical import Box, find, rewrite, video_trak
-
     result = run_cli("probe", SPATIAL_FILM)
     assert result.returncode == 0, result.stderr
     assert "camera:      Apple spatial video (MV-HEVC)" in result.stdout
@@ -591,14 +593,7 @@ def test_apple_spatial_video_plays_both_views_each_to_its_eye(tmp_path):
         assert seen(SPATIAL_FILM, at, "left") == ("red", "left", frame)
         assert seen(SPATIAL_FILM, at, "right") == ("blue", "right", frame)
 
-    stri = Box(b"vexu", children=[Box(b"eyes", children=[Box(b"stri", bytes(4) + bytes([0x0B]))])])
-
-    def edit(tree):
-        stsd = find(video_trak(tree).children, b"mdia", b"minf", b"stbl", b"stsd")
-        entry = next(b for b in stsd.children if b.fourcc in (b"hvc1", b"hev1"))
-        entry.children = (entry.children or []) + [stri]
-
-    swapped = rewrite(SPATIAL_FILM, tmp_path / "reversed.mov", edit)
+    swapped = with_vexu(SPATIAL_FILM, tmp_path / "reversed.mov", 0x0B)  # both eyes, the views reversed
     assert "the second view the left eye" in run_cli("probe", swapped).stdout
     assert seen(swapped, 0.35, "left") == ("blue", "right", 3)
     assert seen(swapped, 0.35, "right") == ("red", "left", 3)
