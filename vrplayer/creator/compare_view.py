@@ -1,15 +1,15 @@
 """The comparison's picture: each cut through its own SphereRenderer (its own layout: one cut may be equirect, the
-other EAC or stereo) into its own texture at the viewport's size, with one view for both; then the composite pass
-(render/compare_pass.py) and a small label saying which cut is where. Shared by the window, `compare -o` and the
-bench."""
+other EAC or stereo), with one view for both — in a wipe, a split or a toggle straight into its own columns of the
+picture, in the difference into a texture of its own and then the difference pass (render/compare_pass.py) — and a
+small label saying which cut is where. Shared by the window, `compare -o`, the headset and the bench."""
 
 from __future__ import annotations
+
+from OpenGL import GL
 
 from vrplayer import log
 from vrplayer.player.options import clock_text
 from vrplayer.render import placement
-from OpenGL import GL
-
 from vrplayer.render.compare_pass import (Composition, DifferencePass, column_bounds, columns_read, draw_wipe_line,
                                           fill_columns, parts_drawn, split_halves, wipe_line)
 from vrplayer.render.overlay import OverlayRenderer, TextCard
