@@ -29,7 +29,8 @@ def lockstep_frames(groups, keep_going, on_corrupt, logger, before_packet=None, 
     lead = order[0][1]
     last_time: dict[int, tuple[float, int]] = {}  # a multiview stream's last picture: (its time, its view)
     tolerance = 0.5 / float(lead.average_rate or lead.guessed_rate or 30)
-    feeds = [(_decoded(container, streams, keep_going, on_corrupt, logger, before_packet, lead), streams)
+    feeds = [(_decoded(container, streams, keep_going, on_corrupt, logger, before_packet, lead),
+              [key for key in keys if key[0] in {id(stream) for stream in streams}])  # (the keys its streams feed)
              for container, streams in groups]
     ended: set[int] = set()
     while True:
@@ -43,8 +44,7 @@ def lockstep_frames(groups, keep_going, on_corrupt, logger, before_packet=None, 
             else:
                 waiting[keys[times.index(min(times))]].popleft()
         # Read on in a file one of whose streams has nothing waiting.
-        hungry = [n for n, (_, streams) in enumerate(feeds) if n not in ended
-                  and any(not waiting[key] for key in keys if key[0] in {id(stream) for stream in streams})]
+        hungry = [n for n, (_, fed) in enumerate(feeds) if n not in ended and any(not waiting[key] for key in fed)]
         if not hungry:
             return
         feed = feeds[hungry[0]][0]
