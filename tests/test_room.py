@@ -525,35 +525,39 @@ def test_a_seat_whose_copy_is_broken_waits_for_the_next_film(room, listener, tmp
 
 
 def test_the_conductors_token_comes_from_a_file_and_stays_out_of_ps(room, tmp_path):
-    """Beyond loopback the operator's API wants a token; read from --token-file it never shows in the process's
-    command line, a request without it is refused, one with it answered; an empty token file is one line."""
+    """Beyond loopback the operator's API wants a token. Read from --token-file, or given as --token (which the
+    conductor moves at once from its command line to its environment), it never shows in the process's command
+    line; a request without it is refused, one with it answered; an empty token file is one line."""
     from broker import free_port
     from conftest import run_cli
 
     token_file = tmp_path / "token"
     token_file.write_text("s3cret-for-the-room\n")
     token_file.chmod(0o600)
-    port = free_port()
-    proc = subprocess.Popen([*VRPLAYER, "conductor", "--room", room.broker.url(room.name), "--control", f"0.0.0.0:{port}",
-                             "--token-file", str(token_file), "--loop", str(room.library / "first.mp4")],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "conductor.log", "a"))
-    room.procs.append(proc)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status", timeout=5)
-            raise AssertionError("the status was answered without the token")
-        except urllib.error.HTTPError as refused:
-            assert refused.code == 401
-            break
-        except OSError:
-            assert time.monotonic() < deadline, (tmp_path / "conductor.log").read_text()
-            time.sleep(0.2)
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/status",
-                                     headers={"Authorization": "Bearer s3cret-for-the-room"})
-    with urllib.request.urlopen(request, timeout=5) as answer:
-        assert "seats" in json.load(answer)
-    assert b"s3cret" not in Path(f"/proc/{proc.pid}/cmdline").read_bytes()
+    for how in (["--token-file", str(token_file)], ["--token", "s3cret-for-the-room"]):
+        port = free_port()
+        proc = subprocess.Popen([*VRPLAYER, "conductor", "--room", room.broker.url(room.name), "--control",
+                                 f"0.0.0.0:{port}", *how, "--loop", str(room.library / "first.mp4")],
+                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "conductor.log", "a"))
+        room.procs.append(proc)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status", timeout=5)
+                raise AssertionError("the status was answered without the token")
+            except urllib.error.HTTPError as refused:
+                assert refused.code == 401
+                break
+            except OSError:
+                assert time.monotonic() < deadline, (tmp_path / "conductor.log").read_text()
+                time.sleep(0.2)
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/api/status",
+                                         headers={"Authorization": "Bearer s3cret-for-the-room"})
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            assert "seats" in json.load(answer)
+        assert b"s3cret" not in Path(f"/proc/{proc.pid}/cmdline").read_bytes(), how
+        proc.terminate()
+        proc.wait(timeout=30)
 
     token_file.write_text("")
     result = run_cli("conductor", "--room", room.broker.url(room.name), "--control", "0.0.0.0:1",

@@ -177,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     kiosk.add_argument("--control", metavar="HOST:PORT", help="serve the staff API and page here (off by default; beyond 127.0.0.1 a token is required: --token-file, $VRPLAYER_KIOSK_TOKEN or --token)")
     token = kiosk.add_mutually_exclusive_group()
     token.add_argument("--token-file", metavar="PATH", help="read the staff API's access token from this file (one line; chmod 600 it)")
-    token.add_argument("--token", metavar="TOKEN", help="the staff API's access token; it shows in `ps` to every user of this machine, so prefer --token-file or $VRPLAYER_KIOSK_TOKEN (the default)")
+    token.add_argument("--token", metavar="TOKEN", help="the staff API's access token (the kiosk moves it at once from its command line, which `ps` shows every user, to its environment; --token-file or $VRPLAYER_KIOSK_TOKEN never show it)")
     kiosk.add_argument("--start-trigger", choices=("auto", "key"), help="how a desktop kiosk starts a film: 'auto' plays on by itself, 'key' waits for a key or click (or a staff next / play); overrides the programme's start_trigger, which an M3U programme cannot set (its default is key)")
     kiosk.add_argument("--log-dir", default="kiosk-log", metavar="DIR", help="session log folder (default ./kiosk-log)")
     kiosk.add_argument("--duration", type=_non_negative, metavar="S", help="stop after S seconds (for scripts and tests)")
@@ -420,6 +420,7 @@ def _kiosk(args) -> int:
     except PlayerError as exc:
         print(f"vrplayer: {exc}", file=sys.stderr)
         return CONFIG_ERROR
+    restart_without_token(args.argv, args.token)
     if not args.worker and not args.no_supervisor:
         at = args.argv.index("kiosk")
         # The token goes to the worker in its environment, never on its command line (which `ps` shows everyone).
@@ -453,17 +454,35 @@ def _kiosk_failed(args, exc: Exception, status: int) -> int:
     return status
 
 
-def _worker_arguments(kiosk_argv: list[str]) -> list[str]:
-    """The kiosk's arguments for its worker: without --resume (the supervisor adds it) nor the token options."""
+def _without_token_options(argv: list[str]) -> list[str]:
+    """The arguments without the token options: --token T, --token=T, --token-file P (and argparse's abbreviations
+    of it)."""
     kept, skip = [], False
-    for arg in kiosk_argv:
+    for arg in argv:
         if skip:
             skip = False
-        elif arg.startswith("--token"):  # --token T, --token=T, --token-file P (and argparse's abbreviations of it)
+        elif arg.startswith("--token"):
             skip = "=" not in arg
-        elif arg != "--resume":
+        else:
             kept.append(arg)
     return kept
+
+
+def _worker_arguments(kiosk_argv: list[str]) -> list[str]:
+    """The kiosk's arguments for its worker: without --resume (the supervisor adds it) nor the token options."""
+    return [arg for arg in _without_token_options(kiosk_argv) if arg != "--resume"]
+
+
+def restart_without_token(argv: list[str], token: str | None) -> None:
+    """Given `--token T` on its command line (which `ps` shows every user of the machine), the command starts itself
+    again at once — the same process, by exec — with the token in its environment instead; else nothing."""
+    import os
+
+    from vrplayer.kiosk.control import TOKEN_ENV
+
+    if token and any(arg == "--token" or arg.startswith("--token=") for arg in argv):
+        os.execve(sys.executable, [sys.executable, "-m", "vrplayer", *_without_token_options(argv)],
+                  {**os.environ, TOKEN_ENV: token})
 
 
 def _kiosk_worker(args) -> int:

@@ -17,8 +17,8 @@ def add_parser(sub) -> None:
     conductor.add_argument("--control", metavar="HOST:PORT", help="serve the operator's page and JSON API there (beyond loopback a token is required)")
     token = conductor.add_mutually_exclusive_group()
     token.add_argument("--token-file", metavar="PATH", help="read the operator page's token from this file (one line; chmod 600 it)")
-    token.add_argument("--token", metavar="T", help="the operator page's token; it shows in `ps` to every user of this machine, "
-                       "so prefer --token-file or $VRPLAYER_KIOSK_TOKEN (the default)")
+    token.add_argument("--token", metavar="T", help="the operator page's token (moved at once from the command line, which `ps` "
+                       "shows every user, to the environment; --token-file or $VRPLAYER_KIOSK_TOKEN never show it)")
     conductor.add_argument("--start-delay", type=_non_negative, default=2.0, metavar="S",
                            help="seconds between a film being cued and its start, for every seat to open it (default 2)")
     conductor.add_argument("--lead", type=_non_negative, default=1.0, metavar="S",
@@ -34,7 +34,10 @@ def run(args: argparse.Namespace) -> int:
     from vrplayer.room.conductor import Conductor, ConductorOptions, room_films
     from vrplayer.room.link import parse_room
 
+    from vrplayer.cli import restart_without_token
+
     token = args.token or (read_token_file(args.token_file) if args.token_file else os.environ.get(TOKEN_ENV))
+    restart_without_token(args.argv, token)
     address = parse_room(args.room, args.ca)
     films = room_films(args.films)
     options = ConductorOptions(lead=args.lead, start_delay=args.start_delay, loop=args.loop, control=args.control,
