@@ -6,10 +6,12 @@ a black bar at the bottom grows by one step a frame, so a frame's number can be 
 
 FFmpeg decodes both views (its HEVC decoder's `view_ids`), but no encoder in Debian's FFmpeg or x265 writes them:
 x265 ≥ 4.0 does when built with ENABLE_MULTIVIEW, which Debian's is not. So the film is made once and kept in the
-repository (about 20 kB); to make it again, build x265 with `cmake -DENABLE_MULTIVIEW=ON` and give its command:
+repository (4.5 kB). To make it again (the same bytes), build x265 4.1 from its source (Debian 13's
+`x265_4.1.orig.tar.xz`, e.g. inside the root of scripts/xr-root.sh) with
+`cmake SOURCE/source -DENABLE_MULTIVIEW=ON -DENABLE_SHARED=OFF && make`, and give its command:
 
     .venv/bin/python sample_media/spatial_film.py --x265 "PATH/TO/x265"
-    .venv/bin/python sample_media/spatial_film.py --x265 "scripts/xr-root.sh run /src/.cache/mv/x265"  # (built in the root)
+    .venv/bin/python sample_media/spatial_film.py --x265 "scripts/xr-root.sh run /src/.cache/mv/x265"  # built there
 
 x265 writes the raw MV-HEVC stream; PyAV (FFmpeg ≥ 7.1) puts it in a QuickTime file, whose sample entry then
 carries the layered configuration (`lhvC`) beside `hvcC`, as an iPhone's does.
