@@ -132,6 +132,18 @@ def test_flash_frame_is_white(gl, sample_film):
     assert picture.reshape(-1, 3).min(axis=1).mean() > 250
 
 
+def test_clearing_a_viewport_blanks_that_viewport_alone(gl, sample_film):
+    """Black where there is no film, in one eye's or one part's viewport: the picture beside it stays."""
+    display, renderer = gl
+    whole = draw(gl, decoded_frame(sample_film, 1.0), ViewState(pitch=40))  # the white flash, everywhere
+    renderer.draw(ViewState(pitch=40), (0, 0, W, H))
+    renderer.clear((W // 2, 0, W - W // 2, H))
+    display.present()
+    picture = display.read_pixels()
+    assert (picture[:, : W // 2] == whole[:, : W // 2]).all()
+    assert picture[:, W // 2 :].max() == 0
+
+
 def reformatted(frame: VideoFrame, pix_fmt: str) -> VideoFrame:
     converted = frame.frame.reformat(format=pix_fmt)
     converted.colorspace, converted.color_range = frame.frame.colorspace, frame.frame.color_range

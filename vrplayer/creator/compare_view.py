@@ -11,11 +11,11 @@ from vrplayer import log
 from vrplayer.player.options import clock_text
 from vrplayer.render import placement
 from vrplayer.render.compare_pass import (Composition, DifferencePass, column_bounds, columns_read, draw_wipe_line,
-                                          fill_columns, parts_drawn, split_halves, wipe_line)
+                                          parts_drawn, split_halves, wipe_line)
 from vrplayer.render.overlay import OverlayRenderer, TextCard
 from vrplayer.render.placement import InView
 from vrplayer.render.projection import tan_half_fov, view_rotation
-from vrplayer.render.renderer import PictureTooLarge, SphereRenderer
+from vrplayer.render.renderer import PictureTooLarge, SphereRenderer, fill_rectangle
 
 _log = log.get("compare")
 
@@ -117,7 +117,7 @@ class CompareDrawing:
         """Cut `index`'s `frame` (None: black) seen through `bounds` into the rectangle `part` (x, y, w, h) of the
         bound framebuffer, with its cards; nothing of it outside `part`."""
         if frame is None:
-            fill_columns(part, (0.0, 0.0, 0.0))
+            fill_rectangle(part, (0.0, 0.0, 0.0))
             return
         renderer = self.renderers[index]
         if frame is not self._uploaded[index]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from OpenGL import GL
 
 from vrplayer.render import shaders
+from vrplayer.render.renderer import fill_rectangle
 
 MODES = ("wipe", "split", "toggle", "difference")
 CUTS = ("A", "B")
@@ -85,16 +86,7 @@ def draw_wipe_line(composition: Composition, viewport) -> None:
     x, y, width, height = viewport
     line = wipe_line(composition.wipe, width)
     if line < width:
-        fill_columns((x + line, y, 1, height), LINE_COLOUR)
-
-
-def fill_columns(rectangle, colour) -> None:
-    """Fill a rectangle (x, y, w, h) of the bound framebuffer with `colour` (r, g, b), and nothing outside it."""
-    GL.glEnable(GL.GL_SCISSOR_TEST)
-    GL.glScissor(*rectangle)
-    GL.glClearColor(*colour, 1.0)
-    GL.glClear(GL.GL_COLOR_BUFFER_BIT)
-    GL.glDisable(GL.GL_SCISSOR_TEST)
+        fill_rectangle((x + line, y, 1, height), LINE_COLOUR)
 
 
 def column_bounds(tan_bounds, width: int, columns: tuple[int, int]) -> tuple[float, float, float, float]:
@@ -138,12 +130,6 @@ class CutTarget:
             yield
         finally:
             GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, int(previous))
-
-    def clear(self) -> None:
-        """Black (a cut with no picture at this moment); call inside `drawing`."""
-        GL.glViewport(0, 0, *self.size)
-        GL.glClearColor(0.0, 0.0, 0.0, 1.0)
-        GL.glClear(GL.GL_COLOR_BUFFER_BIT)
 
     def close(self) -> None:
         GL.glDeleteFramebuffers(1, [self.framebuffer])

@@ -107,6 +107,16 @@ def _check_texture_size(width: int, height: int, planes) -> None:
     )
 
 
+def fill_rectangle(rectangle, colour) -> None:
+    """Fill a rectangle (x, y, w, h) of the bound framebuffer with `colour` (r, g, b), and nothing outside it
+    (glClear alone ignores the viewport: the scissor keeps it in)."""
+    GL.glEnable(GL.GL_SCISSOR_TEST)
+    GL.glScissor(*rectangle)
+    GL.glClearColor(*colour, 1.0)
+    GL.glClear(GL.GL_COLOR_BUFFER_BIT)
+    GL.glDisable(GL.GL_SCISSOR_TEST)
+
+
 class SphereRenderer:
     def __init__(self):
         self._programs: dict[tuple, _SphereProgram] = {}  # builds, made when first needed (see _program_for)
@@ -351,10 +361,10 @@ class SphereRenderer:
         return positions
 
     def clear(self, viewport) -> None:
-        """Black, where there is no film to show."""
+        """Black, where there is no film to show: the viewport alone (one eye's or one cut's part must not blank its
+        neighbour's)."""
         GL.glViewport(*viewport)
-        GL.glClearColor(0.0, 0.0, 0.0, 1.0)
-        GL.glClear(GL.GL_COLOR_BUFFER_BIT)
+        fill_rectangle(viewport, (0.0, 0.0, 0.0))
 
     def draw_picture(self, viewport, eye: str = "left") -> None:
         """The eye's picture itself (its equirectangular film, converted to RGB), filling the viewport top row up:
