@@ -28,7 +28,7 @@ LINE_COLOUR = (0.9, 0.9, 0.9)  # the wipe's line: light, but not white (a white 
 
 @dataclass(frozen=True)
 class Composition:
-    """What the composite shows: the mode; the wipe's line as a fraction of the width (0: all B, 1: all A); the cut on
+    """What the comparison shows: the mode; the wipe's line as a fraction of the width (0: all B, 1: all A); the cut on
     show in toggle (0 A, 1 B); the difference's amplification."""
 
     mode: str = "wipe"
@@ -52,7 +52,7 @@ def split_halves(width: int) -> tuple[int, int, int]:
 
 
 def columns_read(composition: Composition, width: int) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
-    """For A and B: the columns (first, count) of its texture the composite reads, or None for none."""
+    """For A and B: the columns (first, count) of its whole view that the picture shows, or None for none."""
     mode = composition.mode
     if mode == "wipe":
         line = wipe_line(composition.wipe, width)
