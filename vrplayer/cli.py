@@ -175,9 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     kiosk.add_argument("--no-audio", action="store_true", help="no sound at all")
     kiosk.add_argument("--head-path", metavar="FILE", help="a scripted head for every film (lines of TIME YAW [PITCH [ROLL]]): demos, and tests of the recorded head traces")
     kiosk.add_argument("--control", metavar="HOST:PORT", help="serve the staff API and page here (off by default; beyond 127.0.0.1 a token is required: --token-file, $VRPLAYER_KIOSK_TOKEN or --token)")
-    token = kiosk.add_mutually_exclusive_group()
-    token.add_argument("--token-file", metavar="PATH", help="read the staff API's access token from this file (one line; chmod 600 it)")
-    token.add_argument("--token", metavar="TOKEN", help="the staff API's access token (the kiosk moves it at once from its command line, which `ps` shows every user, to its environment; --token-file or $VRPLAYER_KIOSK_TOKEN never show it)")
+    add_token_options(kiosk, "the staff API's access token")
     kiosk.add_argument("--start-trigger", choices=("auto", "key"), help="how a desktop kiosk starts a film: 'auto' plays on by itself, 'key' waits for a key or click (or a staff next / play); overrides the programme's start_trigger, which an M3U programme cannot set (its default is key)")
     kiosk.add_argument("--log-dir", default="kiosk-log", metavar="DIR", help="session log folder (default ./kiosk-log)")
     kiosk.add_argument("--duration", type=_non_negative, metavar="S", help="stop after S seconds (for scripts and tests)")
@@ -407,20 +405,15 @@ def _render_audio(args) -> int:
 
 
 def _kiosk(args) -> int:
-    import os
-
     from vrplayer.errors import DisplayUnavailable
     from vrplayer.kiosk.folderlock import FolderLock
     from vrplayer.kiosk.supervisor import CONFIG_ERROR, DISPLAY_GONE, supervise
 
-    from vrplayer.kiosk.control import TOKEN_ENV, read_token_file
-
     try:
-        args.token = args.token or (read_token_file(args.token_file) if args.token_file else os.environ.get(TOKEN_ENV))
+        args.token = staff_token(args)
     except PlayerError as exc:
         print(f"vrplayer: {exc}", file=sys.stderr)
         return CONFIG_ERROR
-    restart_without_token(args.argv, args.token)
     if not args.worker and not args.no_supervisor:
         at = args.argv.index("kiosk")
         # The token goes to the worker in its environment, never on its command line (which `ps` shows everyone).
@@ -473,16 +466,28 @@ def _worker_arguments(kiosk_argv: list[str]) -> list[str]:
     return [arg for arg in _without_token_options(kiosk_argv) if arg != "--resume"]
 
 
-def restart_without_token(argv: list[str], token: str | None) -> None:
-    """Given `--token T` on its command line (which `ps` shows every user of the machine), the command starts itself
-    again at once — the same process, by exec — with the token in its environment instead; else nothing."""
+def add_token_options(parser, what: str) -> None:
+    """--token-file and --token, for a command serving a page and API beyond loopback (the kiosk, the conductor)."""
+    token = parser.add_mutually_exclusive_group()
+    token.add_argument("--token-file", metavar="PATH", help=f"read {what} from this file (one line; chmod 600 it)")
+    token.add_argument("--token", metavar="TOKEN", help=f"{what} (moved at once from the command line, which `ps` shows "
+                       "every user, to the environment; --token-file or $VRPLAYER_KIOSK_TOKEN never show it)")
+
+
+def staff_token(args) -> str | None:
+    """The token of add_token_options' command: from --token, its --token-file, or $VRPLAYER_KIOSK_TOKEN (None
+    without one); PlayerError for a token file that cannot be used. Given as `--token T` on the command line (which
+    `ps` shows every user of the machine), the command starts itself again at once — the same process, by exec —
+    with the token in its environment instead."""
     import os
 
-    from vrplayer.kiosk.control import TOKEN_ENV
+    from vrplayer.kiosk.control import TOKEN_ENV, read_token_file
 
-    if token and any(arg == "--token" or arg.startswith("--token=") for arg in argv):
-        os.execve(sys.executable, [sys.executable, "-m", "vrplayer", *_without_token_options(argv)],
+    token = args.token or (read_token_file(args.token_file) if args.token_file else os.environ.get(TOKEN_ENV))
+    if token and any(arg == "--token" or arg.startswith("--token=") for arg in args.argv):
+        os.execve(sys.executable, [sys.executable, "-m", "vrplayer", *_without_token_options(args.argv)],
                   {**os.environ, TOKEN_ENV: token})
+    return token
 
 
 def _kiosk_worker(args) -> int:

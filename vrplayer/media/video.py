@@ -138,8 +138,11 @@ class VideoDecoder:
                 self._groups.append((container, streams))
         self._streams = [stream for _, streams in self._groups for stream in streams]
         self._stream = self._streams[0]
-        for stream, track in zip(self._streams, self._canvas.tracks):
-            if self._canvas.views(*track) > 1:
+        # A multiview (MV-HEVC) track whose views the canvas takes: {id(stream): how many} (see lockstep_frames).
+        self._views = {id(stream): self._canvas.views(*track) for stream, track in zip(self._streams, self._canvas.tracks)
+                       if self._canvas.views(*track) > 1}
+        for stream in self._streams:
+            if id(stream) in self._views:
                 # FFmpeg's HEVC decoder gives an MV-HEVC track's base layer alone unless asked for every view.
                 stream.codec_context.options = {"view_ids": "-1"}
 
@@ -335,11 +338,9 @@ class VideoDecoder:
 
         if self._canvas is not None:
             canvas = self._canvas
-            views = {id(stream): canvas.views(*track) for stream, track in zip(self._streams, canvas.tracks)
-                     if canvas.views(*track) > 1}
             return (assemble(dict(zip(canvas.sources, frames)), canvas)
                     for frames in lockstep_frames(self._groups, keep_going, self.corrupt_packets, _log, before_packet,
-                                                  views))
+                                                  self._views))
         return decoded_frames(self._container, self._stream, keep_going, self.corrupt_packets, _log, before_packet)
 
     def _piece_frames(self, target: float, generation: int):

@@ -6,7 +6,7 @@ import argparse
 
 
 def add_parser(sub) -> None:
-    from vrplayer.cli import _non_negative
+    from vrplayer.cli import _non_negative, add_token_options
 
     conductor = sub.add_parser("conductor", help="run a screening room: every seat plays the films together",
                                description="Play films on every seat of a screening room together, through its MQTT broker, "
@@ -15,10 +15,7 @@ def add_parser(sub) -> None:
     conductor.add_argument("--room", required=True, metavar="URL", help="mqtt://[USER@]HOST[:PORT]/ROOM, or mqtts:// for TLS")
     conductor.add_argument("--ca", metavar="FILE", help="with mqtts://: the certificate authority that signed the broker's certificate")
     conductor.add_argument("--control", metavar="HOST:PORT", help="serve the operator's page and JSON API there (beyond loopback a token is required)")
-    token = conductor.add_mutually_exclusive_group()
-    token.add_argument("--token-file", metavar="PATH", help="read the operator page's token from this file (one line; chmod 600 it)")
-    token.add_argument("--token", metavar="T", help="the operator page's token (moved at once from the command line, which `ps` "
-                       "shows every user, to the environment; --token-file or $VRPLAYER_KIOSK_TOKEN never show it)")
+    add_token_options(conductor, "the operator page's token")
     conductor.add_argument("--start-delay", type=_non_negative, default=2.0, metavar="S",
                            help="seconds between a film being cued and its start, for every seat to open it (default 2)")
     conductor.add_argument("--lead", type=_non_negative, default=1.0, metavar="S",
@@ -27,17 +24,12 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
-
-    from vrplayer.kiosk.control import TOKEN_ENV, read_token_file
+    from vrplayer.cli import staff_token
     from vrplayer.kiosk.lifeline import Lifeline
     from vrplayer.room.conductor import Conductor, ConductorOptions, room_films
     from vrplayer.room.link import parse_room
 
-    from vrplayer.cli import restart_without_token
-
-    token = args.token or (read_token_file(args.token_file) if args.token_file else os.environ.get(TOKEN_ENV))
-    restart_without_token(args.argv, token)
+    token = staff_token(args)
     address = parse_room(args.room, args.ca)
     films = room_films(args.films)
     options = ConductorOptions(lead=args.lead, start_delay=args.start_delay, loop=args.loop, control=args.control,
